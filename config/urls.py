@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("core.api.urls")),
+    path("", include("payments.api.urls")),
+    path("", include("customs.api.urls")),
+    path("", include("warehouses.api.urls")),
+    path("", include("marketplace.api.urls")),
+]
+if settings.TESTING:
+    api_v1.append(path("", include("tests.testapp.api")))
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("", include("core.urls")),
+    path("wallet/", include("payments.urls")),
+    path("customs/", include("customs.urls")),
+    path("warehouses/", include("warehouses.urls")),
+    path("", include("marketplace.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

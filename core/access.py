@@ -1,0 +1,95 @@
+"""Who may see and do what: the one place every interface asks.
+
+Each app registers, per model, a scope: a function ``(user, queryset) -> queryset`` that keeps only
+the rows the user may see. The UI, the API and the admin all call :func:`visible`, so another
+user's object is simply absent (404), never 403 with data. A model with no scope is visible to
+staff only: forgetting to register one fails closed.
+"""
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+# Roles are Django groups, except staff (is_staff) and system (Celery, commands).
+BUYER, SELLER, OPERATOR, BROKER, STAFF, SYSTEM = "buyer", "seller", "operator", "broker", "staff", "system"
+ROLES = (BUYER, SELLER, OPERATOR, BROKER, STAFF, SYSTEM)
+GROUP_ROLES = (BUYER, SELLER, OPERATOR, BROKER)
+
+
+class _System:
+    """The actor for automatic transitions (Celery tasks, management commands)."""
+
+    pk = None
+    id = None
+    username = SYSTEM
+    is_staff = False
+    is_superuser = False
+    is_authenticated = True
+    is_active = True
+
+    def __str__(self):
+        return SYSTEM
+
+    def __repr__(self):
+        return "<SYSTEM>"
+
+
+SYSTEM_ACTOR = _System()
+
+_scopes: dict[type[Model], Callable] = {}
+
+
+def scope(model: type[Model]):
+    """Register the visibility rule of ``model``."""
+
+    def register(func):
+        _scopes[model] = func
+        return func
+
+    return register
+
+
+def roles_of(user) -> frozenset[str]:
+    if user is SYSTEM_ACTOR:
+        return frozenset({SYSTEM})
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_karavan_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(names & set(GROUP_ROLES) | ({STAFF} if user.is_staff else set()))
+        user._karavan_roles = cached
+    return cached
+
+
+def has_role(user, role: str) -> bool:
+    return role in roles_of(user)
+
+
+def visible(user, queryset: QuerySet) -> QuerySet:
+    """The rows of ``queryset`` that ``user`` may see."""
+    if user is SYSTEM_ACTOR or (getattr(user, "is_authenticated", False) and user.is_superuser):
+        return queryset
+    if not getattr(user, "is_authenticated", False):
+        rule = _scopes.get(queryset.model)
+        return rule(None, queryset) if rule and getattr(rule, "public", False) else queryset.none()
+    rule = _scopes.get(queryset.model)
+    if rule is None:
+        return queryset if user.is_staff else queryset.none()
+    return rule(user, queryset)
+
+
+def get_visible(user, queryset: QuerySet, **lookup):
+    """The one object the user may see, or 404 (never 403: existence is not disclosed)."""
+    try:
+        return visible(user, queryset).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def public(func):
+    """Mark a scope as applying to anonymous visitors too (storefronts, products)."""
+    func.public = True
+    return func

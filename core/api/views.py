@@ -1,0 +1,139 @@
+"""Base classes every API view derives from, so each gets the same idempotency and errors."""
+
+import json
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, permissions, serializers, status, views, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from core import idempotency
+from core.errors import DomainError
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Replays with the same key and body return the first response and do nothing more.",
+)
+
+
+class IdempotentMixin:
+    """Honour ``Idempotency-Key`` on unsafe methods, and run the handler in one transaction."""
+
+    def dispatch(self, request, *args, **kwargs):
+        # DRF's APIView.dispatch, with the handler wrapped by the idempotency claim.
+        self.args = args
+        self.kwargs = kwargs
+        if "Idempotency-Key" in request.headers and request.method not in permissions.SAFE_METHODS:
+            request.body  # noqa: B018 - read now, before parsers consume the stream, for the body hash
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            handler = getattr(self, request.method.lower(), None) if request.method.lower() in self.http_method_names else None
+            handler = handler or self.http_method_not_allowed
+            response = self._run(request, handler, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    def _run(self, request, handler, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if request.method in permissions.SAFE_METHODS:
+            return handler(request, *args, **kwargs)
+        if key is None or not request.user.is_authenticated:
+            with transaction.atomic():
+                return handler(request, *args, **kwargs)
+        digest = idempotency.body_hash(request.method, request.path, request._request.body)
+        claim = idempotency.claim(user=request.user, key=key, method=request.method, path=request.path, digest=digest)
+        if claim.row is None:
+            response = Response(claim.replay_body, status=claim.replay_status)
+            response["Idempotent-Replay"] = "true"
+            return response
+        try:
+            with transaction.atomic():
+                response = handler(request, *args, **kwargs)
+                if 200 <= response.status_code < 300:
+                    body = json.loads(JSONRenderer().render(response.data) or b"null")
+                    idempotency.complete(claim.row, response.status_code, body)
+                else:
+                    transaction.set_rollback(True)
+        except BaseException:
+            idempotency.release(claim.row)
+            raise
+        if not 200 <= response.status_code < 300:
+            idempotency.release(claim.row)
+        return response
+
+
+class APIView(IdempotentMixin, views.APIView):
+    pass
+
+
+class GenericAPIView(IdempotentMixin, generics.GenericAPIView):
+    pass
+
+
+class GenericViewSet(IdempotentMixin, viewsets.GenericViewSet):
+    pass
+
+
+class ReadOnlyModelViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class ModelViewSet(IdempotentMixin, viewsets.ModelViewSet):
+    pass
+
+
+# --- auth ---------------------------------------------------------------------
+
+
+class TokenResponse(serializers.Serializer):
+    token = serializers.CharField()
+
+
+@extend_schema(request=AuthTokenSerializer, responses=TokenResponse, tags=["auth"])
+class ObtainTokenView(APIView):
+    """Exchange a username and password for an API token (throttled, and locked after 10 failures)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key}, status=status.HTTP_200_OK)
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    country = serializers.CharField(allow_null=True)
+    city = serializers.CharField()
+    language = serializers.CharField()
+
+
+@extend_schema(responses=MeSerializer, tags=["auth"])
+class MeView(APIView):
+    """The signed-in user with their roles."""
+
+    def get(self, request):
+        from core.selectors import me
+
+        return Response(me(request.user))
+
+
+__all__ = [
+    "APIView", "GenericAPIView", "GenericViewSet", "ReadOnlyModelViewSet", "ModelViewSet", "mixins",
+    "IDEMPOTENCY_HEADER", "DomainError", "extend_schema", "extend_schema_view",
+]

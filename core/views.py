@@ -1,0 +1,63 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from core.api.errors import json_error
+from core.errors import ErrorCode
+
+
+@never_cache
+def healthz(request):
+    """200 when the database and the broker answer, 503 otherwise (for load balancers and `make demo`)."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure is a failed check
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        from config.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "core/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["demo"] = settings.DEMO
+        return ctx
+
+
+def lockout(request, credentials=None, *args, **kwargs):
+    """django-axes calls this when an account is locked (10 failures in 15 minutes)."""
+    if request.path.startswith("/api/"):
+        return json_error(429, ErrorCode.LOGIN_LOCKED, "Too many failed logins: try again in 15 minutes.")
+    messages.error(request, _("Too many failed logins for this account. Try again in 15 minutes."))
+    return render(request, "core/login.html", {"form": None, "locked": True}, status=429)
+
+
+def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error(404, ErrorCode.NOT_FOUND, "Not found.")
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return json_error(500, ErrorCode.SERVER_ERROR, "Something went wrong on our side; it has been logged.")
+    return render(request, "500.html", status=500)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class TestappConfig(AppConfig):
+    name = "tests.testapp"
+    label = "testapp"
+
+    def ready(self):
+        from . import access  # noqa: F401
