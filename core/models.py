@@ -54,7 +54,7 @@ class Country(models.Model):
 class Place(models.Model):
     """Warehouses, dry ports, border crossings and cities named by routes and tracking events."""
 
-    code = models.CharField(max_length=16, primary_key=True)
+    code = models.CharField(max_length=32, primary_key=True)
     name_en = models.CharField(max_length=200)
     name_ru = models.CharField(max_length=200, blank=True)
     name_zh = models.CharField(max_length=200, blank=True)
@@ -110,7 +110,7 @@ class TransitionEvent(models.Model):
     actor_label = models.CharField(max_length=150)
     at = models.DateTimeField()
     reason = models.TextField(blank=True)
-    place = models.CharField(max_length=16, blank=True)
+    place = models.CharField(max_length=32, blank=True)
     payload = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -132,3 +132,12 @@ def browser_type_launch_args(browser_type_launch_args):
 def _allow_async_unsafe():
     # Playwright's sync API runs an event loop in the test thread; Django would refuse DB access.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached reads live in Redis: each test starts from an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,11 +1,14 @@
-"""The API error envelope: {"error": {"code", "message", "fields"}} for every failure."""
+"""The API error envelope: {"error": {"code", "message", "fields"}} for every failure.
+
+No rollback happens here: core.api.views runs each unsafe handler in its own atomic block, which
+the exception has already rolled back by the time DRF calls this handler.
+"""
 
 import logging
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -54,15 +57,8 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def _rollback():
-    # The view may have written before failing: nothing half-written stays.
-    if connection.in_atomic_block:
-        connection.set_rollback(True)
-
-
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        _rollback()
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, AxesBackendPermissionDenied):
         return Response(envelope(ErrorCode.LOGIN_LOCKED, "Too many failed logins: try again in 15 minutes."), status=429)
@@ -74,11 +70,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
 
     if isinstance(exc, exceptions.ValidationError):
-        _rollback()
         fields = _flatten(exc.detail)
         return Response(envelope(ErrorCode.VALIDATION, "Invalid input.", fields), status=400)
     if isinstance(exc, exceptions.APIException):
-        _rollback()
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), exc.default_code)
         headers = {}
         if isinstance(exc, exceptions.Throttled) and exc.wait:
@@ -90,5 +84,4 @@ def exception_handler(exc, context):
         return Response(envelope(code, message), status=exc.status_code, headers=headers)
 
     log.exception("Unhandled API error", exc_info=exc)
-    _rollback()
     return Response(envelope(ErrorCode.SERVER_ERROR, "Something went wrong on our side; it has been logged."), status=500)

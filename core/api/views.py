@@ -2,6 +2,7 @@
 
 import json
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, serializers, status, views, viewsets
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from core import idempotency
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
@@ -22,6 +23,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 class IdempotentMixin:
     """Honour ``Idempotency-Key`` on unsafe methods, and run the handler in one transaction."""
+
+    # False where a failure must still leave a record (failed logins count towards the lockout).
+    atomic = True
 
     def dispatch(self, request, *args, **kwargs):
         # DRF's APIView.dispatch, with the handler wrapped by the idempotency claim.
@@ -45,6 +49,8 @@ class IdempotentMixin:
     def _run(self, request, handler, *args, **kwargs):
         key = request.headers.get("Idempotency-Key")
         if request.method in permissions.SAFE_METHODS:
+            return handler(request, *args, **kwargs)
+        if not self.atomic:
             return handler(request, *args, **kwargs)
         if key is None or not request.user.is_authenticated:
             with transaction.atomic():
@@ -106,8 +112,12 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+    atomic = False
 
     def post(self, request):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if username and AxesProxyHandler.is_locked(request._request, credentials={"username": username}):
+            raise DomainError(ErrorCode.LOGIN_LOCKED, "Too many failed logins: try again in 15 minutes.")
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
