@@ -64,6 +64,19 @@ def roles_of(user) -> frozenset[str]:
     return cached
 
 
+def company_ids(user) -> frozenset[int]:
+    """The companies ``user`` is a member of (cached on the user object for the request)."""
+    if user is None or user is SYSTEM_ACTOR or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_karavan_companies", None)
+    if cached is None:
+        from .models import CompanyMember
+
+        cached = frozenset(CompanyMember.objects.filter(user=user).values_list("company_id", flat=True))
+        user._karavan_companies = cached
+    return cached
+
+
 def has_role(user, role: str) -> bool:
     return role in roles_of(user)
 

@@ -144,3 +144,45 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class Company(models.Model):
+    """A legal entity that sells, imports or holds stock. Lives in core because every layer names
+    it: wallets (payments), importers (customs), stock owners (warehouses), sellers (marketplace)."""
+
+    class Verification(models.TextChoices):
+        PENDING = "pending", _("Pending verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    name = models.CharField(max_length=200)
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    tax_id = models.CharField(max_length=32)
+    verification = models.CharField(max_length=16, choices=Verification.choices, default=Verification.PENDING)
+    # Set where the country's format cannot be checked automatically (Turkmenistan).
+    needs_manual_check = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = _("companies")
+        constraints = [models.UniqueConstraint(fields=["country", "tax_id"], name="company_tax_id_per_country")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CompanyMember(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MANAGER = "manager", _("Manager")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="company_memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MANAGER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "user"], name="company_member_once")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.company} ({self.role})"
