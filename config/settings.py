@@ -246,6 +246,8 @@ LANGUAGE_COOKIE_NAME = "karavan_language"
 # --- static and media --------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -290,3 +292,19 @@ PAYMENT_WEBHOOK_SECRETS = env.dict(
     "PAYMENT_WEBHOOK_SECRETS",
     default={} if PRODUCTION else {"simulator": "karavan-simulator-secret"},
 )
+
+# --- payments ---
+# Wallet currencies; FX rates are also loaded for the others in reference/currencies.csv (EUR).
+PAYMENTS_CURRENCIES = env.list("PAYMENTS_CURRENCIES", default=["CNY", "KZT", "UZS", "KGS", "TJS", "TMT", "USD"])
+# Platform margin on conversions, a fraction of the amount (0.005 = 0.5 %), shown in every quote.
+PAYMENTS_FX_SPREAD = env("PAYMENTS_FX_SPREAD", default="0.005")
+# "reference" (reference/currencies.csv), or a JSON/CSV URL or file path with code,usd_per_unit[,as_of].
+PAYMENTS_FX_SOURCE = env("PAYMENTS_FX_SOURCE", default="reference")
+PAYMENTS_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# One operation above this many minor units is refused as absurd (10^14 = a trillion units).
+PAYMENTS_MAX_AMOUNT_MINOR = env.int("PAYMENTS_MAX_AMOUNT_MINOR", default=10**14)
+PAYMENTS_PAYOUT_GATEWAY = env("PAYMENTS_PAYOUT_GATEWAY", default="simulator")
+CELERY_BEAT_SCHEDULE.update({
+    "payments-refresh-fx-rates": {"task": "payments.refresh_fx_rates", "schedule": timedelta(hours=1)},
+    "payments-sweep-payouts": {"task": "payments.sweep_payouts", "schedule": timedelta(minutes=5)},
+})

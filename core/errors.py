@@ -44,10 +44,16 @@ class ErrorCode(StrEnum):
     # warehouses
     INSUFFICIENT_STOCK = "insufficient_stock"
     UNKNOWN_SKU = "unknown_sku"
+    UNKNOWN_WAREHOUSE = "unknown_warehouse"
+    RESERVATION_CONFLICT = "reservation_conflict"
+    CUSTOMS_NOT_CLEARED = "customs_not_cleared"
     # marketplace
     INVALID_TAX_ID = "invalid_tax_id"
     INVALID_IMAGE = "invalid_image"
     STOREFRONT_NOT_ALLOWED = "storefront_not_allowed"
+    COMPANY_NOT_VERIFIED = "company_not_verified"
+    DUPLICATE_SKU = "duplicate_sku"
+    PRODUCT_INCOMPLETE = "product_incomplete"
 
 
 # HTTP status per code; a code missing here answers 400.
@@ -69,12 +75,18 @@ STATUS = {
     ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT: 409,
     ErrorCode.INSUFFICIENT_FUNDS: 409,
     ErrorCode.INSUFFICIENT_STOCK: 409,
+    ErrorCode.RESERVATION_CONFLICT: 409,
+    ErrorCode.CUSTOMS_NOT_CLEARED: 409,
     ErrorCode.WEBHOOK_SIGNATURE_INVALID: 401,
     ErrorCode.WEBHOOK_STALE: 401,
     ErrorCode.WEBHOOK_REPLAYED: 409,
     ErrorCode.LIMIT_EXCEEDED: 422,
     ErrorCode.FX_RATE_MISSING: 409,
     ErrorCode.UNBALANCED_TRANSACTION: 500,
+    ErrorCode.STOREFRONT_NOT_ALLOWED: 422,
+    ErrorCode.COMPANY_NOT_VERIFIED: 409,
+    ErrorCode.DUPLICATE_SKU: 409,
+    ErrorCode.PRODUCT_INCOMPLETE: 422,
 }
 
 

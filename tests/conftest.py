@@ -99,9 +99,19 @@ def celery_worker(transactional_db, celery_config):
     with app.connection_for_write() as conn:  # start from an empty broker
         for queue in settings.CELERY_QUEUES:
             conn.default_channel.client.delete(queue)
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10,
-                      queues=settings.CELERY_QUEUES, loglevel="WARNING"):
-        yield app
+    from celery.signals import task_postrun
+    from django.db import connection
+
+    def close_connection(**kwargs):
+        connection.close()  # the worker's threads must not keep the test database open
+
+    task_postrun.connect(close_connection, weak=False)
+    try:
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10,
+                          queues=settings.CELERY_QUEUES, loglevel="WARNING"):
+            yield app
+    finally:
+        task_postrun.disconnect(close_connection)
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
