@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KARAVAN_VAR_DIR", BASE_DIR / "var"))
@@ -308,3 +307,16 @@ CELERY_BEAT_SCHEDULE.update({
     "payments-refresh-fx-rates": {"task": "payments.refresh_fx_rates", "schedule": timedelta(hours=1)},
     "payments-sweep-payouts": {"task": "payments.sweep_payouts", "schedule": timedelta(minutes=5)},
 })
+
+# --- marketplace ---
+# Photo uploads: refused above this many bytes or pixels (decompression bombs), or below this side.
+MARKETPLACE_IMAGE_MAX_BYTES = env.int("MARKETPLACE_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
+MARKETPLACE_IMAGE_MAX_PIXELS = env.int("MARKETPLACE_IMAGE_MAX_PIXELS", default=40_000_000)
+MARKETPLACE_IMAGE_MIN_SIDE = env.int("MARKETPLACE_IMAGE_MIN_SIDE", default=64)
+MARKETPLACE_IMAGE_QUALITY = env.int("MARKETPLACE_IMAGE_QUALITY", default=82)
+MARKETPLACE_IMAGES_PER_PRODUCT = env.int("MARKETPLACE_IMAGES_PER_PRODUCT", default=12)
+# Thumbnail widths made by Celery (cards use 320, the gallery 800).
+MARKETPLACE_THUMBNAIL_SIZES = [int(w) for w in env.list("MARKETPLACE_THUMBNAIL_SIZES", default=["160", "320", "800"])]
+# Photo names carry a random token, so a name never changes content: cache for a year.
+MARKETPLACE_IMAGE_CACHE_SECONDS = env.int("MARKETPLACE_IMAGE_CACHE_SECONDS", default=365 * 24 * 3600)
+MARKETPLACE_PAGE_SIZE = env.int("MARKETPLACE_PAGE_SIZE", default=24)

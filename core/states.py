@@ -8,8 +8,8 @@ database transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType

@@ -41,7 +41,7 @@ class IdempotentMixin:
             handler = getattr(self, request.method.lower(), None) if request.method.lower() in self.http_method_names else None
             handler = handler or self.http_method_not_allowed
             response = self._run(request, handler, *args, **kwargs)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - DRF's dispatch: every error becomes a response
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response

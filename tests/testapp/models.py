@@ -27,3 +27,6 @@ class Shipment(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     note = models.CharField(max_length=100, blank=True)
+
+    def __str__(self):
+        return f"shipment {self.pk} ({self.status})"

@@ -31,6 +31,6 @@ class Command(BaseCommand):
                 continue
             with transaction.atomic():
                 context.update(module.seed(self.stdout, **context) if config.name != "core" else module.seed(self.stdout))
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password: %s):" % PASSWORD))
-        for username, (role, _, city, currency, _, description) in ACCOUNTS.items():
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {PASSWORD}):"))
+        for username, (role, *_, description) in ACCOUNTS.items():
             self.stdout.write(f"  {username:<14} {role:<9} {description}")
