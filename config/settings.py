@@ -320,3 +320,46 @@ MARKETPLACE_THUMBNAIL_SIZES = [int(w) for w in env.list("MARKETPLACE_THUMBNAIL_S
 # Photo names carry a random token, so a name never changes content: cache for a year.
 MARKETPLACE_IMAGE_CACHE_SECONDS = env.int("MARKETPLACE_IMAGE_CACHE_SECONDS", default=365 * 24 * 3600)
 MARKETPLACE_PAGE_SIZE = env.int("MARKETPLACE_PAGE_SIZE", default=24)
+
+# --- warehouses ----------------------------------------------------------------
+# How long reserved units stay held when the caller gives no lifetime (an unpaid checkout).
+WAREHOUSES_RESERVATION_TTL = env.int("WAREHOUSES_RESERVATION_TTL", default=15 * 60)
+# Transit simulator: seconds each automatic consignment step waits after the previous one
+# (status left -> delay). A status missing here is moved by hand (operator or staff).
+WAREHOUSES_TRANSIT_DELAYS = {
+    "submitted": env.float("WAREHOUSES_DELAY_PICKUP", default=20.0),
+    "in_transit": env.float("WAREHOUSES_DELAY_TRANSIT", default=60.0),
+    "at_border": env.float("WAREHOUSES_DELAY_BORDER", default=30.0),
+    "customs": env.float("WAREHOUSES_DELAY_CUSTOMS", default=30.0),
+}
+# "auto": use customs' services when they are installed; "simulated": clear consignments here.
+WAREHOUSES_CUSTOMS = env("WAREHOUSES_CUSTOMS", default="auto")
+CELERY_BEAT_SCHEDULE.update({
+    "warehouses-expire-reservations": {"task": "warehouses.expire_reservations", "schedule": timedelta(minutes=1)},
+})
+
+# --- customs ---
+# The customs-authority gateways by name; each country's real system plugs in as another adapter.
+CUSTOMS_GATEWAYS = {"simulator": "customs.gateways.simulator.SimulatorGateway"}
+# The simulator's risk rules and delays (seconds). Tests set the delays to 0.
+CUSTOMS_SIMULATOR = {
+    "register_delay": env.float("CUSTOMS_SIM_REGISTER_DELAY", default=0 if TESTING else 3),
+    "channel_delay": env.float("CUSTOMS_SIM_CHANNEL_DELAY", default=0 if TESTING else 5),
+    "release_delay": env.float("CUSTOMS_SIM_RELEASE_DELAY", default=0 if TESTING else 5),
+    "stall_after": env.int("CUSTOMS_SIM_STALL_AFTER", default=300),
+    "yellow_value_usd": env.int("CUSTOMS_SIM_YELLOW_VALUE_USD", default=10_000),
+    "red_value_usd": env.int("CUSTOMS_SIM_RED_VALUE_USD", default=50_000),
+    "yellow_hs_chapters": env.list("CUSTOMS_SIM_YELLOW_CHAPTERS", default=["30", "33"]),
+    "red_hs_chapters": env.list("CUSTOMS_SIM_RED_CHAPTERS", default=["36", "71"]),
+    "reject_hs_chapters": env.list("CUSTOMS_SIM_REJECT_CHAPTERS", default=["93"]),
+    "weight_gap_yellow_percent": env.float("CUSTOMS_SIM_WEIGHT_GAP_YELLOW", default=5),
+    "weight_gap_red_percent": env.float("CUSTOMS_SIM_WEIGHT_GAP_RED", default=20),
+    "invoice_required": env.bool("CUSTOMS_SIM_INVOICE_REQUIRED", default=True),
+    # One declaration in N (by a hash of its reference) is rejected; 0 switches the rule off.
+    "reject_every": env.int("CUSTOMS_SIM_REJECT_EVERY", default=0 if TESTING else 25),
+}
+CUSTOMS_DOCUMENT_MAX_BYTES = env.int("CUSTOMS_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+CUSTOMS_DOCUMENT_MAX_PIXELS = 40_000_000
+CELERY_BEAT_SCHEDULE.update({
+    "customs-resume-stalled": {"task": "customs.resume_stalled", "schedule": timedelta(minutes=5)},
+})

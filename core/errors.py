@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_COUNTRY = "unknown_country"
     LIMIT_EXCEEDED = "limit_exceeded"
     REGIME_NOT_SUPPORTED = "regime_not_supported"
+    TARIFF_RATE_MISSING = "tariff_rate_missing"
+    INVALID_DOCUMENT = "invalid_document"
     # warehouses
     INSUFFICIENT_STOCK = "insufficient_stock"
     UNKNOWN_SKU = "unknown_sku"
@@ -81,6 +83,7 @@ STATUS = {
     ErrorCode.WEBHOOK_STALE: 401,
     ErrorCode.WEBHOOK_REPLAYED: 409,
     ErrorCode.LIMIT_EXCEEDED: 422,
+    ErrorCode.TARIFF_RATE_MISSING: 422,
     ErrorCode.FX_RATE_MISSING: 409,
     ErrorCode.UNBALANCED_TRANSACTION: 500,
     ErrorCode.STOREFRONT_NOT_ALLOWED: 422,

@@ -1,0 +1,202 @@
+"""Reads of the warehouses app, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, F, IntegerField, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from core.access import visible
+
+from .models import BondStatus, Fulfilment, Movement, Reservation, ReservationLine, StockLevel, Warehouse
+
+
+def available_by_sku(sku_ids, warehouse_codes) -> dict[int, int]:
+    """Available units (on hand - reserved, bonded and released) per SKU over the warehouses.
+
+    One query; SKUs without stock map to 0. Uses index stock_level_sku_idx.
+    """
+    ids = list(sku_ids)
+    result = dict.fromkeys(ids, 0)
+    if not ids:
+        return result
+    rows = (
+        StockLevel.objects.filter(sku_id__in=ids, warehouse_id__in=list(warehouse_codes))
+        .values("sku_id").annotate(available=Sum(F("on_hand") - F("reserved")))
+    )
+    for row in rows:
+        result[row["sku_id"]] = row["available"] or 0
+    return result
+
+
+def warehouse_list(*, user):
+    return visible(user, Warehouse.objects.filter(is_active=True).select_related("country", "place"))
+
+
+SORTS = {
+    "sku": ("sku__code", "bond_status"),
+    "seller": ("sku__company__name", "sku__code"),
+    "on_hand": ("on_hand", "id"),
+    "reserved": ("reserved", "id"),
+    "available": ("available_units", "id"),
+    "age": ("aged_since", "id"),
+}
+
+
+def stock_levels(*, user, warehouse: Warehouse, q: str = "", bond_status: str = "", low: bool = False,
+                 seller: int | None = None, sort: str = "sku", descending: bool = False, include_empty: bool = False):
+    """The stock table of a warehouse: one queryset, SKU and seller joined (two queries a page)."""
+    qs = visible(user, StockLevel.objects.filter(warehouse=warehouse)).select_related("sku", "sku__company")
+    qs = qs.annotate(available_units=F("on_hand") - F("reserved"))
+    if not include_empty:
+        qs = qs.filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
+    if q:
+        qs = qs.filter(Q(sku__code__icontains=q) | Q(sku__name__icontains=q) | Q(sku__company__name__icontains=q))
+    if bond_status in BondStatus.values:
+        qs = qs.filter(bond_status=bond_status)
+    if low:
+        qs = qs.filter(available_units__lte=F("sku__low_stock_threshold"))
+    if seller:
+        qs = qs.filter(sku__company_id=seller)
+    fields = SORTS.get(sort, SORTS["sku"])
+    return qs.order_by(*[f"-{f}" if descending else f for f in fields])
+
+
+def stock_summary(*, user, warehouse: Warehouse) -> dict:
+    qs = visible(user, StockLevel.objects.filter(warehouse=warehouse))
+    return qs.aggregate(
+        skus=Count("sku_id", distinct=True, filter=Q(on_hand__gt=0)),
+        units=Coalesce(Sum("on_hand"), 0),
+        held=Coalesce(Sum("reserved"), 0),
+        bonded=Coalesce(Sum("on_hand", filter=Q(bond_status=BondStatus.BONDED)), 0),
+        low=Count("id", filter=Q(on_hand__gt=0) & Q(on_hand__lte=F("reserved") + F("sku__low_stock_threshold"))),
+    )
+
+
+def movement_list(*, user, warehouse: Warehouse | None = None, sku: str = "", kind: str = "", reference: str = "",
+                  date_from: date | None = None, date_to: date | None = None):
+    qs = visible(user, Movement.objects.all()).select_related("sku", "sku__company")
+    if warehouse is not None:
+        qs = qs.filter(warehouse=warehouse)
+    if sku:
+        qs = qs.filter(Q(sku__code__iexact=sku) | Q(sku__code__istartswith=sku))
+    if kind in Movement.Kind.values:
+        qs = qs.filter(kind=kind)
+    if reference:
+        qs = qs.filter(reference__istartswith=reference)
+    if date_from:
+        qs = qs.filter(at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(at__date__lte=date_to)
+    # Uses index movement_warehouse_at_idx.
+    return qs.order_by("-at", "-id")
+
+
+INFLOW = [Movement.Kind.RECEIPT, Movement.Kind.TRANSFER_IN]
+OUTFLOW = [Movement.Kind.SHIP, Movement.Kind.TRANSFER_OUT]
+
+
+def daily_flows(*, user, warehouse: Warehouse, days: int = 30) -> dict:
+    """Units in (receipts, transfers in) and out (shipments, transfers out) per day, oldest first."""
+    today = timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    rows = (
+        visible(user, Movement.objects.filter(warehouse=warehouse, at__date__gte=start, kind__in=INFLOW + OUTFLOW))
+        .annotate(day=TruncDate("at")).values("day")
+        .annotate(
+            inflow=Coalesce(Sum("on_hand_delta", filter=Q(kind__in=INFLOW)), 0),
+            outflow=Coalesce(Sum(-F("on_hand_delta"), filter=Q(kind__in=OUTFLOW), output_field=IntegerField()), 0),
+        )
+    )
+    by_day = {row["day"]: row for row in rows}
+    labels = [start + timedelta(days=i) for i in range(days)]
+    return {
+        "labels": [d.isoformat() for d in labels],
+        "inflow": [by_day.get(d, {}).get("inflow", 0) for d in labels],
+        "outflow": [by_day.get(d, {}).get("outflow", 0) for d in labels],
+    }
+
+
+@dataclass(frozen=True)
+class PickRow:
+    location: str
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    bond_status: str
+    quantity: int
+    references: list[str]
+
+
+def pick_list(*, warehouse: Warehouse) -> list[PickRow]:
+    """Unshipped lines of the orders awaiting picking, grouped by bin location then SKU (one query)."""
+    rows = (
+        ReservationLine.objects.filter(
+            warehouse=warehouse, shipped_at__isnull=True,
+            reservation__status=Reservation.Status.ACTIVE,
+            reservation__fulfilments__warehouse=warehouse,
+            reservation__fulfilments__status__in=[Fulfilment.Status.REQUESTED, Fulfilment.Status.PICKING],
+        )
+        .values("level__location", "sku_id", "sku__code", "sku__name", "bond_status")
+        .annotate(quantity=Sum("quantity"), references=ArrayAgg("reservation__reference", distinct=True))
+        .order_by("level__location", "sku__code")
+    )
+    return [
+        PickRow(location=r["level__location"] or "", sku_id=r["sku_id"], sku_code=r["sku__code"], sku_name=r["sku__name"],
+                bond_status=r["bond_status"], quantity=r["quantity"], references=sorted(r["references"]))
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Drift:
+    warehouse: str
+    sku_id: int
+    bond_status: str
+    field: str
+    level: int
+    expected: int
+
+    def __str__(self):
+        return f"{self.warehouse}/{self.sku_id}/{self.bond_status} {self.field}: level {self.level}, ledger {self.expected}"
+
+
+def stock_drift() -> list[Drift]:
+    """Levels that differ from their recomputed ledger, and reserved units no reservation holds.
+
+    Three aggregate queries whatever the size; ``manage.py check_stock`` reports the result.
+    """
+    ledger = {
+        (r["warehouse_id"], r["sku_id"], r["bond_status"]): (r["on_hand"], r["reserved"])
+        for r in Movement.objects.values("warehouse_id", "sku_id", "bond_status")
+        .annotate(on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta")).order_by()
+    }
+    held = {
+        r["level_id"]: r["quantity"]
+        for r in ReservationLine.objects.filter(shipped_at__isnull=True, reservation__status=Reservation.Status.ACTIVE)
+        .values("level_id").annotate(quantity=Sum("quantity")).order_by()
+    }
+    drifts = []
+    seen = set()
+    for level in StockLevel.objects.values("id", "warehouse_id", "sku_id", "bond_status", "on_hand", "reserved"):
+        key = (level["warehouse_id"], level["sku_id"], level["bond_status"])
+        seen.add(key)
+        on_hand, reserved = ledger.get(key, (0, 0))
+        for name, have, want in (("on_hand", level["on_hand"], on_hand), ("reserved", level["reserved"], reserved),
+                                 ("reserved_by_reservations", level["reserved"], held.get(level["id"], 0))):
+            if have != want:
+                drifts.append(Drift(*key, name, have, want))
+    for key, (on_hand, reserved) in ledger.items():
+        if key not in seen and (on_hand or reserved):
+            drifts.append(Drift(*key, "missing_level", 0, on_hand))
+    return drifts
+
+
+def oldest_bonded_days(levels) -> dict[int, int | None]:
+    now = timezone.now()
+    return {lv.pk: (now - lv.aged_since).days if lv.aged_since and lv.bond_status == BondStatus.BONDED else None for lv in levels}
+
