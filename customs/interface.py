@@ -1,0 +1,90 @@
+"""Plain data the customs app takes and gives: other apps never see its models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date as Date
+from decimal import Decimal
+
+from core.money import Money
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    hs_code: str
+    description: str
+    quantity: int
+    unit_price: Money
+    weight_kg: Decimal  # per unit
+    origin_country: str | None = None  # defaults to the quote's origin
+
+
+@dataclass
+class Quote:
+    """A landed-cost quote. Money fields are in the buyer's currency; the breakdown is in the
+    importing country's currency (where the law does its arithmetic and rounding)."""
+
+    date: Date
+    regime: str
+    currency: str
+    tax_currency: str
+    goods: Money
+    shipping: Money
+    insurance: Money
+    customs_value: Money
+    duty: Money
+    vat: Money
+    excise: Money
+    fees: Money
+    taxes_total: Money
+    landed_cost: Money
+    landed_cost_storefront: Money
+    fx: list = field(default_factory=list)
+    breakdown: list = field(default_factory=list)
+    allowance: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+    usage: object = None  # rules.Usage: what allowance_record books for this order
+
+    def to_api(self) -> dict:
+        """The PRODUCT.md §5 quote shape, plus the date, the allowance and the warnings."""
+        return {
+            "regime": self.regime,
+            "date": self.date.isoformat(),
+            "customs_value": self.customs_value.to_api(),
+            "duty": self.duty.to_api(),
+            "vat": self.vat.to_api(),
+            "excise": self.excise.to_api(),
+            "fees": self.fees.to_api(),
+            "taxes_total": self.taxes_total.to_api(),
+            "landed_cost": self.landed_cost.to_api(),
+            "landed_cost_storefront": self.landed_cost_storefront.to_api(),
+            "fx": [rate.to_api() for rate in self.fx],
+            "breakdown": [item.to_api() for item in self.breakdown],
+            "allowance": self.allowance,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class DeclarationLineInput:
+    hs_code: str
+    description: str
+    quantity: int
+    weight_kg: Decimal  # whole line
+    value: Money  # whole line
+    origin_country: str
+
+
+@dataclass(frozen=True)
+class DeclarationInfo:
+    id: int
+    reference: str
+    kind: str
+    status: str
+    channel: str
+    regime: str
+    importer_country: str
+    registration_number: str
+    customs_value: Money
+    duties: Money  # duty + VAT + excise + fees
+    rejection_reason: str

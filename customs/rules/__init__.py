@@ -1,0 +1,220 @@
+"""The customs rules engine: which regime applies, and what each jurisdiction charges.
+
+Each jurisdiction is a plain module (``china``, ``eaeu``, ``uzbekistan``, ``tajikistan``,
+``turkmenistan``; ``commercial`` for a release from bond and domestic sales) with a function
+``compute(ctx) -> Outcome``. Figures come from the tables read in ``rules.data``, for the date of
+the quote; the modules only hold the arithmetic and its rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date as Date
+from decimal import ROUND_HALF_UP, Decimal
+
+from core.errors import DomainError, ErrorCode
+from core.money import Money
+
+from . import data
+
+CENTRAL_ASIA = ("KZ", "KG", "UZ", "TJ", "TM")
+EAEU = ("KZ", "KG")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A quote line in the importing country's currency (``value`` is the whole line)."""
+
+    index: int
+    hs_code: str
+    description: str
+    quantity: int
+    value: Money
+    weight_kg: Decimal  # whole line
+    origin_country: str
+
+
+@dataclass
+class Item:
+    """One line of the breakdown: what was charged (or allowed free), on what, by which rule."""
+
+    kind: str  # customs_value, allowance, duty, parcel_payment, excise, vat, vat_included, fee
+    line: int | None
+    base: Money
+    rate: Decimal | None  # percent
+    amount: Money
+    rule: str
+    source: str
+
+    def to_api(self) -> dict:
+        return {
+            "kind": self.kind, "line": self.line, "base": self.base.to_api(),
+            "rate": None if self.rate is None else format(self.rate.normalize(), "f"),
+            "amount": self.amount.to_api(), "rule": self.rule, "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What this order would take from a limit that spans orders."""
+
+    jurisdiction: str
+    period_key: str
+    amount: Money  # in the limit's currency
+
+
+@dataclass
+class Context:
+    date: Date
+    origin: str
+    destination: str
+    channel: str
+    source_warehouse: str | None
+    currency: str  # the importing country's currency: the legal currency of the computation
+    lines: list[Line]
+    shipping: Money
+    insurance: Money
+    buyer_id: int | None = None
+    allowance_used: object = None  # callable(jurisdiction, period_key, currency) -> Money
+    fx: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def goods(self) -> Money:
+        return sum((line.value for line in self.lines), Money.zero(self.currency))
+
+    @property
+    def weight_kg(self) -> Decimal:
+        return sum((line.weight_kg for line in self.lines), Decimal(0))
+
+    @property
+    def quantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def rate(self, base: str, quote: str) -> data.FxRate:
+        """An FX rate for this quote, recorded once in its ``fx`` list."""
+        found = data.fx_rate(base, quote, self.date)
+        if base != quote and all((r.base, r.quote) != (base, quote) for r in self.fx):
+            self.fx.append(found)
+            if found.as_of is None:
+                self.warn(f"The {base}/{quote} rate has no date in the reference data; check it before relying on it.")
+        return found
+
+    def to_local(self, amount: Decimal, currency: str, rounding=ROUND_HALF_UP) -> Money:
+        """An amount in EUR, USD... as Money in the importing country's currency, rounded once."""
+        return Money(0, self.currency) if not amount else convert_decimal(amount, self.rate(currency, self.currency).rate,
+                                                                         self.currency, rounding)
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+
+@dataclass
+class Outcome:
+    regime: str
+    customs_value: Money
+    items: list[Item]
+    allowance: dict | None = None
+    usage: Usage | None = None
+
+    def total(self, *kinds: str) -> Money:
+        currency = self.customs_value.currency
+        return sum((i.amount for i in self.items if i.kind in kinds), Money.zero(currency))
+
+
+# --- arithmetic helpers -----------------------------------------------------------------------
+
+
+def convert_decimal(amount: Decimal, rate: Decimal, currency: str, rounding=ROUND_HALF_UP) -> Money:
+    from core.money import currencies
+
+    scaled = (amount * rate).scaleb(currencies()[currency]).to_integral_value(rounding=rounding)
+    return Money(int(scaled), currency)
+
+
+def percent_of(base: Money, percent: Decimal, rounding=ROUND_HALF_UP) -> Money:
+    """``base`` × ``percent`` %, rounded to the minor unit (one rounding per tax line)."""
+    return base.times(Decimal(percent) / HUNDRED, rounding=rounding)
+
+
+def allocate(total: Money, weights: list[int]) -> list[Money]:
+    """Split ``total`` over lines in proportion to ``weights`` exactly (largest remainder), so
+    freight shares always add up to the freight."""
+    whole = sum(weights)
+    if not whole:
+        shares = [0] * len(weights)
+        if weights:
+            shares[0] = total.minor
+        return [Money(s, total.currency) for s in shares]
+    raw = [(total.minor * w) // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-((total.minor * weights[i]) % whole), i))
+    for i in remainders[: total.minor - sum(raw)]:
+        raw[i] += 1
+    return [Money(m, total.currency) for m in raw]
+
+
+def excess_of(value: Money, limit: Money) -> Money:
+    return value - limit if value > limit else Money.zero(value.currency)
+
+
+def period_key(period: str, on: Date) -> str:
+    if period == "year":
+        return f"{on.year}"
+    if period == "quarter":
+        return f"{on.year}-Q{(on.month - 1) // 3 + 1}"
+    if period == "month":
+        return f"{on.year}-{on.month:02d}"
+    raise ValueError(period)
+
+
+def pct(value: Decimal) -> str:
+    """A percentage as people write it: 70, 6.3, 0.2 (never 7E+1)."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def money_text(money: Money) -> str:
+    return f"{money.amount:,.2f} {money.currency}"
+
+
+# --- which regime applies -----------------------------------------------------------------
+
+
+def select_regime(*, origin: str, destination: str, channel: str, source_warehouse_country: str | None) -> str:
+    """PRODUCT.md §4 "Which regime applies"."""
+    if channel == "b2b":
+        if destination not in CENTRAL_ASIA:
+            raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, "A release from bond is supported into Central Asian countries only.",
+                              {"destination_country": ["Release from bond is supported into KZ, KG, UZ, TJ and TM."]})
+        return "release_from_bond"
+    if channel == "domestic" or origin == destination:
+        return "domestic"
+    if destination == "CN":
+        if origin in CENTRAL_ASIA and channel != "post":
+            return "cn_cbec_1210" if source_warehouse_country == "CN" else "cn_cbec_9610"
+        return "cn_postal_articles"
+    if destination in CENTRAL_ASIA:
+        if origin in EAEU and destination in EAEU:
+            raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                              "Goods moving inside the EAEU are not imported: there is no customs quote for them.",
+                              {"origin_country": ["Origin and destination are both in the EAEU."]})
+        return {"KZ": "eaeu_personal_parcel", "KG": "eaeu_personal_parcel", "UZ": "uz_personal_parcel",
+                "TJ": "tj_personal_parcel", "TM": "tm_personal_parcel"}[destination]
+    raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No customs rules for imports into {destination}.",
+                      {"destination_country": [f"No customs rules for {destination}."]})
+
+
+def compute(regime: str, ctx: Context) -> Outcome:
+    from . import china, commercial, eaeu, tajikistan, turkmenistan, uzbekistan
+
+    modules = {
+        "cn_cbec_9610": china.cbec, "cn_cbec_1210": china.cbec, "cn_postal_articles": china.postal_articles,
+        "eaeu_personal_parcel": eaeu.parcel, "uz_personal_parcel": uzbekistan.parcel,
+        "tj_personal_parcel": tajikistan.parcel, "tm_personal_parcel": turkmenistan.parcel,
+        "release_from_bond": commercial.release_from_bond, "domestic": commercial.domestic,
+        "customs_warehouse": commercial.customs_warehouse,
+    }
+    outcome = modules[regime](ctx)
+    outcome.regime = regime
+    return outcome

@@ -1,0 +1,90 @@
+"""Commercial imports: a release from bond for free circulation (B2B), the entry into a customs
+warehouse, and sales of released stock inside its country.
+
+Release from bond: customs value (CV) = goods + freight + insurance to the border, in the importing
+country's currency at the rate of the declaration date; duty = CV × the HS line's rate; excise where
+the line has one; import VAT = (CV + duty + excise) × the VAT rate in force. Freight and insurance
+are shared over the lines by value. The duty rate is the staff tariff line's, else the reference
+tariff (EAEU ETT for KZ and KG), else the country's general duty (Turkmenistan); with none, the quote
+is refused rather than charging a silent zero.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from core.errors import DomainError, ErrorCode
+from core.money import Money
+
+from . import EAEU, HUNDRED, Context, Item, Outcome, allocate, data, pct, percent_of
+
+ROUNDING = ROUND_HALF_UP
+
+
+def _duty_rate(ctx: Context, line, staff, hs):
+    if staff is not None:
+        return staff.duty_percent, f"Duty of HS {staff.hs_code} (staff tariff line)", staff.source
+    if ctx.destination in EAEU and hs is not None and hs.eaeu_duty_percent is not None:
+        if hs.eaeu_rate_status != "verified":
+            ctx.warn(f"The EAEU duty rate of HS {hs.code} is {hs.eaeu_rate_status or 'unverified'}.")
+        return hs.eaeu_duty_percent, f"EAEU common customs tariff, HS {hs.code}", data.first_source(hs.source)
+    general = data.tax_rate(ctx.destination, "customs_duty_general", ctx.date)
+    if general is not None:
+        if general.status != "verified":
+            ctx.warn(f"{ctx.destination}'s general import duty ({pct(general.rate_percent)}%) is {general.get_status_display().lower()}.")
+        return general.rate_percent, f"{ctx.destination} general import duty", data.first_source(general.source)
+    raise DomainError(
+        ErrorCode.TARIFF_RATE_MISSING,
+        f"No duty rate of {ctx.destination} for HS {line.hs_code} on {ctx.date}: staff must enter a tariff line for it.",
+        {f"lines.{line.index}.hs_code": [f"No duty rate of {ctx.destination} for this HS code."]},
+    )
+
+
+def release_from_bond(ctx: Context) -> Outcome:
+    freight = ctx.shipping + ctx.insurance
+    shares = allocate(freight, [line.value.minor for line in ctx.lines])
+    cv_total = ctx.goods + freight
+    items = [Item("customs_value", None, ctx.goods, None, cv_total,
+                  "Customs value: goods + freight + insurance to the border", "")]
+    national_vat = data.vat(ctx.destination, ctx.date)
+    for line, share in zip(ctx.lines, shares, strict=True):
+        cv = line.value + share
+        staff = data.tariff_line(line.hs_code, ctx.destination, ctx.date)
+        hs = data.hs_code(line.hs_code)
+        rate, text, source = _duty_rate(ctx, line, staff, hs)
+        duty = percent_of(cv, rate, ROUNDING)
+        items.append(Item("duty", line.index, cv, rate, duty, f"{text}: CV × {pct(rate)}%", source))
+        excise = Money.zero(ctx.currency)
+        if staff is not None and staff.excise_percent:
+            excise = percent_of(cv, staff.excise_percent, ROUNDING)
+            items.append(Item("excise", line.index, cv, staff.excise_percent, excise, "Excise (staff tariff line): CV × rate", staff.source))
+        vat_pct = staff.vat_percent if staff is not None and staff.vat_percent is not None else national_vat.percent
+        vat_base = cv + duty + excise
+        items.append(Item("vat", line.index, vat_base, vat_pct, percent_of(vat_base, vat_pct, ROUNDING),
+                          f"Import VAT {pct(vat_pct)}% on CV + duty + excise", national_vat.source))
+    fee = data.tax_rate(ctx.destination, "customs_clearance_fee", ctx.date)
+    if fee is not None:
+        items.append(Item("fee", None, cv_total, fee.rate_percent, percent_of(cv_total, fee.rate_percent, ROUNDING),
+                          f"{ctx.destination} customs clearance fee on the customs value", data.first_source(fee.source)))
+        if fee.status != "verified":
+            ctx.warn(f"{ctx.destination}'s clearance fee ({pct(fee.rate_percent)}%) is {fee.get_status_display().lower()}.")
+    return Outcome("", cv_total, items)
+
+
+def customs_warehouse(ctx: Context) -> Outcome:
+    cv_total = ctx.goods + ctx.shipping + ctx.insurance
+    return Outcome("", cv_total, [
+        Item("customs_value", None, ctx.goods, None, cv_total, "Customs value: goods + freight + insurance to the border", ""),
+        Item("duty", None, cv_total, Decimal(0), Money.zero(ctx.currency),
+             "Customs warehouse: no duty or VAT on entry; they are paid when the goods are released from bond",
+             ""),
+    ])
+
+
+def domestic(ctx: Context) -> Outcome:
+    """Released (duty-paid) stock sold inside its country: no customs; the price includes VAT."""
+    vat = data.vat(ctx.destination, ctx.date)
+    gross = ctx.goods + ctx.shipping
+    included = gross.times(vat.percent / (HUNDRED + vat.percent), rounding=ROUNDING)
+    return Outcome("", Money.zero(ctx.currency), [
+        Item("vat_included", None, gross, vat.percent, included,
+             f"No customs at sale: the price includes domestic {vat.label} (shown, not added)", vat.source),
+    ])

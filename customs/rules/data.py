@@ -1,0 +1,126 @@
+"""Reads of the rule tables for a given date: the only place the rules get their figures from.
+
+Every lookup takes the date of the quote or declaration and returns the row in force on it, so a
+quote for 2025-12-31 and one for 2026-01-01 use the VAT of their own day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date as Date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+
+from core.errors import DomainError, ErrorCode
+
+from ..models import HsCode, ParcelRule, TariffLine, TaxRate
+
+
+def in_force(on: Date) -> Q:
+    return (Q(effective_from__isnull=True) | Q(effective_from__lte=on)) & (Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+
+
+@dataclass(frozen=True)
+class Rate:
+    percent: Decimal
+    label: str
+    source: str
+    status: str
+
+
+def tax_rate(country: str, tax: str, on: Date) -> TaxRate | None:
+    return TaxRate.objects.filter(in_force(on), country=country, tax=tax, rate_percent__isnull=False).order_by(
+        "-effective_from").first()
+
+
+def vat(country: str, on: Date) -> Rate:
+    row = tax_rate(country, "vat", on)
+    if row is None:
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No VAT rate of {country} is in force on {on}.",
+                          {"date": [f"No VAT rate of {country} on {on}."]})
+    return Rate(row.rate_percent, f"{country} VAT {fmt_percent(row.rate_percent)}%", first_source(row.source), row.status)
+
+
+def parcel_rule(jurisdiction: str, channels: list[str], on: Date, country: str | None = None) -> ParcelRule | None:
+    qs = ParcelRule.objects.filter(in_force(on), jurisdiction=jurisdiction, channel__in=channels, in_force=True)
+    if country:
+        qs = qs.filter(countries__contains=country)
+    return qs.order_by("-effective_from").first()
+
+
+def hs_code(code: str) -> HsCode | None:
+    return HsCode.objects.filter(code=code[:6]).first()
+
+
+def tariff_line(code: str, country: str, on: Date) -> TariffLine | None:
+    """The staff-entered line for ``code`` in ``country``: the longest code that prefixes it."""
+    prefixes = [code[:n] for n in range(len(code), 5, -1)]
+    lines = TariffLine.objects.filter(in_force(on), country=country, hs_code__in=prefixes)
+    return max(lines, key=lambda line: (len(line.hs_code), line.effective_from), default=None)
+
+
+def first_source(text: str) -> str:
+    return (text or "").split(";")[0].strip()
+
+
+def fmt_percent(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+# --- FX -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FxRate:
+    base: str
+    quote: str
+    rate: Decimal  # units of ``quote`` per unit of ``base``
+    as_of: Date | None
+    source: str
+
+    def to_api(self) -> dict:
+        return {"from": self.base, "to": self.quote, "rate": format(self.rate, "f"),
+                "as_of": self.as_of.isoformat() if self.as_of else None}
+
+
+RATE_PLACES = Decimal("0.0000000001")
+
+
+def fx_rate(base: str, quote: str, on: Date) -> FxRate:
+    """The rate to convert ``base`` to ``quote`` for a quote dated ``on``.
+
+    The contract is ``payments.selectors.fx_rate(from, to, as_of)``; until the payments app offers it,
+    the indicative rates of reference/currencies.csv (``usd_per_unit``, loaded into core.Currency)
+    are crossed through USD. The rate is rounded to 10 places once, and that printed rate is the one
+    used, so anybody can redo the arithmetic from the quote.
+    """
+    if base == quote:
+        return FxRate(base, quote, Decimal(1), on, "identity")
+    try:
+        from payments import selectors as payments_selectors
+
+        provider = getattr(payments_selectors, "fx_rate", None)
+    except ImportError:  # pragma: no cover - payments is always installed
+        provider = None
+    found = None
+    if provider is not None:
+        try:
+            found = provider(base, quote, on)
+        except DomainError:
+            found = None  # no rate booked there yet: fall back to the reference rates
+        if found is not None:
+            rate = getattr(found, "rate", found)
+            as_of = getattr(found, "as_of", on)
+            return FxRate(base, quote, Decimal(str(rate)).quantize(RATE_PLACES, ROUND_HALF_UP), as_of, "payments")
+    from core.models import Currency
+
+    rows = {c.code: c for c in Currency.objects.filter(code__in=[base, quote])}
+    if len(rows) < 2 or rows[base].usd_per_unit is None or rows[quote].usd_per_unit is None:
+        raise DomainError(ErrorCode.FX_RATE_MISSING, f"No exchange rate from {base} to {quote}.",
+                          {"currency": [f"No exchange rate from {base} to {quote}."]})
+    rate = (rows[base].usd_per_unit / rows[quote].usd_per_unit).quantize(RATE_PLACES, ROUND_HALF_UP)
+    dates = [d for d in (rows[base].rate_date, rows[quote].rate_date) if d]
+    # A cross rate is as old as its older leg.
+    return FxRate(base, quote, rate, min(dates) if dates else None, "reference/currencies.csv")

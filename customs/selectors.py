@@ -1,0 +1,71 @@
+"""Customs reads, with fixed query counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from core.access import visible
+from core.states import history
+
+from .interface import DeclarationInfo
+from .models import Declaration, DeclarationDocument, DeclarationLine
+
+
+def declaration_for(reference: str) -> DeclarationInfo | None:
+    from .services import info
+
+    declaration = Declaration.objects.filter(reference=reference).first()
+    return info(declaration) if declaration else None
+
+
+def declarations(user, *, status: str | None = None, channel: str | None = None, kind: str | None = None,
+                 date_from: Date | None = None, date_to: Date | None = None) -> QuerySet:
+    """The declarations ``user`` may see, newest first. Uses index customs_decl_status_idx."""
+    qs = visible(user, Declaration.objects.all())
+    if status:
+        qs = qs.filter(status=status)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def with_details(qs: QuerySet) -> QuerySet:
+    return qs.prefetch_related(
+        Prefetch("lines", queryset=DeclarationLine.objects.order_by("position")),
+        Prefetch("documents", queryset=DeclarationDocument.objects.select_related("uploaded_by").order_by("uploaded_at", "id")),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # status, document
+    status: str
+    from_status: str
+    actor: str
+    note: str
+
+
+def timeline(declaration: Declaration) -> list[TimelineEntry]:
+    """Status changes and document uploads, oldest first."""
+    entries = [TimelineEntry(e.at, "status", e.to_state, e.from_state, e.actor_label, e.reason) for e in history(declaration)]
+    entries += [TimelineEntry(doc.uploaded_at, "document", "", "", doc.uploaded_by.get_username() if doc.uploaded_by else "system",
+                              f"{doc.get_kind_display()}: {doc.original_name}") for doc in declaration.documents.all()]
+    return sorted(entries, key=lambda e: e.at)
+
+
+def status_counts(user) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = visible(user, Declaration.objects.all()).values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}

@@ -1,0 +1,73 @@
+"""Input checks shared by quotes and declarations: each failure names its field."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from core.errors import DomainError, ErrorCode
+from core.money import Money
+
+HS_FORMAT = re.compile(r"^\d{6,10}$")
+# HS chapters 01-97 exist; 77 is reserved for future use and has no goods.
+KNOWN_CHAPTERS = frozenset(f"{n:02d}" for n in range(1, 98)) - {"77"}
+MAX_QUANTITY = 1_000_000
+MAX_WEIGHT_KG = Decimal("1000000")
+
+
+def country(code, field: str) -> str:
+    from core.models import Country
+
+    value = (code or "").strip().upper() if isinstance(code, str) else ""
+    if not value or not Country.objects.filter(iso2=value).exists():
+        raise DomainError(ErrorCode.UNKNOWN_COUNTRY, f"Unknown country {code!r}.", {field: [f"Unknown country {code!r}."]})
+    return value
+
+
+def hs_code(code, field: str) -> str:
+    value = re.sub(r"[\s.]", "", code) if isinstance(code, str) else ""
+    if not HS_FORMAT.match(value):
+        raise DomainError(ErrorCode.INVALID_HS_CODE, f"HS code {code!r} must have 6 to 10 digits.",
+                          {field: ["An HS code has 6 to 10 digits."]})
+    if value[:2] not in KNOWN_CHAPTERS:
+        raise DomainError(ErrorCode.INVALID_HS_CODE, f"HS code {code!r} is in no known chapter.",
+                          {field: [f"Chapter {value[:2]} does not exist in the HS."]})
+    return value
+
+
+def quantity(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUANTITY:
+        raise DomainError(ErrorCode.VALIDATION, f"Quantity must be a whole number from 1 to {MAX_QUANTITY:,}.",
+                          {field: [f"A whole number from 1 to {MAX_QUANTITY:,}."]})
+    return value
+
+
+def weight(value, field: str, *, allow_zero: bool = False) -> Decimal:
+    if value is None or value == "":
+        raise DomainError(ErrorCode.VALIDATION, "Weight is required.", {field: ["Weight is required."]})
+    if isinstance(value, float):
+        value = str(value)
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise DomainError(ErrorCode.VALIDATION, "Weight must be a number of kg.", {field: ["A number of kg."]}) from None
+    if not number.is_finite() or number < 0 or (number == 0 and not allow_zero) or number > MAX_WEIGHT_KG:
+        raise DomainError(ErrorCode.VALIDATION, "Weight must be a positive number of kg.", {field: ["A positive number of kg."]})
+    if number != number.quantize(Decimal("0.001")):
+        raise DomainError(ErrorCode.VALIDATION, "Weight has at most 3 decimals (grams).", {field: ["At most 3 decimals."]})
+    return number
+
+
+def amount(value: Money, field: str) -> Money:
+    if not isinstance(value, Money):
+        raise DomainError(ErrorCode.VALIDATION, "Expected an amount with its currency.", {field: ["Expected an amount."]})
+    if value.minor < 0:
+        raise DomainError(ErrorCode.INVALID_AMOUNT, "Amounts must not be negative.", {field: ["Must not be negative."]})
+    return value
+
+
+def same_currency(value: Money, currency: str, field: str) -> Money:
+    if value.currency != currency:
+        raise DomainError(ErrorCode.CURRENCY_MISMATCH, f"Expected {currency}, got {value.currency}.",
+                          {field: [f"All amounts must be in {currency}."]})
+    return value

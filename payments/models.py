@@ -1,0 +1,249 @@
+"""The ledger: accounts, transactions of balanced entries, escrow holds, FX rates, payouts.
+
+Invariants the database enforces (see migrations 0002 and 0003 for the PostgreSQL triggers):
+- an account that may not go negative (every wallet, escrow) never does (check constraint);
+- per transaction and currency the entries sum to zero (a trigger when each INSERT statement ends);
+- entries and transactions are never updated or deleted (trigger);
+- one transaction per idempotency key, one provider event per (provider, event id) (unique keys).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from core.access import SELLER, STAFF, SYSTEM
+from core.states import StateMachine, move
+
+
+class AccountKind(models.TextChoices):
+    WALLET = "wallet", _("Wallet")
+    ESCROW = "escrow", _("Escrow")
+    FX = "fx", _("FX position")
+    FX_SPREAD = "fx_spread", _("FX spread income")
+    FX_ROUNDING = "fx_rounding", _("FX rounding remainders")
+    COMMISSION = "commission", _("Commission income")
+    PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
+    PAYOUTS_PENDING = "payouts_pending", _("Payouts in flight")
+    CUSTOMS_DUTY = "customs_duty", _("Customs duty collected")
+    FEES = "fees", _("Fees collected")
+    SHIPPING = "shipping", _("Shipping collected")
+
+
+# Platform accounts mirror money outside the platform (clearing) or a position (fx): they may go
+# below zero. Wallets and escrow hold real money of someone and never may.
+MAY_GO_NEGATIVE = {AccountKind.FX, AccountKind.PROVIDER_CLEARING}
+
+
+class Account(models.Model):
+    owner_kind = models.CharField(max_length=8)  # user | company | platform
+    owner_id = models.BigIntegerField()  # 0 for platform accounts
+    kind = models.CharField(max_length=24, choices=AccountKind.choices)
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+", db_column="currency")
+    # Kept equal to the sum of the account's entries by the same transaction that writes them.
+    balance_minor = models.BigIntegerField(default=0)
+    allow_negative = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner_kind", "owner_id", "kind", "currency"], name="account_key"),
+            models.CheckConstraint(condition=Q(allow_negative=True) | Q(balance_minor__gte=0),
+                                   name="account_balance_not_negative"),
+            models.CheckConstraint(condition=Q(owner_kind__in=["user", "company", "platform"]),
+                                   name="account_owner_kind_valid"),
+            models.CheckConstraint(condition=Q(owner_kind="platform") | Q(kind="wallet"),
+                                   name="account_only_wallets_are_owned"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} {self.currency_id}"
+
+    @property
+    def label(self) -> str:
+        if self.owner_kind == "platform":
+            return self.kind
+        return f"{self.owner_kind}:{self.owner_id}"
+
+
+class TxnKind(models.TextChoices):
+    TOP_UP = "top_up", _("Top-up")
+    TRANSFER = "transfer", _("Transfer")
+    CONVERSION = "conversion", _("Conversion")
+    ESCROW_HOLD = "escrow_hold", _("Paid into escrow")
+    ESCROW_RELEASE = "escrow_release", _("Released from escrow")
+    REFUND = "refund", _("Refund")
+    COMMISSION = "commission", _("Commission")
+    PAYOUT = "payout", _("Payout")
+    PAYOUT_RETURN = "payout_return", _("Payout returned")
+    DUTY = "duty", _("Customs duty")
+    FEE = "fee", _("Fee")
+    SHIPPING = "shipping", _("Shipping")
+
+
+class Transaction(models.Model):
+    kind = models.CharField(max_length=24, choices=TxnKind.choices)
+    reference = models.CharField(max_length=128, db_index=True)  # what caused it, e.g. order:123
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    # A digest of the request, so that the same key with a different request is refused.
+    fingerprint = models.CharField(max_length=64)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    memo = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind} {self.reference}"
+
+
+class Entry(models.Model):
+    """One leg of a transaction: ``amount_minor`` is added to the account (positive credits it).
+
+    Append-only; designed to be partitioned by month on ``created_at``.
+    """
+
+    txn = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    currency = models.CharField(max_length=3)  # the account's, copied so the balance check needs no join
+    amount_minor = models.BigIntegerField()
+    balance_after = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(amount_minor=0), name="entry_amount_not_zero")]
+        # Statements read one account newest first: uses entry_account_idx.
+        indexes = [models.Index(fields=["account", "-id"], name="entry_account_idx")]
+        verbose_name_plural = _("entries")
+
+    def __str__(self):
+        return f"{self.account_id} {self.amount_minor:+d} {self.currency}"
+
+
+class EscrowHold(models.Model):
+    """Money a payer put into escrow for one reference (an order), until released or refunded."""
+
+    class Status(models.TextChoices):
+        HELD = "held", pgettext_lazy("escrow status", "Held")
+        RELEASED = "released", pgettext_lazy("escrow status", "Released")
+        REFUNDED = "refunded", pgettext_lazy("escrow status", "Refunded")
+
+    reference = models.CharField(max_length=128, unique=True)
+    payer_kind = models.CharField(max_length=8)
+    payer_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    refunded_minor = models.BigIntegerField(default=0)
+    released_minor = models.BigIntegerField(default=0)
+    commission_minor = models.BigIntegerField(default=0)
+    payee_kind = models.CharField(max_length=8, blank=True)
+    payee_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
+    hold_txn = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="escrow_amount_positive"),
+            models.CheckConstraint(condition=Q(refunded_minor__gte=0, released_minor__gte=0, commission_minor__gte=0),
+                                   name="escrow_parts_not_negative"),
+            models.CheckConstraint(condition=Q(refunded_minor__lte=F("amount_minor") - F("released_minor")),
+                                   name="escrow_not_overdrawn"),
+        ]
+        indexes = [models.Index(fields=["payer_kind", "payer_id", "status"], name="escrow_payer_idx")]
+
+    def __str__(self):
+        return f"escrow {self.reference}"
+
+    @property
+    def open_minor(self) -> int:
+        return self.amount_minor - self.refunded_minor - self.released_minor
+
+
+class FxRate(models.Model):
+    """How many US dollars one unit of a currency is worth, as published by ``source`` on ``as_of``.
+    Cross rates are derived through USD."""
+
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+")
+    usd_per_unit = models.DecimalField(max_digits=24, decimal_places=12)
+    as_of = models.DateField()
+    provider = models.CharField(max_length=32)
+    source = models.TextField(blank=True)
+    status = models.CharField(max_length=32, blank=True)  # verified / unverified, from the source
+    loaded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "as_of", "provider"], name="fx_rate_once_per_day"),
+            models.CheckConstraint(condition=Q(usd_per_unit__gt=0), name="fx_rate_positive"),
+        ]
+        indexes = [models.Index(fields=["currency", "-as_of", "-loaded_at"], name="fx_rate_lookup_idx")]
+        ordering = ["currency", "-as_of"]
+
+    def __str__(self):
+        return f"{self.currency_id} {self.usd_per_unit} USD ({self.as_of})"
+
+
+class ProviderEvent(models.Model):
+    """A payment provider's webhook event, stored once: a replay of the same event id is refused."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    txn = models.ForeignKey(Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")]
+
+    def __str__(self):
+        return f"{self.provider}:{self.event_id}"
+
+
+class Payout(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", pgettext_lazy("payout status", "Requested")
+        PROCESSING = "processing", pgettext_lazy("payout status", "Processing")
+        PAID = "paid", pgettext_lazy("payout status", "Paid")
+        FAILED = "failed", pgettext_lazy("payout status", "Failed")
+
+    machine = StateMachine(
+        "payout",
+        Status,
+        [
+            move(Status.REQUESTED, Status.PROCESSING, SYSTEM, STAFF),
+            move(Status.PROCESSING, Status.PAID, SYSTEM, STAFF),
+            move([Status.REQUESTED, Status.PROCESSING], Status.FAILED, SYSTEM, STAFF),
+        ],
+    )
+    # Sellers request; only the gateway (system) or staff move a payout on.
+    REQUEST_ROLES = frozenset({SELLER, STAFF})
+
+    owner_kind = models.CharField(max_length=8)
+    owner_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    gateway = models.CharField(max_length=32)
+    gateway_reference = models.CharField(max_length=128, blank=True)
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payout_amount_positive")]
+        indexes = [models.Index(fields=["owner_kind", "owner_id", "-id"], name="payout_owner_idx")]
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"payout #{self.pk} {self.owner_kind}:{self.owner_id} {self.amount_minor} {self.currency}"
+
+    @property
+    def reference(self) -> str:
+        return f"payout:{self.pk}"

@@ -1,0 +1,49 @@
+import pytest
+
+from core.access import SYSTEM_ACTOR
+from core.money import Money
+from payments import services
+from payments.interface import Owner
+
+
+@pytest.fixture
+def currencies(db):
+    """Currencies (the accounts' foreign key) and the reference FX rates, without the other apps' data."""
+    from core import reference as core_reference
+    from payments import reference as payments_reference
+
+    core_reference.load()
+    payments_reference.load()
+
+
+@pytest.fixture
+def fund(currencies):
+    """fund(owner, "100.00", "CNY"): a simulator top-up, as the provider's webhook would book it."""
+    counter = iter(range(1, 10**9))
+
+    def top_up(owner: Owner, amount: str, currency: str):
+        return services.top_up(owner=owner, amount=Money.of(amount, currency), provider="simulator",
+                               provider_event_id=f"test-{next(counter)}", actor=SYSTEM_ACTOR)
+
+    return top_up
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice", "buyer")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob", "buyer")
+
+
+@pytest.fixture
+def seller_company(make_user, currencies):
+    """A seller user and the company it acts for."""
+    from core.models import Company, CompanyMember
+
+    user = make_user("seller_kz", "seller")
+    company = Company.objects.create(name="Altyn Bal LLP", country_id="KZ", tax_id="123456789012")
+    CompanyMember.objects.create(company=company, user=user, role="owner")
+    return user, company
