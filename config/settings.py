@@ -330,9 +330,10 @@ WAREHOUSES_TRANSIT_DELAYS = {
     "submitted": env.float("WAREHOUSES_DELAY_PICKUP", default=20.0),
     "in_transit": env.float("WAREHOUSES_DELAY_TRANSIT", default=60.0),
     "at_border": env.float("WAREHOUSES_DELAY_BORDER", default=30.0),
-    "customs": env.float("WAREHOUSES_DELAY_CUSTOMS", default=30.0),
 }
-# "auto": use customs' services when they are installed; "simulated": clear consignments here.
+# Release from bond at shipment of a sale into the warehouse's country: "auto" waits for customs to
+# release the order's declaration; "simulated" takes it as released (the marketplace does not
+# declare buyers' parcels yet). Inbound consignments always clear through customs.
 WAREHOUSES_CUSTOMS = env("WAREHOUSES_CUSTOMS", default="auto")
 CELERY_BEAT_SCHEDULE.update({
     "warehouses-expire-reservations": {"task": "warehouses.expire_reservations", "schedule": timedelta(minutes=1)},
@@ -363,3 +364,9 @@ CUSTOMS_DOCUMENT_MAX_PIXELS = 40_000_000
 CELERY_BEAT_SCHEDULE.update({
     "customs-resume-stalled": {"task": "customs.resume_stalled", "schedule": timedelta(minutes=5)},
 })
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "DeclarationStatusEnum": "customs.states.DeclarationStatus",
+    "DeclarationKindEnum": "customs.models.Declaration.Kind",
+})
+# Name the product status enum in the API schema (several apps have a "status" field).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ProductStatusEnum"] = "marketplace.models.Product.Status"

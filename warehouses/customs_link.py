@@ -1,59 +1,85 @@
-"""Every call from warehouses to customs goes through here.
+"""Every call from warehouses to customs goes through here (customs is the lower layer).
 
-The customs app is being built alongside; until its services exist
-(``customs.services.declaration_create`` / ``declaration_submit``, ``customs.selectors.declaration_for``)
-customs is simulated: an inbound consignment is cleared by the transit simulator after its delay,
-and a release from bond is taken as cleared. ``WAREHOUSES_CUSTOMS = "simulated"`` forces the
-simulation even when customs is installed (demo without a broker).
+Inbound consignments are declared for real: ``import`` declarations into the warehouse's country,
+cleared by customs' own gateway (its built-in simulator in demo and tests) and reported back
+through the ``warehouses.declaration_changed`` callback task.
+
+``WAREHOUSES_CUSTOMS = "simulated"`` only affects the release from bond at shipment
+(:func:`release_cleared`): the marketplace does not declare the buyer's parcel to customs yet, so
+without the switch bonded stock sold into its warehouse's country could never ship in the demo.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+from decimal import Decimal
 
 from django.conf import settings
 
+from core.access import SYSTEM_ACTOR
+from core.money import Money
+from customs import selectors as customs_selectors
+from customs import services as customs_services
+from customs.interface import DeclarationInfo, DeclarationLineInput
+
 CALLBACK_TASK = "warehouses.declaration_changed"
+REFERENCE_PREFIX = "consignment:"
 
 
-def _module(name: str):
-    try:
-        return import_module(name)
-    except ImportError:
+def reference_of(consignment) -> str:
+    return f"{REFERENCE_PREFIX}{consignment.pk}"
+
+
+def consignment_id_of(reference: str) -> int | None:
+    """The consignment id in a declaration reference of ours; None for anyone else's."""
+    if not str(reference).startswith(REFERENCE_PREFIX):
         return None
+    tail = str(reference)[len(REFERENCE_PREFIX):]
+    return int(tail) if tail.isdigit() else None
 
 
-def _services():
-    if settings.WAREHOUSES_CUSTOMS == "simulated":
-        return None
-    services = _module("customs.services")
-    return services if services is not None and hasattr(services, "declaration_create") else None
+def origin_country(consignment) -> str | None:
+    origin = consignment.origin
+    return origin.country_id or (origin.countries.split(";")[0] if origin.countries else None)
 
 
-def _selectors():
-    if settings.WAREHOUSES_CUSTOMS == "simulated":
-        return None
-    selectors = _module("customs.selectors")
-    return selectors if selectors is not None and hasattr(selectors, "declaration_for") else None
+def crosses_border(consignment) -> bool:
+    return origin_country(consignment) != consignment.warehouse.country_id
 
 
-def is_simulated() -> bool:
-    return _services() is None
+def declare_inbound(consignment) -> DeclarationInfo:
+    """Declare the consignment's entry into the warehouse's country and submit the declaration.
 
-
-def declare_inbound(consignment) -> int | None:
-    """Declare the consignment's entry into bond; the declaration id, or None when simulated.
-
-    Simulated for now even with customs installed: customs' ``DeclarationLineInput`` needs a
-    declared value per line, and consignment lines do not carry one yet (see the report).
+    Idempotent: customs returns the existing declaration of the same reference, and a declaration
+    already past its draft is not submitted again. Raises customs' ``DomainError`` on bad data.
     """
-    return None
+    lines = list(consignment.lines.select_related("sku", "sku__company").order_by("id"))
+    origin = origin_country(consignment)
+    inputs = [
+        DeclarationLineInput(
+            hs_code=line.sku.hs_code, description=line.sku.name, quantity=line.expected_qty,
+            weight_kg=Decimal(line.sku.weight_g * line.expected_qty) / 1000,
+            value=Money(line.declared_value_minor, line.currency),
+            origin_country=line.sku.origin_country_id or line.sku.company.country_id or origin,
+        )
+        for line in lines
+    ]
+    info = customs_services.declaration_create(
+        kind="import", reference=reference_of(consignment), importer_country=consignment.warehouse.country_id,
+        lines=inputs, declared_weight_kg=sum((ln.weight_kg for ln in inputs), Decimal(0)),
+        payer=("company", consignment.company_id), callback_task=CALLBACK_TASK, actor=SYSTEM_ACTOR,
+    )
+    if info.status == "draft":
+        info = customs_services.declaration_submit(declaration_id=info.id, actor=SYSTEM_ACTOR)
+    return info
+
+
+def declaration(reference: str) -> DeclarationInfo | None:
+    return customs_selectors.declaration_for(reference)
 
 
 def release_cleared(reference: str) -> bool:
     """Whether customs has released the units of ``reference`` from bond (a sale into the country)."""
-    selectors = _selectors()
-    if selectors is None:
+    if settings.WAREHOUSES_CUSTOMS == "simulated":
         return True
-    declaration = selectors.declaration_for(reference)
-    return declaration is not None and getattr(declaration, "status", None) == "released"
+    info = customs_selectors.declaration_for(reference)
+    return info is not None and info.status == "released"

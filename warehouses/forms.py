@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.money import currencies
 
-from .models import BondStatus, Movement, Warehouse
+from .models import BondStatus, Movement, Sku, Warehouse
 from .selectors import SORTS
 from .services import MAX_QUANTITY
 
@@ -27,7 +28,7 @@ class StockFilterForm(forms.Form):
     low = forms.BooleanField(label=_("Low stock only"), required=False)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS] + [(f"-{k}", k) for k in SORTS],
                              widget=forms.HiddenInput)
-    page_size = forms.TypedChoiceField(label=_("Rows"), required=False, coerce=int, empty_value=50,
+    page_size = forms.TypedChoiceField(label=_("Rows"), required=False, coerce=int, empty_value=50, initial=50,
                                        choices=[(n, n) for n in (25, 50, 100, 200)])
 
 
@@ -62,3 +63,53 @@ class PackForm(forms.Form):
     length_mm = forms.IntegerField(label=_("Length, mm"), min_value=1, max_value=2_000)
     width_mm = forms.IntegerField(label=_("Width, mm"), min_value=1, max_value=2_000)
     height_mm = forms.IntegerField(label=_("Height, mm"), min_value=1, max_value=2_000)
+
+
+class ConsignmentForm(forms.Form):
+    """The head of a seller's consignment: where it goes, by which route, in which invoice currency."""
+
+    company = forms.TypedChoiceField(label=_("Company"), coerce=int)
+    warehouse = forms.ChoiceField(label=_("To warehouse"))
+    origin = forms.ChoiceField(label=_("From"))
+    border_crossing = forms.ChoiceField(label=_("Border crossing"), required=False)
+    currency = forms.ChoiceField(label=_("Currency of the declared values"), initial="USD")
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+    def __init__(self, *args, companies, **kwargs):
+        from core.models import Place
+
+        super().__init__(*args, **kwargs)
+        self.fields["company"].choices = [(c.pk, c.name) for c in companies]
+        if len(companies) == 1:
+            self.fields["company"].widget = forms.HiddenInput()
+            self.fields["company"].initial = companies[0].pk
+        self.fields["warehouse"].choices = [(w.code, f"{w.code} · {w.name}") for w in Warehouse.objects.filter(is_active=True)]
+        places = Place.objects.order_by("code")
+        self.fields["origin"].choices = [(p.code, f"{p.code} · {p.name_en}") for p in places.exclude(kind="border_crossing")]
+        self.fields["border_crossing"].choices = [("", _("None (same country)"))] + [
+            (p.code, p.name_en) for p in places.filter(kind="border_crossing")]
+        self.fields["currency"].choices = [(c, c) for c in sorted(currencies())]
+
+
+class ConsignmentLineForm(forms.Form):
+    sku = forms.TypedChoiceField(label=_("SKU"), coerce=int, required=False)
+    quantity = forms.IntegerField(label=_("Expected units"), min_value=1, max_value=MAX_QUANTITY, required=False)
+    declared_value = forms.DecimalField(label=_("Declared value of the line"), min_value=0, max_digits=15, decimal_places=2,
+                                        required=False)
+
+    def __init__(self, *args, skus=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sku"].choices = [("", "—")] + [(sku.pk, f"{sku.code} · {sku.name}") for sku in skus]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sku") and not data.get("quantity"):
+            self.add_error("quantity", _("Enter the expected units."))
+        return data
+
+
+ConsignmentLineFormSet = forms.formset_factory(ConsignmentLineForm, extra=5, max_num=200)
+
+
+def own_skus(companies):
+    return list(Sku.objects.filter(company__in=companies).order_by("code"))

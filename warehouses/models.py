@@ -1,5 +1,9 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .states import (
@@ -57,9 +61,15 @@ class Sku(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="sku_code_per_company")]
+        # The stock table's default order walks this index and stops after one page.
+        indexes = [models.Index(fields=["code", "id"], name="sku_code_idx")]
 
     def __str__(self):
         return f"{self.code} ({self.company_id})"
+
+
+# Levels never stocked sort as the youngest: a keyset cursor cannot compare NULLs.
+NEVER_AGED = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class BondStatus(models.TextChoices):
@@ -92,6 +102,12 @@ class StockLevel(models.Model):
         indexes = [
             models.Index(fields=["sku", "warehouse"], name="stock_level_sku_idx"),
             models.Index(fields=["warehouse", "bond_status", "aged_since"], name="stock_level_age_idx"),
+            # Keyset pages of the stock table sorted by quantity.
+            models.Index(fields=["warehouse", "on_hand", "id"], name="stock_level_on_hand_idx"),
+            models.Index(fields=["warehouse", "reserved", "id"], name="stock_level_reserved_idx"),
+            # The same expressions as selectors.stock_levels' sort keys, or the planner cannot use them.
+            models.Index(F("warehouse"), F("on_hand") - F("reserved"), F("id"), name="stock_level_available_idx"),
+            models.Index(F("warehouse"), Coalesce("aged_since", Value(NEVER_AGED)), F("id"), name="stock_level_age_key_idx"),
         ]
 
     def __str__(self):
@@ -227,6 +243,8 @@ class Consignment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     customs_declaration_id = models.BigIntegerField(null=True, blank=True)
     customs_status = models.CharField(max_length=32, blank=True)
+    # Why customs refused the entry (or could not take the declaration); shown to seller and operator.
+    customs_note = models.CharField(max_length=500, blank=True)
     cleared_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -251,12 +269,20 @@ class ConsignmentLine(models.Model):
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
     expected_qty = models.PositiveIntegerField()
     counted_qty = models.PositiveIntegerField(null=True, blank=True)
+    # Customs value of the whole line; a draft may lack it, submission requires it.
+    declared_value_minor = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["consignment", "sku"], name="consignment_line_sku_once"),
             models.CheckConstraint(condition=models.Q(expected_qty__gt=0), name="consignment_line_expected_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(declared_value_minor__isnull=True, currency="")
+                | models.Q(declared_value_minor__gt=0, currency__regex=r"^[A-Z]{3}$"),
+                name="consignment_line_value_with_currency",
+            ),
         ]
 
     def __str__(self):
@@ -265,6 +291,12 @@ class ConsignmentLine(models.Model):
     @property
     def difference(self) -> int | None:
         return None if self.counted_qty is None else self.counted_qty - self.expected_qty
+
+    @property
+    def declared_value(self):
+        from core.money import Money
+
+        return None if self.declared_value_minor is None else Money(self.declared_value_minor, self.currency)
 
 
 class Discrepancy(models.Model):

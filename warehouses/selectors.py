@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, F, IntegerField, Q, Sum
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DateTimeField, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from core.access import visible
 
-from .models import BondStatus, Fulfilment, Movement, Reservation, ReservationLine, StockLevel, Warehouse
+from .models import NEVER_AGED, BondStatus, Fulfilment, Movement, Reservation, ReservationLine, StockLevel, Warehouse
 
 
 def available_by_sku(sku_ids, warehouse_codes) -> dict[int, int]:
@@ -37,21 +40,24 @@ def warehouse_list(*, user):
     return visible(user, Warehouse.objects.filter(is_active=True).select_related("country", "place"))
 
 
+# Each sort ends with the primary key, so the order is total and a keyset cursor is exact.
 SORTS = {
-    "sku": ("sku__code", "bond_status"),
-    "seller": ("sku__company__name", "sku__code"),
+    "sku": ("sku__code", "bond_status", "id"),
+    "seller": ("sku__company__name", "sku__code", "id"),
     "on_hand": ("on_hand", "id"),
     "reserved": ("reserved", "id"),
     "available": ("available_units", "id"),
-    "age": ("aged_since", "id"),
+    "age": ("age_key", "id"),
 }
+NEVER = NEVER_AGED
 
 
 def stock_levels(*, user, warehouse: Warehouse, q: str = "", bond_status: str = "", low: bool = False,
                  seller: int | None = None, sort: str = "sku", descending: bool = False, include_empty: bool = False):
-    """The stock table of a warehouse: one queryset, SKU and seller joined (two queries a page)."""
+    """The stock table of a warehouse: one queryset, SKU and seller joined (one query a page)."""
     qs = visible(user, StockLevel.objects.filter(warehouse=warehouse)).select_related("sku", "sku__company")
-    qs = qs.annotate(available_units=F("on_hand") - F("reserved"))
+    qs = qs.annotate(available_units=F("on_hand") - F("reserved"),
+                     age_key=Coalesce("aged_since", Value(NEVER), output_field=DateTimeField()))
     if not include_empty:
         qs = qs.filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
     if q:
@@ -66,6 +72,82 @@ def stock_levels(*, user, warehouse: Warehouse, q: str = "", bond_status: str = 
     return qs.order_by(*[f"-{f}" if descending else f for f in fields])
 
 
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a keyset (cursor) pagination: no COUNT, no OFFSET, the same cost on page 1 and
+    page 2,000. Cursors are opaque strings for the ``cursor`` query parameter."""
+
+    rows: list
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def _encode(direction: str, values: list) -> str:
+    raw = json.dumps([direction, [v.isoformat() if isinstance(v, datetime) else v for v in values]],
+                     separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, width: int) -> tuple[str, list | None]:
+    """A garbled or foreign cursor means the first page (a user may edit the URL)."""
+    if not cursor:
+        return "n", None
+    try:
+        direction, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        return "n", None
+    if direction not in ("n", "p") or not isinstance(values, list) or len(values) != width:
+        return "n", None
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+        return "n", None
+    return direction, values
+
+
+def _value(row, field: str):
+    for part in field.split("__"):
+        row = getattr(row, part)
+    return row
+
+
+def _beyond(fields, values, descending: bool) -> Q:
+    """Rows strictly after ``values`` in the order of ``fields``: (a > x) or (a = x and b > y) ..."""
+    op = "lt" if descending else "gt"
+    condition = Q()
+    for i, field in enumerate(fields):
+        step = Q(**{f"{field}__{op}": values[i]})
+        for prior, value in zip(fields[:i], values[:i], strict=False):
+            step &= Q(**{prior: value})
+        condition |= step
+    return condition
+
+
+def keyset_page(qs, fields, *, descending: bool = False, cursor: str = "", size: int = 50) -> KeysetPage:
+    """The page of ``qs`` after (or before) ``cursor`` in the order of ``fields`` (last one unique).
+
+    One query of ``size + 1`` rows: the extra row says whether another page follows.
+    """
+    direction, values = _decode(cursor, len(fields))
+    backwards = direction == "p"
+    desc = descending != backwards
+    if values is not None:
+        try:
+            qs = qs.filter(_beyond(fields, values, desc))
+        except (ValueError, TypeError, ValidationError):
+            values, backwards, desc = None, False, descending
+    rows = list(qs.order_by(*[f"-{f}" if desc else f for f in fields])[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    has_next = more if not backwards else True
+    has_prev = values is not None if not backwards else more
+    return KeysetPage(
+        rows=rows,
+        next_cursor=_encode("n", [_value(rows[-1], f) for f in fields]) if rows and has_next else None,
+        prev_cursor=_encode("p", [_value(rows[0], f) for f in fields]) if rows and has_prev else None,
+    )
+
+
 def stock_summary(*, user, warehouse: Warehouse) -> dict:
     qs = visible(user, StockLevel.objects.filter(warehouse=warehouse))
     return qs.aggregate(
@@ -75,6 +157,27 @@ def stock_summary(*, user, warehouse: Warehouse) -> dict:
         bonded=Coalesce(Sum("on_hand", filter=Q(bond_status=BondStatus.BONDED)), 0),
         low=Count("id", filter=Q(on_hand__gt=0) & Q(on_hand__lte=F("reserved") + F("sku__low_stock_threshold"))),
     )
+
+
+OVERVIEW_TTL = 300
+
+
+def stock_overview(*, user, warehouse: Warehouse) -> tuple[dict, dict]:
+    """The KPIs and the 30-day chart of the stock page, cached per warehouse until its next movement.
+
+    Both aggregate the whole warehouse (100,000 levels, every movement of a month); the key carries
+    the warehouse's latest movement id, so any stock change shows on the next page load. One indexed
+    query when cached. Only operators and staff reach the stock page, and both see the whole warehouse.
+    """
+    from django.core.cache import cache
+
+    latest = (Movement.objects.filter(warehouse=warehouse).order_by("-at", "-id").values_list("id", flat=True)[:1])
+    key = f"warehouses:overview:{warehouse.code}:{next(iter(latest), 0)}:{timezone.localdate().isoformat()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (stock_summary(user=user, warehouse=warehouse), daily_flows(user=user, warehouse=warehouse))
+        cache.set(key, cached, OVERVIEW_TTL)
+    return cached
 
 
 def movement_list(*, user, warehouse: Warehouse | None = None, sku: str = "", kind: str = "", reference: str = "",

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from core.access import STAFF, SYSTEM_ACTOR, company_ids, roles_of
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company, Country, Place
+from core.money import Money, check_currency
 from core.states import transition, transition_batch
 from core.tasks import enqueue
 
@@ -589,8 +590,13 @@ def _leg_mode(crossing: Place | None) -> str:
 
 
 def consignment_create(*, company_id: int, warehouse: str, origin: str, border_crossing: str | None,
-                       lines: list[tuple[int, int]], note: str = "", actor) -> Consignment:
-    """A draft consignment of the company's SKUs to ``warehouse`` along origin → crossing → warehouse."""
+                       lines: list[tuple], note: str = "", actor) -> Consignment:
+    """A draft consignment of the company's SKUs to ``warehouse`` along origin → crossing → warehouse.
+
+    ``lines`` are ``(sku_id, quantity)`` or ``(sku_id, quantity, declared_value)`` with the customs
+    value of the whole line as :class:`~core.money.Money` (one currency for all lines). A draft may
+    lack values; :func:`consignment_submit` requires them.
+    """
     if not _is_staff(actor) and company_id not in company_ids(actor):
         raise field_error("company", _("You are not a member of this company."), ErrorCode.PERMISSION_DENIED)
     company = Company.objects.filter(pk=company_id).first()
@@ -615,21 +621,31 @@ def consignment_create(*, company_id: int, warehouse: str, origin: str, border_c
         raise field_error("border_crossing", _("A route into another country names its border crossing."))
     if not isinstance(lines, list | tuple) or not lines:
         raise field_error("lines", _("Give at least one line."))
-    parsed: list[tuple[int, int]] = []
+    parsed: list[tuple[int, int, Money | None]] = []
     seen = set()
+    currency = None
     for i, line in enumerate(lines):
         try:
-            sku_id, qty = line
+            sku_id, qty, *rest = line
             sku_id = int(sku_id)
         except (TypeError, ValueError):
             raise field_error(f"lines.{i}", _("A line is a SKU and a quantity.")) from None
+        if len(rest) > 1:
+            raise field_error(f"lines.{i}", _("A line is a SKU, a quantity and a declared value."))
         qty = _check_quantity(qty, f"lines.{i}.quantity")
+        value = _check_value(rest[0] if rest else None, f"lines.{i}.declared_value")
+        if value is not None:
+            currency = currency or value.currency
+            if value.currency != currency:
+                # One declaration has one invoice currency.
+                raise field_error(f"lines.{i}.declared_value", _("Declare every line in %(currency)s.") % {"currency": currency},
+                                  ErrorCode.CURRENCY_MISMATCH)
         if sku_id in seen:
             raise field_error(f"lines.{i}.sku", _("This SKU is already on another line."))
         seen.add(sku_id)
-        parsed.append((sku_id, qty))
+        parsed.append((sku_id, qty, value))
     own = set(Sku.objects.filter(pk__in=seen, company_id=company_id).values_list("pk", flat=True))
-    for i, (sku_id, _qty) in enumerate(parsed):
+    for i, (sku_id, _qty, _value) in enumerate(parsed):
         if sku_id not in own:
             # Another seller's SKU is reported exactly like a missing one.
             raise DomainError(ErrorCode.UNKNOWN_SKU, _("Unknown SKU."), {f"lines.{i}.sku": [_("Not one of your company's SKUs.")]})
@@ -646,9 +662,44 @@ def consignment_create(*, company_id: int, warehouse: str, origin: str, border_c
         )
         _next_number(Consignment, "CSG", consignment)
         ConsignmentLine.objects.bulk_create(
-            [ConsignmentLine(consignment=consignment, sku_id=sku_id, expected_qty=qty) for sku_id, qty in parsed]
+            [ConsignmentLine(consignment=consignment, sku_id=sku_id, expected_qty=qty,
+                             declared_value_minor=value.minor if value else None, currency=value.currency if value else "")
+             for sku_id, qty, value in parsed]
         )
     return consignment
+
+
+MAX_DECLARED_MINOR = 10**13  # 100 billion in major units: far above any consignment, far below overflow
+
+
+def _check_value(value, field: str) -> Money | None:
+    if value is None:
+        return None
+    if not isinstance(value, Money):
+        try:
+            value = Money.from_api(value, field)
+        except DomainError as exc:
+            raise field_error(field, exc.message, exc.code) from None
+    check_currency(value.currency, field)
+    if not 0 < value.minor <= MAX_DECLARED_MINOR:
+        raise field_error(field, _("Declare a value above zero."))
+    return value
+
+
+def _check_declarable(consignment: Consignment) -> None:
+    """What customs needs before the goods leave: a value per line and, across a border, the SKU's
+    HS code and weight. Every missing item is named, so the seller fixes them in one go."""
+    crossing = customs_link.crosses_border(consignment)
+    errors = {}
+    for i, line in enumerate(consignment.lines.select_related("sku").order_by("id")):
+        if line.declared_value_minor is None:
+            errors[f"lines.{i}.declared_value"] = [_("Declare the value of this line for customs.")]
+        if crossing and not line.sku.hs_code:
+            errors[f"lines.{i}.sku"] = [_("SKU %(code)s has no HS code.") % {"code": line.sku.code}]
+        elif crossing and not line.sku.weight_g:
+            errors[f"lines.{i}.sku"] = [_("SKU %(code)s has no weight.") % {"code": line.sku.code}]
+    if errors:
+        raise DomainError(ErrorCode.VALIDATION, _("Complete the consignment for customs before submitting it."), errors)
 
 
 def _check_seller(consignment: Consignment, actor):
@@ -661,6 +712,7 @@ def consignment_submit(*, consignment: Consignment, actor) -> Consignment:
     from .tasks import advance_consignment
 
     _check_seller(consignment, actor)
+    _check_declarable(consignment)
     with transaction.atomic():
         transition(consignment, Consignment.Status.SUBMITTED, actor=actor, place=consignment.origin_id,
                    extra_updates={"submitted_at": timezone.now()})
@@ -689,8 +741,12 @@ _NEXT = {
 
 
 def consignment_advance(*, consignment: Consignment, expected: str, actor) -> Consignment:
-    """Move the consignment one automatic step on (the carrier reports); nothing when it has moved on."""
-    from .tasks import advance_consignment, clear_consignment
+    """Move the consignment one automatic step on (the carrier reports); nothing when it has moved on.
+
+    On arrival in customs the entry is declared to the customs app; its callback admits the
+    consignment for receipt once released. A consignment that crosses no border is cleared at once.
+    """
+    from .tasks import advance_consignment
 
     if consignment.status != expected or expected not in _NEXT:
         return consignment
@@ -700,32 +756,55 @@ def consignment_advance(*, consignment: Consignment, expected: str, actor) -> Co
     with transaction.atomic():
         transition(consignment, target, actor=actor, place=place)
         if target == Consignment.Status.CUSTOMS:
-            declaration_id = customs_link.declare_inbound(consignment)
-            if declaration_id is None:
-                # Customs is simulated: it clears the entry into bond after its configured delay.
-                _schedule_step(clear_consignment, consignment, Consignment.Status.CUSTOMS)
-            else:
-                consignment.customs_declaration_id = declaration_id
-                consignment.save(update_fields=["customs_declaration_id"])
+            _declare(consignment)
         else:
             _schedule_step(advance_consignment, consignment, target)
     return consignment
 
 
-def consignment_customs_changed(*, reference: str, status: str, declaration_id: int | None = None) -> Consignment | None:
-    """Customs reports on the declaration of a consignment; ``released`` admits it for receipt."""
+def _declare(consignment: Consignment) -> None:
+    if not customs_link.crosses_border(consignment):
+        Consignment.objects.filter(pk=consignment.pk).update(customs_status="not_required", cleared_at=timezone.now())
+        return
+    try:
+        with transaction.atomic():
+            info = customs_link.declare_inbound(consignment)
+    except DomainError as exc:
+        # Customs refused the declaration's data: the consignment waits in customs with the reason
+        # shown, rather than the carrier's step failing and retrying forever.
+        detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.fields.items())
+        Consignment.objects.filter(pk=consignment.pk).update(
+            customs_status="declaration_refused", customs_note=f"{exc.message} {detail}".strip()[:500])
+        return
+    Consignment.objects.filter(pk=consignment.pk).update(customs_declaration_id=info.id, customs_status=info.status)
+
+
+def consignment_customs_changed(*, reference: str, declaration_id: int | None = None) -> Consignment | None:
+    """Customs reports a change of the declaration ``reference``: record its current status.
+
+    Reads the declaration's state from customs rather than trusting the reported status, so
+    callbacks delivered twice or out of order settle on the truth. ``released`` admits the
+    consignment for receipt; ``rejected`` records customs' reason.
+    """
+    consignment_id = customs_link.consignment_id_of(reference)
+    if consignment_id is None:
+        return None
+    info = customs_link.declaration(reference)
+    if info is None:
+        return None
     with transaction.atomic():
-        consignment = Consignment.objects.select_for_update().filter(number=reference).first()
+        consignment = Consignment.objects.select_for_update().filter(pk=consignment_id).first()
         if consignment is None:
             return None
-        fields = ["customs_status"]
-        consignment.customs_status = str(status)[:32]
-        if declaration_id and not consignment.customs_declaration_id:
-            consignment.customs_declaration_id = declaration_id
-            fields.append("customs_declaration_id")
-        if status == "released" and consignment.cleared_at is None:
+        consignment.customs_status = info.status
+        consignment.customs_declaration_id = info.id
+        fields = ["customs_status", "customs_declaration_id"]
+        if info.status == "released" and consignment.cleared_at is None:
             consignment.cleared_at = timezone.now()
             fields.append("cleared_at")
+        if info.status == "rejected":
+            consignment.customs_note = (info.rejection_reason or "")[:500]
+            fields.append("customs_note")
         consignment.save(update_fields=fields)
     return consignment
 

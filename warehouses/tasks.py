@@ -23,15 +23,10 @@ def advance_consignment(consignment_id: int, expected_status: str) -> str | None
     return consignment.status
 
 
-@shared_task(name="warehouses.clear_consignment")
-def clear_consignment(consignment_id: int, expected_status: str = Consignment.Status.CUSTOMS) -> None:
-    """Simulated customs: admits the consignment into bond (used while customs is simulated)."""
-    consignment = Consignment.objects.filter(pk=consignment_id, status=expected_status).first()
-    if consignment is not None:
-        services.consignment_customs_changed(reference=consignment.number, status="released")
-
-
 @shared_task(name="warehouses.declaration_changed")
 def declaration_changed(declaration_id: int, reference: str, new_status: str) -> None:
-    """Customs' callback on each status change of a declaration we asked for."""
-    services.consignment_customs_changed(reference=reference, status=new_status, declaration_id=declaration_id)
+    """Customs' callback on each status change of a declaration we asked for (args fixed by customs).
+
+    ``new_status`` is not trusted: the service reads the declaration's current state, so a late or
+    repeated callback changes nothing more."""
+    services.consignment_customs_changed(reference=reference, declaration_id=declaration_id)

@@ -13,12 +13,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import OPERATOR, SELLER, STAFF, get_visible, roles_of, visible
+from core.access import company_ids as _company_ids
 from core.errors import DomainError
 
 from . import selectors, services
 from .access import may_operate, operated_codes
-from .forms import AdjustForm, MovementFilterForm, PackForm, StockFilterForm, TransferForm, apply_errors
-from .models import BondStatus, Consignment, ConsignmentLine, Fulfilment, StockLevel, Transfer, Warehouse
+from .forms import (
+    AdjustForm,
+    ConsignmentForm,
+    ConsignmentLineFormSet,
+    MovementFilterForm,
+    PackForm,
+    StockFilterForm,
+    TransferForm,
+    apply_errors,
+    own_skus,
+)
+from .models import BondStatus, Consignment, ConsignmentLine, Discrepancy, Fulfilment, StockLevel, Transfer, Warehouse
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -66,26 +77,33 @@ def _stock_queryset(request, warehouse, form):
     ), data
 
 
+def _without_cursor(request):
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    params.pop("page", None)
+    return params
+
+
 @login_required
 def stock(request, code):
     warehouse = _operated(request, code)
     form = StockFilterForm(request.GET or None)
     qs, data = _stock_queryset(request, warehouse, form)
-    size = data.get("page_size") or 50
-    page = Paginator(qs, size).get_page(request.GET.get("page"))
+    sort = data.get("sort") or "sku"
+    # Keyset pages: no COUNT and no OFFSET, so page 2,000 of 100,000 rows costs what page 1 does.
+    page = selectors.keyset_page(qs, selectors.SORTS[sort.lstrip("-")], descending=sort.startswith("-"),
+                                 cursor=request.GET.get("cursor", ""), size=data.get("page_size") or 50)
     now = timezone.now()
     rows = [
         {"level": lv, "low": lv.available <= lv.sku.low_stock_threshold,
          "age": (now - lv.aged_since).days if lv.aged_since and lv.bond_status == BondStatus.BONDED else None}
-        for lv in page.object_list
+        for lv in page.rows
     ]
-    params = request.GET.copy()
-    params.pop("page", None)
-    flows = selectors.daily_flows(user=request.user, warehouse=warehouse)
+    params = _without_cursor(request)
+    summary, flows = selectors.stock_overview(user=request.user, warehouse=warehouse)
     return render(request, "warehouses/stock.html", _console(
         request, warehouse, "stock", form=form, page=page, rows=rows, query=params.urlencode(),
-        summary=selectors.stock_summary(user=request.user, warehouse=warehouse),
-        flows=flows, sort=data.get("sort") or "sku", sorts=_sort_links(params, data.get("sort") or "sku"),
+        summary=summary, flows=flows, sort=data.get("sort") or "sku", sorts=_sort_links(params, data.get("sort") or "sku"),
     ))
 
 
@@ -134,9 +152,8 @@ def movements(request, code):
     qs = selectors.movement_list(user=request.user, warehouse=warehouse, sku=data.get("sku") or "",
                                  kind=data.get("kind") or "", reference=data.get("reference") or "",
                                  date_from=data.get("date_from"), date_to=data.get("date_to"))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    page = selectors.keyset_page(qs, ("at", "id"), descending=True, cursor=request.GET.get("cursor", ""), size=50)
+    params = _without_cursor(request)
     return render(request, "warehouses/movements.html", _console(
         request, warehouse, "movements", form=form, page=page, query=params.urlencode()))
 
@@ -212,7 +229,8 @@ def transfer_action(request, code, pk, verb):
 
 def _consignments(user):
     return visible(user, Consignment.objects.select_related("warehouse", "company", "origin", "border_crossing")
-                   .prefetch_related("lines", "discrepancies")).order_by("-id")
+                   .prefetch_related(Prefetch("lines", ConsignmentLine.objects.select_related("sku")),
+                                     Prefetch("discrepancies", Discrepancy.objects.select_related("sku")))).order_by("-id")
 
 
 @login_required
@@ -235,10 +253,87 @@ def seller_consignments(request):
     return render(request, "warehouses/seller_consignments.html", {"page": page})
 
 
+def _seller_companies(user):
+    from core.access import company_ids
+    from core.models import Company
+
+    return list(Company.objects.filter(pk__in=company_ids(user)).order_by("name"))
+
+
+@login_required
+def consignment_new(request):
+    """A seller's consignment: route, lines of their own SKUs with declared values; saved as a draft
+    or submitted at once."""
+    companies = _seller_companies(request.user)
+    if SELLER not in roles_of(request.user) or not companies:
+        raise Http404
+    skus = own_skus(companies)
+    form = ConsignmentForm(request.POST or None, companies=companies)
+    lines = ConsignmentLineFormSet(request.POST or None, form_kwargs={"skus": skus}, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        data = form.cleaned_data
+        filled = [(i, ln) for i, ln in enumerate(lines.cleaned_data) if ln.get("sku")]
+        try:
+            from core.money import Money
+
+            consignment = services.consignment_create(
+                company_id=data["company"], warehouse=data["warehouse"], origin=data["origin"],
+                border_crossing=data["border_crossing"] or None, note=data["note"], actor=request.user,
+                lines=[(ln["sku"], ln["quantity"],
+                        Money.of(str(ln["declared_value"]), data["currency"]) if ln.get("declared_value") else None)
+                       for _i, ln in filled],
+            )
+            if "submit" in request.POST:
+                services.consignment_submit(consignment=consignment, actor=request.user)
+        except DomainError as exc:
+            positions = {f"lines.{n}": i for n, (i, _ln) in enumerate(filled)}
+            for field, msgs in exc.fields.items():
+                head, _dot, name = field.rpartition(".")
+                if head in positions and name in ("sku", "quantity", "declared_value"):
+                    for msg in msgs:
+                        lines.forms[positions[head]].add_error(name, msg)
+                elif field in positions:
+                    for msg in msgs:
+                        lines.forms[positions[field]].add_error(None, msg)
+                else:
+                    for msg in msgs:
+                        form.add_error(field if field in form.fields else None, msg)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+            if "consignment" in locals():
+                # Saved as a draft, but customs data are missing: show it where the seller can see why.
+                messages.error(request, exc.message)
+                return redirect("warehouses:consignment", pk=consignment.pk)
+        else:
+            messages.success(request, _("Consignment %(number)s saved.") % {"number": consignment.number})
+            return redirect("warehouses:consignment", pk=consignment.pk)
+        if not filled:
+            form.add_error(None, _("Add at least one line."))
+    return render(request, "warehouses/consignment_new.html", {"form": form, "lines": lines, "has_skus": bool(skus)})
+
+
+@login_required
+@require_POST
+def consignment_action(request, pk, verb):
+    if verb not in {"submit", "cancel"}:
+        raise Http404
+    consignment = get_visible(request.user, _consignments(request.user), pk=pk)
+    try:
+        if verb == "submit":
+            services.consignment_submit(consignment=consignment, actor=request.user)
+            messages.success(request, _("Consignment %(number)s submitted.") % {"number": consignment.number})
+        else:
+            services.consignment_cancel(consignment=consignment, actor=request.user)
+            messages.success(request, _("Consignment %(number)s cancelled.") % {"number": consignment.number})
+    except DomainError as exc:
+        details = [m for msgs in exc.fields.values() for m in msgs]
+        messages.error(request, " ".join([exc.message, *details]))
+    return redirect("warehouses:consignment", pk=consignment.pk)
+
+
 @login_required
 def consignment_detail(request, pk):
-    qs = _consignments(request.user).prefetch_related(Prefetch("lines", ConsignmentLine.objects.select_related("sku")))
-    consignment = get_visible(request.user, qs, pk=pk)
+    consignment = get_visible(request.user, _consignments(request.user), pk=pk)
     can_receive = (may_operate(request.user, consignment.warehouse_id) and consignment.status == Consignment.Status.CUSTOMS)
     errors = {}
     if request.method == "POST" and can_receive:
@@ -260,6 +355,7 @@ def consignment_detail(request, pk):
         "c": consignment, "lines": [(ln, line_errors.get(ln.pk, []), request.POST.get(f"counted_{ln.pk}", ""))
                                     for ln in lines],
         "events": history(consignment), "can_receive": can_receive, "errors": errors,
+        "is_seller": consignment.company_id in _company_ids(request.user),
         "operated": _operated_list(request.user) if may_operate(request.user, consignment.warehouse_id) else [],
     })
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from core.access import SYSTEM_ACTOR
+from warehouses import services
 from warehouses.models import Consignment, StockLevel
 
 from .conftest import SkuFactory, book
@@ -92,6 +94,13 @@ def test_consignment_create_submit_and_errors(api_as, seller, seller_company, ot
     assert created.status_code == 201, created.content
     replay = client.post("/api/v1/consignments/", body, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
     assert replay.json()["id"] == created.json()["id"] and Consignment.objects.count() == 1
+    e = err(client.post(f"/api/v1/consignments/{created.json()['id']}/submit/"), 400)
+    assert e["fields"] == {"lines.0.declared_value": ["Declare the value of this line for customs."]}
+    body["lines"] = [{"sku": mine.pk, "quantity": 50, "declared_value": {"amount": "-1.00", "currency": "USD"}}]
+    assert "lines.0.declared_value" in err(client.post("/api/v1/consignments/", body, format="json"), 400)["fields"]
+    body["lines"] = [{"sku": mine.pk, "quantity": 50, "declared_value": {"amount": "1250.00", "currency": "USD"}}]
+    created = client.post("/api/v1/consignments/", body, format="json")
+    assert created.json()["lines"][0]["declared_value"] == {"amount": "1250.00", "currency": "USD"}
     cid = created.json()["id"]
     submitted = client.post(f"/api/v1/consignments/{cid}/submit/")
     assert submitted.json()["status"] == "submitted"
@@ -115,3 +124,42 @@ def test_transfer_api(api_as, operator_tas, operator_ala, sku, wh):
     received = api_as(operator_ala).post(f"/api/v1/transfers/{created.json()['id']}/receive/")
     assert received.json()["status"] == "received"
     assert StockLevel.objects.get(warehouse_id="ALA", sku=sku).on_hand == 4
+
+
+def test_fulfilment_pick_pack_ship_through_the_api(api_as, operator_tas, operator_ala, sku, wh):
+    book("TAS", sku, 10, "bonded")
+    services.stock_reserve(lines=[(sku.pk, 3)], storefront_warehouses=["TAS"], buyer_country="KZ", reference="ORD-9",
+                           actor=SYSTEM_ACTOR)
+    services.fulfilment_request(reference="ORD-9", actor=SYSTEM_ACTOR)
+    client = api_as(operator_tas)
+    picks = client.get("/api/v1/warehouses/TAS/pick-list/").json()
+    assert [(p["sku_code"], p["quantity"], p["references"]) for p in picks] == [("PHONE-X1", 3, ["ORD-9"])]
+    listed = client.get("/api/v1/fulfilments/?warehouse=TAS&status=requested").json()["results"]
+    assert [f["reference"] for f in listed] == ["ORD-9"]
+    fid = listed[0]["id"]
+
+    # another warehouse's operator sees none of it
+    ala = api_as(operator_ala)
+    assert err(ala.get("/api/v1/warehouses/TAS/pick-list/"), 404)["code"] == "not_found"
+    assert ala.get("/api/v1/fulfilments/").json()["results"] == []
+    assert err(ala.post(f"/api/v1/fulfilments/{fid}/pick/"), 404)["code"] == "not_found"
+
+    client = api_as(operator_tas)
+    assert err(client.post(f"/api/v1/fulfilments/{fid}/ship/"), 409)["code"] == "illegal_transition"
+    assert client.post(f"/api/v1/fulfilments/{fid}/pick/").json()["status"] == "picking"
+    bad = err(client.post(f"/api/v1/fulfilments/{fid}/pack/",
+                          {"parcels": [{"weight_g": 0, "length_mm": 300, "width_mm": 200, "height_mm": 100}]},
+                          format="json"), 400)
+    assert bad["code"] == "validation_error" and "parcels.0.weight_g" in bad["fields"]
+    empty = err(client.post(f"/api/v1/fulfilments/{fid}/pack/", {"parcels": []}, format="json"), 400)["fields"]
+    assert any(key.startswith("parcels") for key in empty)
+    packed = client.post(f"/api/v1/fulfilments/{fid}/pack/",
+                         {"parcels": [{"weight_g": 850, "length_mm": 300, "width_mm": 200, "height_mm": 100}]},
+                         format="json")
+    assert packed.json()["status"] == "packed" and packed.json()["parcels"][0]["weight_g"] == 850
+    shipped = client.post(f"/api/v1/fulfilments/{fid}/ship/").json()
+    assert shipped["status"] == "shipped"
+    assert shipped["parcels"][0]["tracking_number"].startswith("KRVTAS")
+    assert [e["status"] for e in shipped["events"]] == ["picking", "packed", "shipped"]
+    assert StockLevel.objects.get(warehouse_id="TAS", sku=sku).on_hand == 7
+    assert client.get("/api/v1/warehouses/TAS/pick-list/").json() == []

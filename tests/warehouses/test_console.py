@@ -49,10 +49,75 @@ def test_stock_page_queries_do_not_grow_with_page_size(console, seller_company, 
         assert response.status_code == 200
         return len(ctx.captured_queries)
 
+    count(25)  # the KPIs and the chart are cached until the next movement: compare warm pages
     small, large = count(25), count(200)
     assert small == large
     html = console.get("/warehouses/TAS/?page_size=25").content.decode()
     assert html.count("<tr") == 26  # header + 25 rows
+
+
+def _codes(html):
+    import re
+
+    return re.findall(r"<td><strong>(S-\d{3})</strong>", html)
+
+
+def _next(html):
+    import re
+
+    found = re.search(r'href="\?([^"]*)" rel="next"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+@pytest.mark.parametrize("sort", ["sku", "-on_hand", "available", "-age", "seller"])
+def test_stock_pages_walk_every_row_once_in_order_without_counting(console, seller_company, wh, sort):
+    from core.models import Company
+
+    other = Company.objects.create(name="Aaa Traders", country_id="CN", tax_id="999000111")
+    for i in range(60):
+        book("TAS", SkuFactory(company=seller_company if i % 2 else other, code=f"S-{i:03d}"), 10 + i % 7)
+    seen, query, pages = [], f"sort={sort}&page_size=25", []
+    while query is not None:
+        with CaptureQueriesContext(connection) as ctx:
+            html = console.get(f"/warehouses/TAS/?{query}").content.decode()
+        pages.append(len(ctx.captured_queries))
+        assert not any("COUNT(" in q["sql"] and "stock_level" in q["sql"] and "LIMIT" not in q["sql"]
+                       and "SUM(" not in q["sql"] for q in ctx.captured_queries)
+        seen += _codes(html)
+        query = _next(html)
+    assert sorted(seen) == [f"S-{i:03d}" for i in range(60)] and len(seen) == 60
+    assert len(set(pages[1:])) == 1  # page 3 costs what page 2 does (page 1 also fills the KPI cache)
+    if sort == "sku":
+        assert seen == sorted(seen)
+    # the last page links back to the one before it
+    import re
+
+    prev = re.search(r'href="\?([^"]*)" rel="prev"', html).group(1).replace("&amp;", "&")
+    assert _codes(console.get(f"/warehouses/TAS/?{prev}").content.decode()) == seen[25:50]
+
+
+def test_a_garbled_cursor_shows_the_first_page(console, seller_company, wh):
+    book("TAS", SkuFactory(company=seller_company, code="S-001"), 3)
+    for cursor in ["garbage", "WyJuIiwgWzFdXQ", "WyJuIixbIngiLCJ5Iiwibm90LWFuLWlkIl1d"]:
+        response = console.get(f"/warehouses/TAS/?cursor={cursor}")
+        assert response.status_code == 200 and "S-001" in response.content.decode()
+
+
+def test_movement_pages_keep_their_query_count(console, seller_company, wh):
+    sku = SkuFactory(company=seller_company, code="S-100")
+    for _ in range(120):
+        book("TAS", sku, 1)
+
+    def fetch(query):
+        with CaptureQueriesContext(connection) as ctx:
+            html = console.get(f"/warehouses/TAS/movements/?{query}").content.decode()
+        return html, len(ctx.captured_queries)
+
+    first, n1 = fetch("")
+    second, n2 = fetch(_next(first))
+    third, n3 = fetch(_next(second))
+    assert n1 == n2 == n3 and _next(third) is None
+    assert first.count("<tr") + second.count("<tr") + third.count("<tr") == 120 + 3
 
 
 def test_stock_page_query_count(console, seller_company, wh, django_assert_max_num_queries):
@@ -121,3 +186,47 @@ def test_seller_sees_own_consignments_with_discrepancies_only(client, seller, se
     client.force_login(seller)
     assert mine.number in client.get("/warehouses/consignments/").content.decode()
     assert client.get("/warehouses/TAS/").status_code == 404
+
+
+def _consignment_post(sku_rows, action="submit", **head):
+    data = {"company": head.get("company", ""), "warehouse": "TAS", "origin": "URC", "border_crossing": "BC-IRKESHTAM",
+            "currency": "USD", "note": "", action: "1", "lines-TOTAL_FORMS": "5", "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "200"}
+    for i, (sku, qty, value) in enumerate(sku_rows):
+        data.update({f"lines-{i}-sku": sku, f"lines-{i}-quantity": qty, f"lines-{i}-declared_value": value})
+    return data
+
+
+def test_seller_creates_and_submits_a_consignment_from_the_web(client, seller, seller_company, other_seller, wh):
+    from warehouses.models import Consignment
+
+    mine = SkuFactory(company=seller_company, code="MINE-1")
+    theirs = SkuFactory(company=other_seller.company, code="THEIRS-1")
+    client.force_login(seller)
+    page = client.get("/warehouses/consignments/new/").content.decode()
+    assert "MINE-1" in page and "THEIRS-1" not in page and "BC-IRKESHTAM" in page
+    refused = client.post("/warehouses/consignments/new/", _consignment_post([(theirs.pk, 5, "10.00")],
+                                                                            company=seller_company.pk))
+    assert refused.status_code == 200 and not Consignment.objects.exists()
+    done = client.post("/warehouses/consignments/new/", _consignment_post([(mine.pk, 20, "450.00")],
+                                                                         company=seller_company.pk))
+    c = Consignment.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"/warehouses/consignments/{c.pk}/"
+    assert c.status == "submitted" and c.lines.get().declared_value.minor == 45000
+    detail = client.get(done["Location"]).content.decode()
+    assert "MINE-1" in detail and "submitted" in detail and "BC-IRKESHTAM" in detail
+
+
+def test_a_consignment_without_values_stays_a_draft_and_says_why(client, seller, seller_company, wh):
+    from warehouses.models import Consignment
+
+    mine = SkuFactory(company=seller_company, code="MINE-2")
+    client.force_login(seller)
+    response = client.post("/warehouses/consignments/new/", _consignment_post([(mine.pk, 5, "")], company=seller_company.pk),
+                           follow=True)
+    assert Consignment.objects.get().status == "draft"
+    assert "Complete the consignment for customs before submitting it." in response.content.decode()
+
+
+def test_operators_cannot_open_the_seller_form(console, wh):
+    assert console.get("/warehouses/consignments/new/").status_code == 404

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
-from ..models import BondStatus, Consignment, Discrepancy, Movement, StockLevel, Transfer, Warehouse
-from ..services import MAX_QUANTITY
+from core.api.fields import MoneyField
+
+from ..models import BondStatus, Consignment, Discrepancy, Fulfilment, Movement, Parcel, StockLevel, Transfer, Warehouse
+from ..services import MAX_QUANTITY, PARCEL_LIMITS
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
@@ -56,6 +58,8 @@ class AdjustmentInput(serializers.Serializer):
 class ConsignmentLineInput(serializers.Serializer):
     sku = serializers.IntegerField()
     quantity = Quantity()
+    declared_value = MoneyField(min_minor=1, required=False, allow_null=True, default=None,
+                                help_text="Customs value of the whole line; required before submitting.")
 
 
 class ConsignmentInput(serializers.Serializer):
@@ -82,6 +86,7 @@ class ConsignmentLineSerializer(serializers.Serializer):
     sku_code = serializers.CharField(source="sku.code")
     expected_qty = serializers.IntegerField()
     counted_qty = serializers.IntegerField(allow_null=True)
+    declared_value = MoneyField(allow_null=True)
 
 
 class EventSerializer(serializers.Serializer):
@@ -104,7 +109,7 @@ class ConsignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Consignment
         fields = ["id", "number", "status", "company", "warehouse", "origin", "border_crossing", "legs", "note",
-                  "customs_status", "cleared_at", "submitted_at", "received_at", "created_at", "lines", "discrepancies",
+                  "customs_status", "customs_declaration_id", "customs_note", "cleared_at", "submitted_at", "received_at", "created_at", "lines", "discrepancies",
                   "events"]
 
     def get_events(self, obj) -> list[dict]:
@@ -151,3 +156,45 @@ class TransferSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transfer
         fields = ["id", "number", "status", "source", "destination", "note", "created_at", "closed_at", "lines"]
+
+
+class PickRowSerializer(serializers.Serializer):
+    location = serializers.CharField()
+    sku = serializers.IntegerField(source="sku_id")
+    sku_code = serializers.CharField()
+    sku_name = serializers.CharField()
+    bond_status = serializers.CharField()
+    quantity = serializers.IntegerField()
+    references = serializers.ListField(child=serializers.CharField())
+
+
+class ParcelInput(serializers.Serializer):
+    weight_g = serializers.IntegerField(min_value=1, max_value=PARCEL_LIMITS["weight_g"])
+    length_mm = serializers.IntegerField(min_value=1, max_value=PARCEL_LIMITS["length_mm"])
+    width_mm = serializers.IntegerField(min_value=1, max_value=PARCEL_LIMITS["width_mm"])
+    height_mm = serializers.IntegerField(min_value=1, max_value=PARCEL_LIMITS["height_mm"])
+
+
+class PackInput(serializers.Serializer):
+    parcels = ParcelInput(many=True, allow_empty=False, max_length=50)
+
+
+class ParcelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Parcel
+        fields = ["id", "weight_g", "length_mm", "width_mm", "height_mm", "carrier", "tracking_number", "handed_over_at"]
+
+
+class FulfilmentSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse_id")
+    parcels = ParcelSerializer(many=True)
+    events = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Fulfilment
+        fields = ["id", "reference", "warehouse", "status", "created_at", "shipped_at", "parcels", "events"]
+
+    def get_events(self, obj) -> list[dict]:
+        from core.states import history
+
+        return EventSerializer(history(obj), many=True).data if self.context.get("detail") else []

@@ -13,7 +13,7 @@ from core.errors import field_error
 
 from .. import selectors, services
 from ..access import may_operate
-from ..models import Consignment, ConsignmentLine, Transfer, Warehouse
+from ..models import Consignment, ConsignmentLine, Fulfilment, Transfer, Warehouse
 from . import serializers as s
 
 STOCK_PARAMS = [
@@ -94,6 +94,15 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
                                          quantity=v["quantity"], reason=v["reason"], note=v["note"], actor=request.user)
         return Response(s.MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=s.PickRowSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="pick-list")
+    def pick_list(self, request, code=None):
+        """Units to pick for the orders awaiting picking, by bin then SKU (operators of the warehouse)."""
+        if not may_operate(request.user, str(code).upper()):
+            raise Http404
+        warehouse = get_visible(request.user, Warehouse.objects.all(), code=str(code).upper())
+        return Response(s.PickRowSerializer(selectors.pick_list(warehouse=warehouse), many=True).data)
+
     def _page(self, qs, serializer, ordering):
         from core.api.pagination import CursorPagination
 
@@ -132,7 +141,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Gener
             raise field_error("company", "Name the company this consignment belongs to.")
         consignment = services.consignment_create(
             company_id=company, warehouse=v["warehouse"], origin=v["origin"], border_crossing=v["border_crossing"] or None,
-            lines=[(ln["sku"], ln["quantity"]) for ln in v["lines"]], note=v["note"], actor=request.user,
+            lines=[(ln["sku"], ln["quantity"], ln["declared_value"]) for ln in v["lines"]], note=v["note"], actor=request.user,
         )
         return self._out(consignment, status.HTTP_201_CREATED)
 
@@ -189,3 +198,50 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
     def cancel(self, request, pk=None):
         transfer = services.transfer_cancel(transfer=self.get_object(), actor=request.user)
         return Response(s.TransferSerializer(self.get_queryset().get(pk=transfer.pk)).data)
+
+
+class FulfilmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    """Orders to pick, pack and ship in the warehouses the operator works in (another's is 404)."""
+
+    serializer_class = s.FulfilmentSerializer
+    ordering = "id"
+
+    def get_queryset(self):
+        qs = visible(self.request.user, Fulfilment.objects.prefetch_related("parcels")).order_by("id")
+        p = self.request.query_params
+        if p.get("warehouse"):
+            qs = qs.filter(warehouse_id=str(p["warehouse"]).upper()[:8])
+        if p.get("status") in Fulfilment.Status.values:
+            qs = qs.filter(status=p["status"])
+        return qs
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "detail": self.action != "list"}
+
+    def _out(self, fulfilment):
+        fresh = visible(self.request.user, Fulfilment.objects.prefetch_related("parcels")).get(pk=fulfilment.pk)
+        return Response(s.FulfilmentSerializer(fresh, context={"detail": True}).data)
+
+    @extend_schema(parameters=[OpenApiParameter("warehouse", str), OpenApiParameter("status", str)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=s.FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def pick(self, request, pk=None):
+        return self._out(services.fulfilment_pick(fulfilment=self.get_object(), actor=request.user))
+
+    @extend_schema(request=s.PackInput, responses=s.FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def pack(self, request, pk=None):
+        fulfilment = self.get_object()
+        data = s.PackInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.parcel_pack(fulfilment=fulfilment, parcels=[dict(p) for p in data.validated_data["parcels"]],
+                             actor=request.user)
+        return self._out(fulfilment)
+
+    @extend_schema(request=None, responses=s.FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def ship(self, request, pk=None):
+        return self._out(services.fulfilment_ship(fulfilment=self.get_object(), actor=request.user))
