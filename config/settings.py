@@ -320,6 +320,8 @@ MARKETPLACE_THUMBNAIL_SIZES = [int(w) for w in env.list("MARKETPLACE_THUMBNAIL_S
 # Photo names carry a random token, so a name never changes content: cache for a year.
 MARKETPLACE_IMAGE_CACHE_SECONDS = env.int("MARKETPLACE_IMAGE_CACHE_SECONDS", default=365 * 24 * 3600)
 MARKETPLACE_PAGE_SIZE = env.int("MARKETPLACE_PAGE_SIZE", default=24)
+# Name the product status enum in the API schema (several apps have a "status" field).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ProductStatusEnum"] = "marketplace.models.Product.Status"
 
 # --- warehouses ----------------------------------------------------------------
 # How long reserved units stay held when the caller gives no lifetime (an unpaid checkout).
@@ -368,5 +370,3 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "DeclarationStatusEnum": "customs.states.DeclarationStatus",
     "DeclarationKindEnum": "customs.models.Declaration.Kind",
 })
-# Name the product status enum in the API schema (several apps have a "status" field).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ProductStatusEnum"] = "marketplace.models.Product.Status"

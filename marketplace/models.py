@@ -1,5 +1,24 @@
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from core.access import SELLER, STAFF, SYSTEM
+from core.states import StateMachine, move
+
+# Languages a product is written in. "zh" is Simplified Chinese (Django's zh-hans).
+CONTENT_LANGUAGES = ["en", "ru", "zh", "kk", "uz"]
+CONTENT_LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "zh": "简体中文", "kk": "Қазақша", "uz": "Oʻzbekcha"}
+
+
+def content_language(django_language: str | None) -> str:
+    """Django's language code -> the product content language ("zh-hans" -> "zh")."""
+    code = (django_language or "en").lower()
+    if code.startswith("zh"):
+        return "zh"
+    code = code.split("-")[0]
+    return code if code in CONTENT_LANGUAGES else "en"
 
 
 class Storefront(models.Model):
@@ -37,3 +56,240 @@ class Storefront(models.Model):
         if language.startswith("zh"):
             return self.name_zh
         return self.name_en
+
+    @property
+    def content_language(self) -> str:
+        return content_language(self.default_language)
+
+
+class StorefrontMembership(models.Model):
+    """A company's request to sell on a storefront, and staff's decision on it."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SUSPENDED = "suspended", _("Suspended")
+
+    machine = StateMachine("storefront_membership", Status, [
+        move("requested", "approved", STAFF, SYSTEM),
+        move(["requested", "approved", "suspended"], "rejected", STAFF, SYSTEM),
+        move("approved", "suspended", STAFF, SYSTEM),
+        move("suspended", "approved", STAFF, SYSTEM),
+        # A rejected company may ask again (the seller re-opens its own request).
+        move("rejected", "requested", SELLER, STAFF),
+    ])
+
+    company = models.ForeignKey("core.Company", on_delete=models.CASCADE, related_name="storefront_memberships")
+    storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="memberships")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    note = models.TextField(blank=True, help_text=_("What the company tells staff, or staff's reason."))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    requested_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "storefront"], name="membership_once")]
+        ordering = ["storefront__position", "company__name"]
+
+    def __str__(self):
+        return f"{self.company} on {self.storefront_id} ({self.status})"
+
+
+class Category(models.Model):
+    """A node of the catalogue tree. ``path`` (slugs joined by "/") lets a category filter take
+    its descendants with one prefix test."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    name_en = models.CharField(max_length=100)
+    name_ru = models.CharField(max_length=100)
+    name_zh = models.CharField(max_length=100)
+    name_kk = models.CharField(max_length=100, blank=True)
+    name_uz = models.CharField(max_length=100, blank=True)
+    icon = models.CharField(max_length=8, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = _("categories")
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.path
+
+    def name(self, language: str) -> str:
+        value = getattr(self, f"name_{content_language(language)}", "")
+        return value or self.name_en
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/")
+
+
+class Product(models.Model):
+    """What a company sells. Price lives per storefront (:class:`Listing`); stock lives in the
+    warehouses' :class:`~warehouses.models.Sku`, which the checkout reads through ``sku``."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
+
+    machine = StateMachine("product", Status, [
+        move(["draft", "archived"], "active", SELLER, STAFF, SYSTEM),
+        move(["draft", "active"], "archived", SELLER, STAFF, SYSTEM),
+        move(["active", "archived"], "draft", SELLER, STAFF, SYSTEM),
+    ])
+
+    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="products")
+    sku = models.OneToOneField("warehouses.Sku", on_delete=models.PROTECT, related_name="product")
+    # The seller's own code, unique per company (mirrors sku.code so the page needs no join).
+    sku_code = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    hs_code = models.CharField(max_length=10)
+    origin_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+")
+    net_weight_g = models.PositiveIntegerField()
+    gross_weight_g = models.PositiveIntegerField()
+    length_mm = models.PositiveIntegerField(null=True, blank=True)
+    width_mm = models.PositiveIntegerField(null=True, blank=True)
+    height_mm = models.PositiveIntegerField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, help_text=_("Name/value pairs shown on the product page"))
+    cover = models.ForeignKey("ProductImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "sku_code"], name="product_sku_per_company"),
+            models.CheckConstraint(condition=models.Q(gross_weight_g__gte=models.F("net_weight_g")),
+                                   name="product_gross_gte_net"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "status"], name="product_company_status_idx"),
+            models.Index(fields=["category", "status"], name="product_category_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.sku_code} ({self.company_id})"
+
+
+class ProductTranslation(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=8, choices=[(c, CONTENT_LANGUAGE_NAMES[c]) for c in CONTENT_LANGUAGES])
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "language"], name="translation_once")]
+
+    def __str__(self):
+        return f"{self.product_id}/{self.language}: {self.title}"
+
+
+class Listing(models.Model):
+    """A product offered on a storefront at a price in that storefront's currency.
+
+    ``is_visible`` (product active and listing on) is kept by the services so the storefront
+    query needs no join to decide what shows.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="listings")
+    storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="listings")
+    price_minor = models.BigIntegerField()
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+")
+    is_enabled = models.BooleanField(default=True)
+    is_visible = models.BooleanField(default=False)
+    # The product's category, copied by the services: storefront pages filter on it without a
+    # join (index listing_sf_category_idx).
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    featured = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "storefront"], name="listing_once"),
+            models.CheckConstraint(condition=models.Q(price_minor__gt=0), name="listing_price_positive"),
+        ]
+        indexes = [
+            # Uses: storefront pages sorted by price, price-range filters.
+            models.Index(fields=["storefront", "is_visible", "price_minor"], name="listing_sf_price_idx"),
+            models.Index(fields=["storefront", "is_visible", "product"], name="listing_sf_product_idx"),
+            models.Index(fields=["storefront", "is_visible", "category", "price_minor"], name="listing_sf_category_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} on {self.storefront_id}: {self.price_minor} {self.currency_id}"
+
+
+class ProductImage(models.Model):
+    """A photo, re-encoded without metadata. ``thumbnails`` maps a width to its storage name,
+    filled by Celery (``marketplace.make_thumbnails``)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    file = models.CharField(max_length=255, help_text=_("Storage name of the re-encoded original"))
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    thumbnails = models.JSONField(default=dict, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    alt = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.file
+
+    def name_for(self, width: int | None = None) -> str:
+        """The storage name of the smallest thumbnail at least ``width`` wide (the original until
+        the thumbnails exist)."""
+        if width:
+            sizes = sorted(int(w) for w in self.thumbnails)
+            for size in sizes:
+                if size >= width:
+                    return self.thumbnails[str(size)]
+        return self.file
+
+    def url(self, width: int | None = None) -> str:
+        return reverse("product-image-file", args=[self.name_for(width)])
+
+    @property
+    def url_small(self) -> str:
+        return self.url(160)
+
+    @property
+    def url_card(self) -> str:
+        return self.url(320)
+
+    @property
+    def url_large(self) -> str:
+        return self.url(800)
+
+
+class ProductSearch(models.Model):
+    """What search reads, apart from the product row so that listing pages stay narrow.
+
+    ``text`` holds three lines of tokens (see marketplace.search): titles, descriptions, and the
+    storefronts the product is listed on. The SQLite fallback searches ``text``; PostgreSQL
+    searches ``vector`` (GIN index marketplace_productsearch_gin) built from it."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="search")
+    text = models.TextField(blank=True)
+    vector = SearchVectorField(null=True, blank=True)
+
+    def __str__(self):
+        return f"search of {self.product_id}"
+
+
+class SearchTerm(models.Model):
+    """A Latin or Cyrillic word found in some product: the lexicon that typo correction searches
+    by trigram similarity (index marketplace_searchterm_trgm, PostgreSQL only)."""
+
+    word = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self):
+        return self.word

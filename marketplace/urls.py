@@ -4,4 +4,14 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("s/<slug:code>/", views.storefront, name="storefront"),
+    path("p/<int:pk>/", views.product, name="product"),
+    path("img/<path:name>", views.image_file, name="product-image-file"),
+    path("seller/company/", views.seller_company, name="seller-company"),
+    path("seller/products/", views.seller_products, name="seller-products"),
+    path("seller/products/new/", views.seller_product_edit, name="seller-product-new"),
+    path("seller/products/<int:pk>/", views.seller_product_edit, name="seller-product-edit"),
+    path("seller/products/<int:pk>/photos/", views.seller_product_image, name="seller-product-image"),
+    path("seller/products/<int:pk>/photos/<int:image_id>/delete/", views.seller_product_image_delete,
+         name="seller-product-image-delete"),
 ]

@@ -1,11 +1,288 @@
-from django.shortcuts import render
+"""Web pages of the catalogue: thin adapters over selectors (reads) and services (writes)."""
 
-from .selectors import storefront_list
+import mimetypes
+import re
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponseNotModified, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.access import SELLER, STAFF, company_ids, get_visible, has_role
+from core.errors import DomainError
+from core.models import Company, Country
+from core.money import Money
+
+from . import selectors, services
+from .access import products_editable
+from .forms import CompanyForm, ImageForm, JoinForm, ProductForm, apply_errors
+from .models import Product, ProductImage, ProductTranslation, Storefront, StorefrontMembership
+
+SORTS = [("", _lazy("Best match")), ("newest", _lazy("Newest")), ("price", _lazy("Price: low to high")),
+         ("-price", _lazy("Price: high to low"))]
 
 
 def home(request):
-    storefronts = list(storefront_list(user=request.user))
+    storefronts = list(selectors.storefront_list(user=request.user))
+    featured = selectors.featured(storefronts=storefronts)
+    language = get_language() or "en"
+    listings = [listing for rows in featured.values() for listing in rows]
+    products = [listing.product for listing in listings]
+    # One query for the titles of every featured product, in the visitor's language.
+    texts = {}
+    for t in ProductTranslation.objects.filter(product__in=products).only("product_id", "language", "title"):
+        texts.setdefault(t.product_id, []).append(t)
+    for storefront in storefronts:
+        storefront.featured = featured.get(storefront.pk, [])
+        for listing in storefront.featured:
+            listing.product.texts = texts.get(listing.product_id, [])
+            selectors.decorate([listing.product], languages=selectors.card_languages(language, storefront),
+                               storefront=storefront)
+            listing.price = Money(listing.price_minor, listing.currency_id)
     return render(request, "marketplace/home.html", {
         "pavilions": [s for s in storefronts if s.kind == "pavilion"],
         "china_goods": [s for s in storefronts if s.kind == "china_goods"],
     })
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 500))
+    except ValueError:
+        return 1
+
+
+def storefront(request, code):
+    """A storefront: category navigation, filters, sorting, search, product cards."""
+    sf = selectors.storefront_get(user=request.user, code=code)
+    tree = selectors.category_tree()
+    params = request.GET.copy()
+    params["storefront"] = sf.code
+    error = None
+    try:
+        query = selectors.parse_product_query(params, tree=tree, storefronts={sf.code: sf})
+    except DomainError as exc:
+        error = exc
+        query = selectors.ProductQuery(storefront=sf)
+    qs, ordering = selectors.product_search(user=request.user, query=query)
+    language = get_language() or "en"
+    size = settings.MARKETPLACE_PAGE_SIZE
+    page = _page_number(request)
+    rows = list(qs.values(*selectors.page_fields(query, ordering))[(page - 1) * size: page * size + 1])
+    has_next = len(rows) > size
+    rows = selectors.load_cards(rows[:size], language=language, storefront=sf)
+    selectors.mark_stock(rows, sf)
+    fx = None
+    wallet = selectors.buyer_currency(request.user)
+    if wallet and wallet != sf.currency_id:
+        fx = selectors.fx_rate(sf.currency_id, wallet)
+    selectors.decorate(rows, languages=selectors.card_languages(language, sf), storefront=sf, fx=fx)
+
+    def page_url(number):
+        q = QueryDict(mutable=True)
+        q.update({k: v for k, v in request.GET.items() if k != "page" and v})
+        q["page"] = number
+        return f"?{q.urlencode()}"
+
+    def category_url(slug):
+        q = {k: v for k, v in request.GET.items() if k not in ("page", "category") and v}
+        if slug:
+            q["category"] = slug
+        return f"?{urlencode(q)}" if q else "?"
+
+    stocked = selectors.storefront_category_ids(sf)
+    nav = []
+    for root in tree.roots():
+        children = [c for c in tree.children(root) if c.pk in stocked or (query.category and c.pk == query.category.pk)]
+        if children or root.pk in stocked:
+            nav.append({"node": root, "url": category_url(root.slug),
+                        "children": [{"node": c, "url": category_url(c.slug)} for c in children]})
+    origins = Country.objects.filter(iso2__in=["CN", "KZ", "KG", "UZ", "TJ", "TM"]).order_by("iso2")
+    return render(request, "marketplace/storefront.html", {
+        "storefront": sf, "products": rows, "query": query, "ordering": request.GET.get("ordering", "" if query.q else "newest"),
+        "sorts": SORTS if query.q else SORTS[1:], "nav": nav, "all_url": category_url(""), "origins": origins, "error": error,
+        "page": page, "next_url": page_url(page + 1) if has_next else None,
+        "prev_url": page_url(page - 1) if page > 1 else None, "fx": fx, "size": size,
+        "breadcrumbs": tree.ancestors(query.category) if query.category else [],
+        "q": request.GET.get("q", ""), "in_stock": request.GET.get("in_stock") == "1",
+        "price_min": request.GET.get("price_min", ""), "price_max": request.GET.get("price_max", ""),
+        "origin": request.GET.get("origin", ""), "ranked": ordering == "relevance",
+    })
+
+
+def product(request, pk):
+    """A product page, on a storefront (``?storefront=``, default the first that sells it)."""
+    item = selectors.product_detail(user=request.user, pk=pk)
+    offers = [o for o in item.offers if o.is_visible]
+    code = request.GET.get("storefront")
+    offer = next((o for o in offers if o.storefront_id == code), offers[0] if offers else None)
+    sf = offer.storefront if offer else None
+    language = get_language() or "en"
+    fx, available = None, None
+    if offer:
+        item.price_minor, item.price_currency = offer.price_minor, offer.currency_id
+        available = selectors.available_quantity(product=item, storefront=sf)
+        wallet = selectors.buyer_currency(request.user)
+        if wallet and wallet != sf.currency_id:
+            fx = selectors.fx_rate(sf.currency_id, wallet)
+    selectors.decorate([item], languages=selectors.card_languages(language, sf), storefront=sf, fx=fx)
+    tree = selectors.category_tree()
+    category = tree.by_slug(item.category.slug)
+    can_edit = request.user.is_authenticated and (item.company_id in company_ids(request.user) or has_role(request.user, STAFF))
+    return render(request, "marketplace/product.html", {
+        "product": item, "storefront": sf, "offer": offer, "offers": offers, "available": available, "fx": fx,
+        "breadcrumbs": tree.ancestors(category) if category else [], "images": list(item.images.all()),
+        "can_edit": can_edit,
+    })
+
+
+_IMAGE_NAME = re.compile(r"^products/\d+/[0-9a-f]{32}(_\d+)?\.webp$")
+
+
+def image_file(request, name):
+    """A photo or thumbnail. Names carry a random token and never change content, so browsers
+    and proxies may keep them for a year (immutable). No database query."""
+    if not _IMAGE_NAME.match(name) or not default_storage.exists(name):
+        raise Http404
+    etag = '"' + name.rsplit("/", 1)[-1].split(".")[0] + '"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        response = FileResponse(default_storage.open(name, "rb"),
+                                content_type=mimetypes.types_map.get(".webp", "image/webp"))
+    response["Cache-Control"] = f"public, max-age={settings.MARKETPLACE_IMAGE_CACHE_SECONDS}, immutable"
+    response["ETag"] = etag
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- seller portal ----------------------------------------------------------------------------
+
+
+def _seller_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not (has_role(request.user, SELLER) or has_role(request.user, STAFF)):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@_seller_required
+@require_http_methods(["GET", "POST"])
+def seller_company(request):
+    """The seller's companies, their storefronts, and forms to register a company and join a storefront."""
+    companies = list(Company.objects.filter(pk__in=company_ids(request.user)).select_related("country"))
+    memberships = list(StorefrontMembership.objects.filter(company__in=companies).select_related("storefront", "company"))
+    company_form = CompanyForm(request.POST if request.POST.get("form") == "company" else None)
+    join_form = JoinForm(request.POST if request.POST.get("form") == "join" else None, companies=companies)
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "company" and company_form.is_valid():
+                company = services.company_register(user=request.user, actor=request.user, **company_form.cleaned_data)
+                messages.success(request, _("%(name)s is registered; staff will verify it shortly.") % {"name": company.name})
+                return redirect("seller-company")
+            if request.POST.get("form") == "join" and join_form.is_valid():
+                services.storefront_join_request(actor=request.user, **join_form.cleaned_data)
+                messages.success(request, _("Your request has been sent to staff."))
+                return redirect("seller-company")
+        except DomainError as exc:
+            apply_errors(company_form if request.POST.get("form") == "company" else join_form, exc)
+    return render(request, "marketplace/seller_company.html", {
+        "companies": companies, "memberships": memberships, "company_form": company_form, "join_form": join_form,
+    })
+
+
+@_seller_required
+def seller_products(request):
+    """The seller's own products, every status."""
+    language = get_language() or "en"
+    qs = products_editable(request.user, Product.objects.all())
+    status = request.GET.get("status", "")
+    if status in Product.Status.values:
+        qs = qs.filter(status=status)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(sku_code__icontains=q) | Q(pk__in=ProductTranslation.objects.filter(
+            title__icontains=q).values("product_id")))
+    rows = list(selectors.with_cards(qs.order_by("-id"), language=language, storefront=None).prefetch_related(
+        "listings")[:200])
+    selectors.decorate(rows, languages=selectors.card_languages(language, None), storefront=None)
+    return render(request, "marketplace/seller_products.html", {
+        "products": rows, "status": status, "statuses": Product.Status.choices, "q": q,
+        "has_company": bool(company_ids(request.user)),
+    })
+
+
+@_seller_required
+@require_http_methods(["GET", "POST"])
+def seller_product_edit(request, pk=None):
+    """Create or edit a product: texts per language, facts, prices per admitted storefront."""
+    companies = list(Company.objects.filter(pk__in=company_ids(request.user)))
+    if not companies and not has_role(request.user, STAFF):
+        messages.warning(request, _("Register your company first."))
+        return redirect("seller-company")
+    item = None
+    if pk is not None:
+        item = get_visible(request.user, products_editable(request.user, Product.objects.select_related("company")), pk=pk)
+    company = item.company if item else companies[0]
+    storefronts = list(Storefront.objects.filter(
+        memberships__company=company, memberships__status=StorefrontMembership.Status.APPROVED).select_related("currency"))
+    form = ProductForm(request.POST or None, product=item, storefronts=storefronts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = form.service_data()
+            if item is None:
+                item = services.product_create(company=company, actor=request.user, **data)
+                messages.success(request, _("Product saved. Add photos below."))
+            else:
+                services.product_update(product=item, actor=request.user, **data)
+                messages.success(request, _("Product saved."))
+            return redirect("seller-product-edit", pk=item.pk)
+        except DomainError as exc:
+            apply_errors(form, exc)
+    images = list(item.images.all()) if item else []
+    return render(request, "marketplace/seller_product_form.html", {
+        "form": form, "product": item, "company": company, "storefronts": storefronts, "images": images,
+        "image_form": ImageForm(), "max_mb": settings.MARKETPLACE_IMAGE_MAX_BYTES // (1024 * 1024),
+    })
+
+
+@_seller_required
+@require_POST
+def seller_product_image(request, pk):
+    item = get_visible(request.user, products_editable(request.user, Product.objects.all()), pk=pk)
+    form = ImageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.product_image_add(product=item, upload=form.cleaned_data["image"], actor=request.user,
+                                       alt=form.cleaned_data.get("alt", ""))
+            messages.success(request, _("Photo added."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(reverse("seller-product-edit", args=[item.pk]) + "#photos")
+
+
+@_seller_required
+@require_POST
+def seller_product_image_delete(request, pk, image_id):
+    item = get_visible(request.user, products_editable(request.user, Product.objects.all()), pk=pk)
+    image = get_visible(request.user, ProductImage.objects.filter(product=item).select_related("product"), pk=image_id)
+    services.product_image_delete(image=image, actor=request.user)
+    messages.success(request, _("Photo removed."))
+    return redirect(reverse("seller-product-edit", args=[item.pk]) + "#photos")
+

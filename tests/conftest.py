@@ -89,7 +89,7 @@ def _test_broker_url() -> str:
 
 @pytest.fixture
 def celery_worker(transactional_db, celery_config):
-    """A real worker thread consuming from Redis, on every queue; tasks see committed rows only."""
+    """A real worker (in a thread) consuming from Redis, on every queue; tasks see committed rows only."""
     from celery.contrib.testing.worker import start_worker
     from django.conf import settings
 
@@ -107,7 +107,9 @@ def celery_worker(transactional_db, celery_config):
 
     task_postrun.connect(close_connection, weak=False)
     try:
-        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10,
+        # The solo pool: with the threads pool and acks_late, the next message waits up to ~10 s
+        # for the ack of the last one (celery/celery#6941); journeys would crawl.
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10,
                           queues=settings.CELERY_QUEUES, loglevel="WARNING"):
             yield app
     finally:

@@ -4,4 +4,5 @@ from . import views
 
 router = SimpleRouter()
 router.register("storefronts", views.StorefrontViewSet, basename="storefront")
+router.register("products", views.ProductViewSet, basename="product")
 urlpatterns = router.urls

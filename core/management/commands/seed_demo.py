@@ -22,7 +22,13 @@ class Command(BaseCommand):
             raise CommandError("seed_demo never runs with KARAVAN_ENV=production.")
         call_command("load_reference", stdout=self.stdout)
         context: dict = {}
-        for config in apps.get_app_configs():
+        # The lower layers first, except that the marketplace creates the companies and products
+        # whose stock the warehouses' demo then gives a history, consignments and orders to pick.
+        names = [c.name for c in apps.get_app_configs()]
+        if "warehouses" in names and "marketplace" in names:
+            names.remove("warehouses")
+            names.insert(names.index("marketplace") + 1, "warehouses")
+        for config in (apps.get_app_config(name.rsplit(".", 1)[-1]) for name in names):
             try:
                 module = import_module(f"{config.name}.demo")
             except ModuleNotFoundError as exc:
