@@ -9,17 +9,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_switch_language_log_in_and_out(page, live_server, demo_accounts, shoot):
     page.goto(live_server.url + "/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("header")).to_contain_text("Storefronts")
+    expect(page.locator("header.topbar")).to_contain_text("Storefronts")
     shoot("home-en")
 
     page.select_option("#language-switcher select", "ru")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
-    expect(page.locator("header")).to_contain_text("Витрины")
+    expect(page.locator("header.topbar")).to_contain_text("Витрины")
     shoot("home-ru")
 
     page.select_option("#language-switcher select", "zh-hans")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("header")).to_contain_text("店铺")
+    expect(page.locator("header.topbar")).to_contain_text("店铺")
     shoot("home-zh")
 
     page.click("[data-testid=login-link]")
