@@ -14,8 +14,19 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from core.access import visible
+from core.models import Company
 
-from .models import NEVER_AGED, BondStatus, Fulfilment, Movement, Reservation, ReservationLine, StockLevel, Warehouse
+from .models import (
+    NEVER_AGED,
+    BondStatus,
+    Fulfilment,
+    Movement,
+    Reservation,
+    ReservationLine,
+    Sku,
+    StockLevel,
+    Warehouse,
+)
 
 
 def available_by_sku(sku_ids, warehouse_codes) -> dict[int, int]:
@@ -61,7 +72,11 @@ def stock_levels(*, user, warehouse: Warehouse, q: str = "", bond_status: str = 
     if not include_empty:
         qs = qs.filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
     if q:
-        qs = qs.filter(Q(sku__code__icontains=q) | Q(sku__name__icontains=q) | Q(sku__company__name__icontains=q))
+        # One semi-join on the matching SKUs, so the planner starts from the few matches.
+        # Uses index sku_code_trgm / sku_name_trgm (PostgreSQL) and stock_level_sku_idx.
+        by_sku = Sku.objects.filter(Q(code__icontains=q) | Q(name__icontains=q)).values("pk")
+        by_seller = Sku.objects.filter(company__in=Company.objects.filter(name__icontains=q).values("pk")).values("pk")
+        qs = qs.filter(sku__in=by_sku.union(by_seller))
     if bond_status in BondStatus.values:
         qs = qs.filter(bond_status=bond_status)
     if low:
