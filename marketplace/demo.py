@@ -218,11 +218,11 @@ GOODS_OF = {
     "Shenzhen Sound Lab Technology Co., Ltd.": ("CN", slice(0, 10)),
 }
 PALETTE = {"honey": (233, 170, 50), "dried-fruit-nuts": (214, 120, 60), "grain-flour": (225, 205, 160),
-           "oils": (240, 200, 70), "sweets": (110, 60, 40), "wool-felt": (160, 120, 90), "cotton": (235, 235, 225),
+           "oils": (240, 200, 70), "sweets": (110, 60, 40), "wool-felt": (160, 120, 90), "cotton": (190, 175, 140),
            "carpets": (150, 40, 50), "tops": (70, 110, 170), "trousers": (90, 100, 80), "shoes": (60, 60, 70),
            "bags": (120, 90, 60), "phones": (40, 50, 70), "laptops": (120, 125, 135), "audio": (30, 30, 35),
-           "chargers": (230, 230, 235), "tv-video": (25, 25, 30), "appliances": (210, 215, 220),
-           "kitchen": (180, 185, 190), "toys": (230, 80, 70), "e-bikes": (50, 130, 90), "solar": (30, 60, 120),
+           "chargers": (90, 95, 120), "tv-video": (25, 25, 30), "appliances": (70, 130, 160),
+           "kitchen": (150, 110, 80), "toys": (230, 80, 70), "e-bikes": (50, 130, 90), "solar": (30, 60, 120),
            "beauty": (240, 200, 210)}
 
 
