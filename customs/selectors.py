@@ -69,3 +69,12 @@ def status_counts(user) -> dict[str, int]:
 
     rows = visible(user, Declaration.objects.all()).values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}
+
+
+def hs_code_known(code: str) -> bool:
+    """Whether a rate can be found for ``code``: its HS-6 heading is in the reference list, or staff
+    entered a tariff line for the code (or its heading). The catalogue refuses other codes."""
+    from .models import HsCode, TariffLine
+
+    return (HsCode.objects.filter(code=code[:6]).exists()
+            or TariffLine.objects.filter(hs_code__in={code, code[:6]}).exists())

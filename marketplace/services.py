@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
-from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +20,9 @@ from core.money import Money
 from core.states import transition
 from core.tasks import enqueue
 from core.taxids import validate_tax_id
+from customs import selectors as customs_selectors
+from customs import validation as customs_validation
+from warehouses import services as warehouses_services
 
 from . import images, search
 from .models import (
@@ -169,42 +170,24 @@ def listings_refresh(*, company_id: int | None = None, product_id: int | None = 
 # --- products ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _hs_reference() -> frozenset[str]:
-    with open(REFERENCE_DIR / "hs_codes.csv", newline="", encoding="utf-8") as fh:
-        return frozenset(row["hs6"] for row in csv.DictReader(fh))
-
-
 def hs_code_validate(code: str) -> str:
-    """6 to 10 digits whose HS-6 heading is in the customs reference list.
-
-    The one place to switch to the customs service once it exposes its tariff lookup."""
-    code = "".join((code or "").split()).replace(".", "")
-    if not code.isdigit() or not 6 <= len(code) <= 10:
-        raise field_error("hs_code", _("An HS code has 6 to 10 digits, e.g. 040900 or 8517130000."),
-                          ErrorCode.INVALID_HS_CODE)
-    if code[:6] not in _hs_reference():
+    """6 to 10 digits in a known chapter, with a rate customs can find: the HS-6 heading is in the
+    reference list, or staff entered a tariff line for the code."""
+    try:
+        code = customs_validation.hs_code(code, "hs_code")
+    except DomainError as exc:
+        raise field_error("hs_code", _("An HS code has 6 to 10 digits in a known chapter, e.g. 040900 or 8517130000."),
+                          ErrorCode.INVALID_HS_CODE) from exc
+    if not customs_selectors.hs_code_known(code):
         raise field_error("hs_code", _("HS heading %(code)s is not in the customs reference: ask staff to add it with its rate.")
                           % {"code": code[:6]}, ErrorCode.INVALID_HS_CODE)
     return code
 
 
 def _sku_upsert(*, company_id: int, code: str, name: str, hs_code: str, origin_country: str, weight_g: int, actor):
-    """The warehouses' SKU behind a product, through the warehouses service when it exists."""
-    try:
-        from warehouses.services import sku_upsert
-    except ImportError:
-        sku_upsert = None
-    if sku_upsert is not None:
-        return sku_upsert(company_id=company_id, code=code, name=name, hs_code=hs_code,
-                          origin_country=origin_country, weight_g=weight_g, actor=actor)
-    from warehouses.models import Sku
-
-    sku, _created = Sku.objects.update_or_create(
-        company_id=company_id, code=code,
-        defaults={"name": name[:255], "hs_code": hs_code, "origin_country_id": origin_country, "weight_g": weight_g},
-    )
-    return sku
+    """The warehouses' SKU behind a product."""
+    return warehouses_services.sku_upsert(company_id=company_id, code=code, name=name, hs_code=hs_code,
+                                          origin_country=origin_country, weight_g=weight_g, actor=actor)
 
 
 def _positive_int(value, field: str, *, maximum: int, required: bool = True) -> int | None:

@@ -29,16 +29,6 @@ def cn_uscc() -> str:
     return cn_make(f"9111000060{next(_seq):07d}")
 
 
-@pytest.fixture
-def reference(db):
-    """The reference data the catalogue stands on (core, warehouses, marketplace); loaded per app
-    so that another layer's half-built loader does not break these tests."""
-    from importlib import import_module
-
-    for app in ("core", "payments", "warehouses", "marketplace"):
-        import_module(f"{app}.reference").load()
-
-
 @pytest.fixture(autouse=True)
 def _eager_tasks(settings, tmp_path):
     """Thumbnails run inline and photos land in a scratch media directory."""

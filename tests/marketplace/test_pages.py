@@ -146,7 +146,7 @@ def test_seller_creates_a_product_through_the_editor(client, seller, kz_company)
 def test_editor_shows_a_service_refusal_on_its_field(client, seller, kz_company):
     client.force_login(seller)
     html = text(client.post(reverse("seller-product-new"), {
-        "sku_code": "BAL-1", "status": "draft", "category": "honey", "hs_code": "999999", "origin_country": "KZ",
+        "sku_code": "BAL-1", "status": "draft", "category": "honey", "hs_code": "123456", "origin_country": "KZ",
         "net_weight_g": "500", "title_en": "Linden honey",
     }))
     assert "not in the customs reference" in html and not Product.objects.exists()

@@ -99,3 +99,16 @@ def test_update_changes_only_what_is_given(kz_company, make_product):
     assert product.gross_weight_g == 900 and product.sku.weight_g == 900
     assert Listing.objects.get(product=product).price_minor == 9950
     assert Storefront.objects.get(code="kz").listings.count() == 1
+
+
+def test_a_code_outside_the_reference_is_accepted_once_staff_enter_its_rate(kz_company, make_product):
+    from datetime import date
+    from decimal import Decimal
+
+    from customs.models import TariffLine
+
+    with pytest.raises(DomainError):
+        make_product(kz_company, hs_code="8543709000")
+    TariffLine.objects.create(hs_code="854370", country="CN", description="Electrical machines n.e.s.",
+                              duty_percent=Decimal("8"), effective_from=date(2025, 1, 1))
+    assert make_product(kz_company, hs_code="8543709000").hs_code == "8543709000"
