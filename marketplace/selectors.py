@@ -419,9 +419,16 @@ def fx_rate(source: str, target: str) -> FxQuote | None:
 
 
 def buyer_currency(user) -> str | None:
-    """The currency of the buyer's wallet (their profile's, until payments exposes wallets)."""
+    """The currency of the buyer's wallet: their profile's currency when they hold a wallet in it,
+    else the wallet with the most money; None without a wallet. Two queries."""
     if not getattr(user, "is_authenticated", False):
         return None
     from core.models import Profile
+    from payments.interface import Owner
+    from payments.selectors import wallet_currencies
 
-    return Profile.objects.filter(user=user).values_list("currency_id", flat=True).first()
+    held = wallet_currencies(owner=Owner.user(user))
+    if not held:
+        return None
+    preferred = Profile.objects.filter(user=user).values_list("currency_id", flat=True).first()
+    return preferred if preferred in held else held[0]

@@ -109,3 +109,11 @@ def fx_rates(*, base: str = "USD") -> list[FxRate]:
     base = check_currency(base, "base")
     codes = sorted(set(FxRateRow.objects.values_list("currency_id", flat=True)) | {"USD"})
     return [fx_rate(base, code) for code in codes if code != base]
+
+
+def wallet_currencies(*, owner: Owner) -> list[str]:
+    """The currencies ``owner`` holds a wallet in, most money first. One query; uses index account_key."""
+    return list(
+        Account.objects.filter(owner_kind=owner.kind, owner_id=owner.id, kind=AccountKind.WALLET)
+        .order_by("-balance_minor", "currency_id").values_list("currency_id", flat=True)
+    )

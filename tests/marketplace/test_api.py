@@ -1,5 +1,7 @@
 """The catalogue API: public reads, sellers writing their own products only."""
 
+from decimal import Decimal
+
 import pytest
 
 from core.models import CompanyMember, Profile
@@ -108,12 +110,18 @@ def test_list_query_count_does_not_grow_with_page_size(api, kz_company, make_pro
 
 
 def test_converted_price_for_a_buyer_with_a_wallet_in_another_currency(api_as, buyer, kz_company, make_product):
+    from core.money import Money
+    from payments.interface import Owner
+    from payments.services import top_up
+
     make_product(kz_company)
     Profile.objects.update_or_create(user=buyer, defaults={"currency_id": "KZT"})
+    top_up(owner=Owner.user(buyer), amount=Money.of("1000", "KZT"), provider="simulator", provider_event_id="t-1",
+           actor=buyer)
     item = api_as(buyer).get("/api/v1/products/?storefront=kz").json()["results"][0]
     assert item["converted_price"]["currency"] == "KZT"
     # 88 CNY at the reference rates (USD per unit: CNY 0.140526, KZT 0.001979) is about 6,249 KZT
-    assert 6000 < float(item["converted_price"]["amount"]) < 6500
+    assert 6000 < Decimal(item["converted_price"]["amount"]) < 6500
 
 
 def test_detail_has_texts_prices_and_photos(api, kz_company, make_product):

@@ -56,9 +56,17 @@ def test_unknown_storefront_is_404(client, reference):
 
 
 def test_buyer_with_another_wallet_currency_sees_the_converted_price(client, buyer, kz_company, make_product):
+    from core.money import Money
+    from payments.interface import Owner
+    from payments.services import top_up
+
     make_product(kz_company)
     Profile.objects.update_or_create(user=buyer, defaults={"currency_id": "KZT"})
     client.force_login(buyer)
+    # No wallet yet: only the storefront's price.
+    assert 'data-testid="converted"' not in text(client.get("/s/kz/", HTTP_ACCEPT_LANGUAGE="en"))
+    top_up(owner=Owner.user(buyer), amount=Money.of("1000", "KZT"), provider="simulator", provider_event_id="t-1",
+           actor=buyer)
     html = text(client.get("/s/kz/", HTTP_ACCEPT_LANGUAGE="en"))
     assert 'data-testid="converted"' in html and "₸" in html
 
