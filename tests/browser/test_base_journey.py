@@ -34,3 +34,13 @@ def test_switch_language_log_in_and_out(page, live_server, demo_accounts, shoot)
     expect(page.locator("[data-testid=login-link]")).to_be_visible()
     expect(page.locator("[data-testid=username]")).to_have_count(0)
     shoot("logged-out")
+
+
+def test_api_docs_render_without_internet(page, live_server, shoot):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(live_server.url + "/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Karavan API")
+    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    shoot("api-docs")
+    assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requested), requested
