@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Currency(models.Model):
@@ -151,9 +152,10 @@ class Company(models.Model):
     it: wallets (payments), importers (customs), stock owners (warehouses), sellers (marketplace)."""
 
     class Verification(models.TextChoices):
-        PENDING = "pending", _("Pending verification")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
+        # Contexts keep these from shadowing other apps' "Rejected"/"Verified" (declarations, ...).
+        PENDING = "pending", pgettext_lazy("company verification", "Pending verification")
+        VERIFIED = "verified", pgettext_lazy("company verification", "Verified")
+        REJECTED = "rejected", pgettext_lazy("company verification", "Rejected")
 
     name = models.CharField(max_length=200)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")

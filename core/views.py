@@ -51,6 +51,12 @@ def lockout(request, credentials=None, *args, **kwargs):
     return render(request, "core/login.html", {"form": None, "locked": True}, status=429)
 
 
+def permission_denied(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error(403, ErrorCode.PERMISSION_DENIED, "Forbidden.")
+    return render(request, "403.html", status=403)
+
+
 def page_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return json_error(404, ErrorCode.NOT_FOUND, "Not found.")

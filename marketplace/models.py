@@ -3,6 +3,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.access import SELLER, STAFF, SYSTEM
 from core.states import StateMachine, move
@@ -134,7 +135,7 @@ class Product(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("product status", "Active")
         ARCHIVED = "archived", _("Archived")
 
     machine = StateMachine("product", Status, [

@@ -84,3 +84,11 @@ def test_healthz_reports_a_dead_broker(client, monkeypatch):
 def test_unknown_page_is_a_friendly_404(client, reference):
     resp = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="ru")
     assert resp.status_code == 404
+
+
+def test_a_page_of_another_role_is_a_branded_403(client, make_user, reference):
+    client.force_login(make_user("carol", "buyer"))
+    resp = client.get("/customs/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert resp.status_code == 403
+    html = resp.content.decode()
+    assert "Нет доступа" in html and 'class="topbar"' in html
