@@ -105,7 +105,7 @@ def test_seller_lists_a_product_with_a_photo_and_sees_clear_errors(page, live_se
     row = page.locator("[data-testid=seller-products] tbody tr", has_text="AB-BUCK-250")
     expect(row).to_have_count(1)
     expect(row).to_contain_text(TITLES["ru"])
-    expect(row).to_contain_text("Активен")
+    expect(row).to_contain_text("В продаже")
     expect(row).to_contain_text(re.compile(r"kz: 39,90\s¥"))
     expect(row.locator("img.row-thumb")).to_be_visible()
     shoot("listed")
