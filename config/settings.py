@@ -370,3 +370,30 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "DeclarationStatusEnum": "customs.states.DeclarationStatus",
     "DeclarationKindEnum": "customs.models.Declaration.Kind",
 })
+
+# --- orders ---
+# How long a placed order waits for payment before Celery expires it and returns its units.
+MARKETPLACE_ORDER_PAYMENT_WINDOW = env.int("MARKETPLACE_ORDER_PAYMENT_WINDOW", default=30 * 60)
+# The reservation outlives the payment window by this much, so that the order's own expiry (which
+# records the event) runs first; the warehouses' sweep is only the safety net.
+MARKETPLACE_ORDER_RESERVATION_GRACE = env.int("MARKETPLACE_ORDER_RESERVATION_GRACE", default=10 * 60)
+# The platform's commission on delivered orders, a fraction of what the buyer paid (0.05 = 5 %).
+MARKETPLACE_ORDER_COMMISSION_RATE = env("MARKETPLACE_ORDER_COMMISSION_RATE", default="0.05")
+# Expiry sweep: orders handled per batch, and batches per run (the rest wait for the next minute).
+MARKETPLACE_ORDER_EXPIRE_BATCH = env.int("MARKETPLACE_ORDER_EXPIRE_BATCH", default=200)
+MARKETPLACE_ORDER_EXPIRE_MAX_BATCHES = env.int("MARKETPLACE_ORDER_EXPIRE_MAX_BATCHES", default=10)
+# Shipping per storefront, in its currency: base + per_kg for every started kilogram of the gross
+# weight of the order (one parcel). A demo tariff until carriers quote live.
+MARKETPLACE_ORDER_SHIPPING = {
+    "kz": {"base": "30.00", "per_kg": "12.00"},
+    "kg": {"base": "30.00", "per_kg": "12.00"},
+    "uz": {"base": "35.00", "per_kg": "14.00"},
+    "tj": {"base": "40.00", "per_kg": "15.00"},
+    "tm": {"base": "45.00", "per_kg": "16.00"},
+    "cn-uz": {"base": "25000.00", "per_kg": "12000.00"},
+    "cn-kz": {"base": "1500.00", "per_kg": "700.00"},
+}
+CELERY_BEAT_SCHEDULE.update({
+    "marketplace-expire-orders": {"task": "marketplace.expire_orders", "schedule": timedelta(minutes=1)},
+})
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = "marketplace.order_states.OrderStatus"

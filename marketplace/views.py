@@ -12,9 +12,8 @@ from django.http import FileResponse, Http404, HttpResponseNotModified, QueryDic
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import SELLER, STAFF, company_ids, get_visible, has_role
@@ -27,8 +26,8 @@ from .access import products_editable
 from .forms import CompanyForm, ImageForm, JoinForm, ProductForm, apply_errors
 from .models import Product, ProductImage, ProductTranslation, Storefront, StorefrontMembership
 
-SORTS = [("", _lazy("Best match")), ("newest", _lazy("Newest")), ("price", _lazy("Price: low to high")),
-         ("-price", _lazy("Price: high to low"))]
+SORTS = [("", gettext_lazy("Best match")), ("newest", gettext_lazy("Newest")), ("price", gettext_lazy("Price: low to high")),
+         ("-price", gettext_lazy("Price: high to low"))]
 
 
 def home(request):

@@ -1,0 +1,172 @@
+"""The orders API (PRODUCT.md §5): place, pay, cancel, list, read with the timeline.
+
+Thin: serializers check shapes, :mod:`marketplace.orders` applies the rules.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import permissions, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api.fields import MoneyField
+from core.api.pagination import CursorPagination
+from core.api.views import IDEMPOTENCY_HEADER, GenericViewSet
+
+from .. import orders
+from ..models import Order
+from ..order_states import OrderStatus
+
+# --- input ---------------------------------------------------------------------------------
+
+
+class ShipToSerializer(serializers.Serializer):
+    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO alpha-2; one of the storefront's markets")
+    city = serializers.CharField(max_length=100)
+    address = serializers.CharField(max_length=300)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=32)
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=orders.MAX_QUANTITY)
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    storefront = serializers.CharField(max_length=16)
+    lines = OrderLineInputSerializer(many=True, allow_empty=False, max_length=orders.MAX_LINES)
+    ship_to = ShipToSerializer()
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+class OrderLineSerializer(serializers.Serializer):
+    product = serializers.IntegerField(source="product_id")
+    title = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.SerializerMethodField()
+    line_total = serializers.SerializerMethodField()
+
+    @extend_schema_field(MoneyField())
+    def get_unit_price(self, line):
+        return line.order.money(line.unit_price_minor).to_api()
+
+    @extend_schema_field(MoneyField())
+    def get_line_total(self, line):
+        return line.order.money(line.line_total_minor).to_api()
+
+
+class EventSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    from_status = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    place = serializers.CharField()
+    note = serializers.CharField()
+    payload = serializers.JSONField()
+
+
+class OrderListSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    storefront = serializers.CharField(source="storefront_id")
+    lines = serializers.SerializerMethodField()
+    goods = MoneyField()
+    shipping = MoneyField()
+    taxes = MoneyField()
+    total = MoneyField()
+    currency = serializers.CharField(source="currency_id")
+    landed_cost = serializers.JSONField(help_text="The customs quote (POST /api/v1/customs/quote/ shape) fixed at placement")
+    ship_to = serializers.SerializerMethodField()
+    tracking_numbers = serializers.ListField(child=serializers.CharField())
+    placed_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OrderLineSerializer(many=True))
+    def get_lines(self, order):
+        lines = list(order.lines.all())
+        for line in lines:
+            line.order = order  # the prefetched lines would each load their order again
+        return OrderLineSerializer(lines, many=True).data
+
+    @extend_schema_field(ShipToSerializer)
+    def get_ship_to(self, order):
+        return {"country": order.ship_to_country_id, "city": order.ship_to_city, "address": order.ship_to_address,
+                "postal_code": order.ship_to_postal_code, "name": order.ship_to_name, "phone": order.ship_to_phone}
+
+
+class OrderSerializer(OrderListSerializer):
+    events = serializers.SerializerMethodField()
+
+    @extend_schema_field(EventSerializer(many=True))
+    def get_events(self, order):
+        return EventSerializer(orders.order_events(order), many=True).data
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+class OrderPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 20
+
+
+@extend_schema(tags=["orders"])
+class OrderViewSet(GenericViewSet):
+    """A buyer's orders; a seller reads the orders of its companies; staff reads all."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = OrderPagination
+    queryset = Order.objects.none()
+
+    def get_queryset(self):
+        return orders.order_queryset(self.request.user)
+
+    def _detail(self, pk) -> dict:
+        return OrderSerializer(orders.order_get(self.request.user, pk)).data
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=OrderStatus.values)],
+                   responses=OrderListSerializer(many=True))
+    def list(self, request):
+        qs = self.get_queryset()
+        if request.query_params.get("status"):
+            qs = qs.filter(status=request.query_params["status"])
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(OrderListSerializer(page, many=True).data)
+
+    @extend_schema(responses=OrderSerializer)
+    def retrieve(self, request, pk=None):
+        return Response(self._detail(pk))
+
+    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    def create(self, request):
+        serializer = OrderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = orders.order_place(buyer=request.user, storefront=data["storefront"],
+                                   lines=[dict(line) for line in data["lines"]], ship_to=dict(data["ship_to"]))
+        return Response(self._detail(order.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=OrderSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        order = orders.order_get(request.user, pk)
+        orders.order_pay(order=order, actor=request.user)
+        return Response(self._detail(order.pk))
+
+    @extend_schema(request=OrderCancelSerializer, responses=OrderSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = orders.order_get(request.user, pk)
+        serializer = OrderCancelSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        orders.order_cancel(order=order, actor=request.user, reason=serializer.validated_data["reason"])
+        return Response(self._detail(order.pk))

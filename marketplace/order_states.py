@@ -1,0 +1,59 @@
+"""The order state machine (PRODUCT.md §3), declared once.
+
+Who fires what:
+
+* the buyer pays (``placed → paid``) and cancels (``placed|paid → cancelled``);
+* the warehouse operator (or the system on the warehouse's callback) moves ``paid → picking →
+  packed → shipped``. The warehouses app does not report picking and packing back yet, only the
+  handover to the carrier, so ``paid → shipped`` is declared as well: the shipment callback takes
+  it when the order never went through the two optional steps;
+* the system moves the parcel pipeline ``shipped → in_transit → at_customs → cleared →
+  delivered`` (``in_transit → delivered`` when no customs stands between the parcel and the
+  buyer: released stock sold inside its own country), expires unpaid orders, and records a
+  customs refusal and the return that follows;
+* staff may fire every move except the buyer's payment (staff never spends a buyer's money): it is
+  how a stuck order is corrected from the admin, and each correction is an event like any other.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.access import BROKER, BUYER, OPERATOR, STAFF, SYSTEM
+from core.states import StateMachine, move
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", _("Placed")
+    PAID = "paid", _("Paid")
+    PICKING = "picking", _("Picking")
+    PACKED = "packed", _("Packed")
+    SHIPPED = "shipped", _("Shipped")
+    IN_TRANSIT = "in_transit", _("In transit")
+    AT_CUSTOMS = "at_customs", _("At customs")
+    CLEARED = "cleared", _("Cleared by customs")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+    CUSTOMS_REJECTED = "customs_rejected", _("Rejected by customs")
+    RETURNED = "returned", _("Returned")
+
+
+S = OrderStatus
+
+ORDER_MACHINE = StateMachine("order", OrderStatus, [
+    move(S.PLACED, S.PAID, BUYER),
+    move([S.PLACED, S.PAID], S.CANCELLED, BUYER, STAFF),
+    move(S.PLACED, S.EXPIRED, SYSTEM, STAFF),
+    move(S.PAID, S.PICKING, OPERATOR, SYSTEM, STAFF),
+    move(S.PICKING, S.PACKED, OPERATOR, SYSTEM, STAFF),
+    move([S.PAID, S.PICKING, S.PACKED], S.SHIPPED, OPERATOR, SYSTEM, STAFF),
+    move(S.SHIPPED, S.IN_TRANSIT, SYSTEM, STAFF),
+    move(S.IN_TRANSIT, S.AT_CUSTOMS, SYSTEM, STAFF),
+    move(S.AT_CUSTOMS, S.CLEARED, SYSTEM, BROKER, STAFF),
+    move([S.CLEARED, S.IN_TRANSIT], S.DELIVERED, SYSTEM, STAFF),
+    move(S.AT_CUSTOMS, S.CUSTOMS_REJECTED, SYSTEM, BROKER, STAFF),
+    move(S.CUSTOMS_REJECTED, S.RETURNED, SYSTEM, STAFF),
+])
+
+# Statuses in which the buyer's money sits in escrow (refundable); used by the admin and services.
+HELD = frozenset({S.PAID, S.PICKING, S.PACKED, S.SHIPPED, S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEARED, S.CUSTOMS_REJECTED})

@@ -1,0 +1,462 @@
+"""Checkout and orders: the orchestration of catalogue, warehouses, customs and payments.
+
+The lower apps know an order only by its reference ``order:<id>``:
+
+* placing reserves the units (:func:`warehouses.services.stock_reserve`, all or nothing) and fixes
+  the landed cost with the customs quote for the warehouse the units were reserved in;
+* paying holds the total in escrow, books the buyer's customs allowance, keeps the reservation and
+  asks the warehouses to fulfil (they call back ``marketplace.order_shipped``);
+* cancelling and expiry undo what was done (release, refund, allowance back);
+* delivery releases the escrow to the seller company minus the platform's commission.
+
+Each write runs in one transaction: when any step refuses, nothing of the others stays (the lower
+services join the caller's transaction). Status changes go through :func:`core.states.transition`
+only; the placement itself is recorded as the first event of the timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.access import BUYER, STAFF, SYSTEM_ACTOR, get_visible, has_role, roles_of, visible
+from core.errors import DomainError, ErrorCode, field_error
+from core.models import TransitionEvent
+from core.money import Money
+from core.states import history, transition
+from customs import services as customs
+from customs.interface import QuoteLine
+from payments import services as payments
+from payments.interface import Owner
+from warehouses import services as warehouses
+
+from .models import Listing, Order, OrderLine, ProductTranslation, Storefront, content_language
+from .order_states import ORDER_MACHINE
+from .order_states import OrderStatus as S
+
+log = logging.getLogger(__name__)
+
+MAX_LINES = 50
+MAX_QUANTITY = 1000
+SHIP_TO_LIMITS = {"city": 100, "address": 300, "postal_code": 20, "name": 150, "phone": 32}
+PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
+REFERENCE = re.compile(r"^order:(\d+)$")
+SHIPPED_BY_WAREHOUSE = "marketplace.order_shipped"
+# Moves without side effects, which the operator, broker or staff may fire by hand (the admin).
+PLAIN_MOVES = frozenset({S.PICKING, S.PACKED, S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEARED, S.CUSTOMS_REJECTED})
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _actor_fields(actor) -> dict:
+    if actor is SYSTEM_ACTOR or actor is None:
+        return {"actor": None, "actor_label": "system"}
+    return {"actor": actor, "actor_label": actor.get_username()}
+
+
+def order_id_of(reference: str) -> int | None:
+    match = REFERENCE.match(str(reference or ""))
+    return int(match.group(1)) if match else None
+
+
+def _require_move(order: Order, to: str, actor) -> None:
+    """The checks of core.states.transition, made before the side effects rather than after them
+    (the same errors: 409 illegal_transition, 403 transition_not_permitted)."""
+    move = ORDER_MACHINE.find(order.status, to)
+    if move is None:
+        allowed = ", ".join(ORDER_MACHINE.targets(order.status)) or _("none")
+        raise DomainError(ErrorCode.ILLEGAL_TRANSITION,
+                          _("Cannot move order from %(src)s to %(dst)s.") % {"src": order.status, "dst": to},
+                          {"status": [_("Allowed from %(src)s: %(allowed)s.") % {"src": order.status, "allowed": allowed}]})
+    if not move.roles & roles_of(actor):
+        raise DomainError(ErrorCode.TRANSITION_NOT_PERMITTED, _("You may not move this order to %(dst)s.") % {"dst": to})
+
+
+def _locked(order: Order | int) -> Order:
+    pk = order.pk if isinstance(order, Order) else order
+    found = Order.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise DomainError(ErrorCode.NOT_FOUND, _("Order not found."))
+    return found
+
+
+def _check_buyer(order: Order, actor, *, staff_may: bool) -> None:
+    """Only the order's buyer (and staff where allowed) acts on it; a seller who can read the
+    order gets 403, never a payment or a cancellation in the buyer's name."""
+    if actor is SYSTEM_ACTOR or (staff_may and has_role(actor, STAFF)):
+        return
+    if getattr(actor, "pk", None) != order.buyer_id:
+        raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only the buyer may do this."))
+
+
+# --- placing ---------------------------------------------------------------------------------
+
+
+def _storefront(code) -> Storefront:
+    if isinstance(code, Storefront):
+        return code
+    storefront = Storefront.objects.filter(code=str(code or ""), is_active=True).first()
+    if storefront is None:
+        raise field_error("storefront", _("Unknown storefront."))
+    return storefront
+
+
+def _ship_to(ship_to, storefront: Storefront) -> dict:
+    if not isinstance(ship_to, dict):
+        raise field_error("ship_to", _("Give the delivery address."))
+    errors = {}
+    country = str(ship_to.get("country") or "").strip().upper()
+    markets = set(storefront.markets.values_list("iso2", flat=True))
+    if country not in markets:
+        errors["ship_to.country"] = [_("This storefront delivers to %(markets)s only.") % {"markets": ", ".join(sorted(markets))}]
+    cleaned = {"country": country}
+    for name, limit in SHIP_TO_LIMITS.items():
+        value = ship_to.get(name)
+        value = "" if value is None else str(value).strip()
+        if name != "postal_code" and not value:
+            errors[f"ship_to.{name}"] = [_("This field is required.")]
+        elif len(value) > limit:
+            errors[f"ship_to.{name}"] = [_("At most %(n)s characters.") % {"n": limit}]
+        cleaned[name] = value
+    if cleaned["phone"] and "ship_to.phone" not in errors and not PHONE.match(cleaned["phone"]):
+        errors["ship_to.phone"] = [_("Enter a phone number: digits, spaces and an optional leading +.")]
+    if errors:
+        raise DomainError(ErrorCode.VALIDATION, _("Check the delivery address."), errors)
+    return cleaned
+
+
+def _wanted(lines) -> list[tuple[int, int]]:
+    if not isinstance(lines, list | tuple) or not lines:
+        raise field_error("lines", _("Add at least one product."))
+    if len(lines) > MAX_LINES:
+        raise field_error("lines", _("At most %(n)s lines per order.") % {"n": MAX_LINES})
+    wanted, seen, errors = [], {}, {}
+    for i, line in enumerate(lines):
+        product = line.get("product") if isinstance(line, dict) else None
+        quantity = line.get("quantity") if isinstance(line, dict) else None
+        if isinstance(product, bool) or not isinstance(product, int) or product < 1:
+            errors[f"lines.{i}.product"] = [_("Give a product id.")]
+        elif product in seen:
+            errors[f"lines.{i}.product"] = [_("Already in line %(n)s: change its quantity instead.") % {"n": seen[product]}]
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+            errors[f"lines.{i}.quantity"] = [_("Enter a quantity from 1 to %(n)s.") % {"n": MAX_QUANTITY}]
+        seen.setdefault(product, i)
+        wanted.append((product, quantity))
+    if errors:
+        raise DomainError(ErrorCode.VALIDATION, _("Check the order lines."), errors)
+    return wanted
+
+
+def _offers(storefront: Storefront, wanted: list[tuple[int, int]]) -> list[Listing]:
+    """The listing of each line on the storefront, in line order; every product on sale there and
+    all from one seller company."""
+    by_product = {
+        listing.product_id: listing
+        for listing in Listing.objects.filter(storefront=storefront, product_id__in=[p for p, _q in wanted],
+                                              is_visible=True, is_enabled=True, product__status="active")
+        .select_related("product")
+    }
+    errors, offers = {}, []
+    for i, (product_id, _qty) in enumerate(wanted):
+        listing = by_product.get(product_id)
+        if listing is None or listing.currency_id != storefront.currency_id:
+            errors[f"lines.{i}.product"] = [_("This product is not on sale on %(storefront)s.") % {"storefront": storefront.code}]
+            continue
+        offers.append(listing)
+    if errors:
+        raise DomainError(ErrorCode.VALIDATION, _("Some products are not on sale on this storefront."), errors)
+    company = offers[0].product.company_id
+    for i, listing in enumerate(offers):
+        if listing.product.company_id != company:
+            # Escrow is released to one payee: a cart with several sellers becomes several orders.
+            raise field_error(f"lines.{i}.product", _("Order the products of one seller at a time: this one is sold by another company."))
+    return offers
+
+
+def _titles(product_ids: list[int], language: str) -> dict[int, str]:
+    order = [language, "en", "ru", "zh", "kk", "uz"]
+    titles: dict[int, str] = {}
+    rank: dict[int, int] = {}
+    for pid, lang, title in ProductTranslation.objects.filter(product_id__in=product_ids).values_list("product_id", "language", "title"):
+        r = order.index(lang) if lang in order else len(order)
+        if pid not in rank or r < rank[pid]:
+            titles[pid], rank[pid] = title, r
+    return titles
+
+
+def shipping_for(storefront: Storefront, gross_weight_g: int) -> Money:
+    """The storefront's shipping tariff (settings.MARKETPLACE_ORDER_SHIPPING): a base price plus a
+    price per started kilogram of the parcel's gross weight."""
+    tariff = settings.MARKETPLACE_ORDER_SHIPPING.get(storefront.code)
+    if tariff is None:
+        raise DomainError(ErrorCode.VALIDATION, _("This storefront has no shipping tariff yet."), {"storefront": [storefront.code]})
+    kilos = max(1, math.ceil(gross_weight_g / 1000))
+    base = Money.of(tariff["base"], storefront.currency_id)
+    per_kg = Money.of(tariff["per_kg"], storefront.currency_id)
+    return base + per_kg.times(kilos)
+
+
+def _source_warehouse(reservation) -> str:
+    """The warehouse the parcel leaves from, which decides the customs regime (LHW → 1210).
+
+    A reservation split over several warehouses is quoted from the one holding most of the units
+    (ties: the first code), a simplification until split orders ship as separate parcels."""
+    units: dict[str, int] = defaultdict(int)
+    for line in reservation.lines:
+        units[line.warehouse] += line.quantity
+    return sorted(units.items(), key=lambda item: (-item[1], item[0]))[0][0]
+
+
+def _record_placement(order: Order, actor, now, payload: dict) -> None:
+    # The order is born placed: the first event of its timeline has no source state.
+    TransitionEvent.objects.create(
+        machine=ORDER_MACHINE.name, content_type=ContentType.objects.get_for_model(Order), object_id=order.pk,
+        from_state="", to_state=S.PLACED, at=now, place=order.source_warehouse, payload=payload, **_actor_fields(actor),
+    )
+
+
+def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
+    """Place an order: reserve every line (all or nothing), fix the landed cost, start the clock.
+
+    Raises (each leaving nothing behind): 400 ``validation_error`` naming ``storefront``,
+    ``ship_to.<field>`` or ``lines.<i>.<field>``; 409 ``insufficient_stock`` naming ``lines.<i>``;
+    customs' refusals as they come (422 ``limit_exceeded`` for China's 5,000 CNY per order or the
+    yearly limit, ``invalid_hs_code``...).
+    """
+    actor = actor or buyer
+    if not has_role(buyer, BUYER):
+        raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only buyers can place orders."))
+    storefront = _storefront(storefront)
+    wanted = _wanted(lines)
+    address = _ship_to(ship_to, storefront)
+    offers = _offers(storefront, wanted)
+    titles = _titles([p for p, _q in wanted], content_language(storefront.default_language))
+    window = settings.MARKETPLACE_ORDER_PAYMENT_WINDOW
+    with transaction.atomic():
+        now = timezone.now()
+        order = Order.objects.create(
+            buyer=buyer, storefront=storefront, company_id=offers[0].product.company_id, currency_id=storefront.currency_id,
+            ship_to_country_id=address["country"], ship_to_city=address["city"], ship_to_address=address["address"],
+            ship_to_postal_code=address["postal_code"], ship_to_name=address["name"], ship_to_phone=address["phone"],
+            placed_at=now, expires_at=now + timedelta(seconds=window),
+        )
+        rows = [
+            OrderLine(order=order, position=i, product=listing.product, sku_id=listing.product.sku_id,
+                      title=titles.get(listing.product_id, listing.product.sku_code)[:200], hs_code=listing.product.hs_code,
+                      origin_country_id=listing.product.origin_country_id, gross_weight_g=listing.product.gross_weight_g,
+                      quantity=qty, unit_price_minor=listing.price_minor, line_total_minor=listing.price_minor * qty)
+            for i, (listing, (_pid, qty)) in enumerate(zip(offers, wanted, strict=True))
+        ]
+        OrderLine.objects.bulk_create(rows)
+        reservation = warehouses.stock_reserve(
+            lines=[(row.sku_id, row.quantity) for row in rows],
+            storefront_warehouses=list(storefront.warehouses.values_list("code", flat=True)),
+            buyer_country=address["country"], reference=order.reference,
+            ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE, actor=actor,
+        )
+        order.source_warehouse = _source_warehouse(reservation)
+        currency = storefront.currency_id
+        shipping = shipping_for(storefront, sum(row.gross_weight_g * row.quantity for row in rows))
+        quote = customs.quote(
+            origin_country=rows[0].origin_country_id, destination_country=address["country"], currency=currency,
+            lines=[QuoteLine(hs_code=row.hs_code, description=row.title, quantity=row.quantity,
+                             unit_price=Money(row.unit_price_minor, currency), weight_kg=Decimal(row.gross_weight_g) / 1000,
+                             origin_country=row.origin_country_id) for row in rows],
+            shipping=shipping, insurance=Money.zero(currency), buyer_id=buyer.pk, source_warehouse=order.source_warehouse,
+        )
+        goods = Money(sum(row.line_total_minor for row in rows), currency)
+        order.goods_minor, order.shipping_minor, order.taxes_minor = goods.minor, shipping.minor, quote.taxes_total.minor
+        order.total_minor = (goods + shipping + quote.taxes_total).minor
+        order.regime, order.landed_cost = quote.regime, quote.to_api()
+        order.save(update_fields=["source_warehouse", "goods_minor", "shipping_minor", "taxes_minor", "total_minor",
+                                  "regime", "landed_cost"])
+        _record_placement(order, actor, now, {"total": order.total.to_api(), "regime": quote.regime,
+                                              "warehouses": reservation.warehouses})
+    return order
+
+
+# --- paying, cancelling, expiring --------------------------------------------------------------
+
+
+def order_pay(*, order: Order, actor) -> Order:
+    """Pay a placed order from the buyer's wallet in the order's currency.
+
+    The total goes into escrow, the buyer's customs allowance is booked, the reservation stops
+    expiring and the warehouses are asked to fulfil. 409 ``insufficient_funds`` (the order stays
+    placed), 409 ``illegal_transition`` when it is not placed any more or its window has closed.
+    """
+    with transaction.atomic():
+        order = _locked(order)
+        _check_buyer(order, actor, staff_may=False)
+        _require_move(order, S.PAID, actor)
+        now = timezone.now()
+        if order.expires_at is not None and order.expires_at <= now:
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, _("The time to pay this order is over."),
+                              {"status": [_("Expired at %(at)s.") % {"at": order.expires_at.isoformat()}]})
+        hold = payments.hold_in_escrow(payer=Owner.user(order.buyer), amount=order.total, reference=order.reference, actor=actor)
+        customs.allowance_record(buyer_id=order.buyer_id, reference=order.reference, quote=order.landed_cost, actor=actor)
+        warehouses.stock_keep(reference=order.reference, actor=actor)
+        warehouses.fulfilment_request(reference=order.reference, callback_task=SHIPPED_BY_WAREHOUSE, actor=actor)
+        transition(order, S.PAID, actor=actor, payload={"amount": order.total.to_api(), "escrow_txn": hold.id},
+                   extra_updates={"paid_at": now, "expires_at": None})
+    return order
+
+
+def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
+    """Cancel a placed or paid order: its units go back, a payment is refunded in full and the
+    customs allowance it took is given back. Refused (409) once the warehouse has shipped it."""
+    with transaction.atomic():
+        order = _locked(order)
+        _check_buyer(order, actor, staff_may=True)
+        _require_move(order, S.CANCELLED, actor)
+        was_paid = order.status == S.PAID
+        warehouses.stock_release(reference=order.reference, actor=actor)
+        payload = {}
+        if was_paid:
+            refund = payments.refund(reference=order.reference, actor=actor)
+            customs.allowance_release(reference=order.reference, actor=actor)
+            payload = {"refunded": order.total.to_api(), "refund_txn": refund.id}
+        transition(order, S.CANCELLED, actor=actor, reason=str(reason or "")[:500], payload=payload,
+                   extra_updates={"closed_at": timezone.now(), "expires_at": None})
+    return order
+
+
+def order_expire(*, order_id: int, now=None) -> bool:
+    """Expire one placed order past its time; False when it was paid, cancelled or is busy.
+
+    ``skip_locked``: an order being paid right now is left alone (the payment decides)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = (Order.objects.select_for_update(skip_locked=True)
+                 .filter(pk=order_id, status=S.PLACED, expires_at__lte=now).first())
+        if order is None:
+            return False
+        warehouses.stock_release(reference=order.reference, actor=SYSTEM_ACTOR)
+        transition(order, S.EXPIRED, actor=SYSTEM_ACTOR, reason="payment window closed",
+                   extra_updates={"closed_at": now})
+    return True
+
+
+def orders_expire(*, now=None) -> int:
+    """Expire the placed orders past their time, in batches (Celery beat, every minute).
+
+    One transaction per order, so one order's trouble never holds up the rest; running twice
+    changes nothing more (expired orders are no longer ``placed``)."""
+    now = now or timezone.now()
+    size = settings.MARKETPLACE_ORDER_EXPIRE_BATCH
+    expired = 0
+    for _batch in range(settings.MARKETPLACE_ORDER_EXPIRE_MAX_BATCHES):
+        # Uses index order_due_idx.
+        due = list(Order.objects.filter(status=S.PLACED, expires_at__lte=now).order_by("expires_at", "id")
+                   .values_list("pk", flat=True)[:size])
+        moved = sum(order_expire(order_id=pk, now=now) for pk in due)
+        expired += moved
+        if len(due) < size or moved == 0:
+            break
+    return expired
+
+
+# --- after payment ------------------------------------------------------------------------------
+
+
+def order_ship_callback(*, reference: str, warehouse: str, tracking_numbers: list) -> Order | None:
+    """The warehouse handed a parcel of the order to the carrier (task ``marketplace.order_shipped``).
+
+    The first parcel moves the order to ``shipped`` (from paid, picking or packed); the parcels of
+    a reservation split over several warehouses add their tracking numbers. Safe to run twice."""
+    order_id = order_id_of(reference)
+    if order_id is None:
+        return None
+    numbers = [str(n)[:64] for n in (tracking_numbers or []) if n]
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None:
+            log.warning("shipment reported for unknown %s", reference)
+            return None
+        known = list(order.tracking_numbers or [])
+        merged = known + [n for n in numbers if n not in known]
+        if order.status in (S.PAID, S.PICKING, S.PACKED):
+            transition(order, S.SHIPPED, actor=SYSTEM_ACTOR, place=str(warehouse or "")[:32],
+                       payload={"warehouse": warehouse, "tracking_numbers": numbers},
+                       extra_updates={"tracking_numbers": merged, "shipped_at": timezone.now()})
+        elif merged != known and order.status not in (S.PLACED, S.CANCELLED, S.EXPIRED):
+            Order.objects.filter(pk=order.pk).update(tracking_numbers=merged)
+            order.tracking_numbers = merged
+        elif merged != known:  # pragma: no cover - fulfilment is only requested once paid
+            log.warning("shipment reported for %s in status %s", reference, order.status)
+    return order
+
+
+def order_advance(*, order: Order, to: str, actor, reason: str = "", place: str = "") -> Order:
+    """A step without money or stock attached (picking, packed, the parcel pipeline), fired by the
+    operator, the broker, the system or staff as the machine allows."""
+    if to not in PLAIN_MOVES:
+        raise field_error("status", _("This step has its own action."))
+    with transaction.atomic():
+        order = _locked(order)
+        transition(order, to, actor=actor, reason=str(reason or "")[:500], place=str(place or "")[:32])
+    return order
+
+
+def order_deliver(*, order: Order, actor) -> Order:
+    """The buyer has the parcel: release the escrow to the seller company minus the commission."""
+    with transaction.atomic():
+        order = _locked(order)
+        _require_move(order, S.DELIVERED, actor)
+        rate = Decimal(str(settings.MARKETPLACE_ORDER_COMMISSION_RATE))
+        txn = payments.release_escrow(reference=order.reference, payee=Owner.company(order.company_id),
+                                      commission_rate=rate, actor=actor)
+        commission = order.total.times(rate)
+        transition(order, S.DELIVERED, actor=actor,
+                   payload={"paid_to_seller": (order.total - commission).to_api(), "commission": commission.to_api(),
+                            "release_txn": txn.id},
+                   extra_updates={"closed_at": timezone.now()})
+    return order
+
+
+def order_return(*, order: Order, actor, reason: str = "") -> Order:
+    """Customs refused the parcel and it came back: the buyer gets back all that is still held
+    (policy: the buyer is not charged for a refusal), and the allowance is given back."""
+    with transaction.atomic():
+        order = _locked(order)
+        _require_move(order, S.RETURNED, actor)
+        refund = payments.refund(reference=order.reference, actor=actor)
+        customs.allowance_release(reference=order.reference, actor=actor)
+        transition(order, S.RETURNED, actor=actor, reason=str(reason or "")[:500], payload={"refund_txn": refund.id},
+                   extra_updates={"closed_at": timezone.now()})
+    return order
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def order_queryset(user):
+    """The orders ``user`` may see (buyer: own; seller: its companies'; staff: all), lines loaded."""
+    qs = Order.objects.select_related("storefront").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("position")))
+    return visible(user, qs)
+
+
+def order_get(user, pk) -> Order:
+    return get_visible(user, order_queryset(user), pk=pk)
+
+
+def order_events(order: Order) -> list[dict]:
+    """The timeline: one entry per event, oldest first."""
+    return [
+        {"status": e.to_state, "from_status": e.from_state, "at": e.at, "actor": e.actor_label, "place": e.place,
+         "note": e.reason, "payload": e.payload}
+        for e in history(order)
+    ]

@@ -1,0 +1,156 @@
+"""Orders fixtures: a Kazakh honey seller on the kz pavilion (stock in Lanzhou), a Chinese phone
+seller on cn-kz (stock bonded in Almaty), buyers with funded wallets."""
+
+import itertools
+
+import pytest
+from django.db import connection
+
+from core.access import SYSTEM_ACTOR
+from core.models import Company, CompanyMember
+from core.money import Money
+from core.taxids import cn_make, kz_make
+from marketplace import services
+from marketplace.models import Storefront, StorefrontMembership
+from payments import selectors as pay_selectors
+from payments import services as pay_services
+from payments.interface import Owner
+from warehouses import services as wh_services
+from warehouses.models import StockLevel
+
+_seq = itertools.count(1)
+
+
+def kz_bin() -> str:
+    while True:
+        value = kz_make(f"{next(_seq):011d}")
+        if value:
+            return value
+
+
+@pytest.fixture(autouse=True)
+def _customs_simulated(settings):
+    """Bonded units sold into their warehouse's country ship without waiting for a declaration."""
+    settings.WAREHOUSES_CUSTOMS = "simulated"
+
+
+def _company(country: str, name: str, owner, storefronts):
+    tax_id = kz_bin() if country == "KZ" else cn_make(f"9111000060{next(_seq):07d}")
+    company = Company.objects.create(name=name, country_id=country, tax_id=tax_id,
+                                     verification=Company.Verification.VERIFIED)
+    CompanyMember.objects.create(company=company, user=owner, role=CompanyMember.Role.OWNER)
+    for code in storefronts:
+        membership = services.storefront_join_request(company=company, storefront=Storefront.objects.get(code=code),
+                                                      actor=SYSTEM_ACTOR)
+        services.storefront_membership_decide(membership=membership, to=StorefrontMembership.Status.APPROVED,
+                                              actor=SYSTEM_ACTOR)
+    return company
+
+
+def make_product(company, *, storefront, price, title, hs_code, category, weight, origin=None, status="active"):
+    currency = Storefront.objects.get(code=storefront).currency_id
+    return services.product_create(
+        company=company, actor=SYSTEM_ACTOR, sku_code=f"SKU-{next(_seq)}", category=category, hs_code=hs_code,
+        origin_country=origin or company.country_id, net_weight_g=weight, gross_weight_g=weight + 50,
+        translations={"en": {"title": title, "description": ""}}, prices={storefront: Money.of(price, currency)},
+        status=status,
+    )
+
+
+def book(warehouse: str, product, quantity: int, bond_status: str = "bonded"):
+    wh_services.stock_receive(warehouse=warehouse, sku_id=product.sku_id, quantity=quantity, bond_status=bond_status,
+                              reference="seed", actor=SYSTEM_ACTOR)
+
+
+def available(product, warehouse: str) -> int:
+    return sum(lv.on_hand - lv.reserved for lv in StockLevel.objects.filter(sku_id=product.sku_id, warehouse_id=warehouse))
+
+
+def reserved(product) -> int:
+    return sum(StockLevel.objects.filter(sku_id=product.sku_id).values_list("reserved", flat=True))
+
+
+def fund(user, amount: str, currency: str):
+    pay_services.top_up(owner=Owner.user(user), amount=Money.of(amount, currency), provider="simulator",
+                        provider_event_id=f"test-{next(_seq)}", actor=SYSTEM_ACTOR)
+
+
+def wallet(user_or_owner, currency: str):
+    owner = user_or_owner if isinstance(user_or_owner, Owner) else Owner.user(user_or_owner)
+    return pay_selectors.balance(owner=owner, currency=currency)
+
+
+@pytest.fixture
+def kz_seller(make_user, reference):
+    user = make_user("seller_kz", "seller")
+    user.company = _company("KZ", "Altyn Bal LLP", user, ["kz"])
+    return user
+
+
+@pytest.fixture
+def cn_seller(make_user, reference):
+    user = make_user("seller_cn", "seller")
+    user.company = _company("CN", "Shenzhen Bright Electronics", user, ["cn-kz"])
+    return user
+
+
+@pytest.fixture
+def honey(kz_seller):
+    """Mountain honey, 88 CNY on the kz pavilion, 20 jars bonded in Lanzhou."""
+    product = make_product(kz_seller.company, storefront="kz", price="88.00", title="Mountain honey", hs_code="040900",
+                           category="honey", weight=500)
+    book("LHW", product, 20)
+    return product
+
+
+@pytest.fixture
+def apricots(kz_seller):
+    """Dried apricots, 45.50 CNY, 5 bags in Lanzhou."""
+    product = make_product(kz_seller.company, storefront="kz", price="45.50", title="Dried apricots", hs_code="081310",
+                           category="dried-fruit-nuts", weight=250)
+    book("LHW", product, 5)
+    return product
+
+
+@pytest.fixture
+def phone(cn_seller):
+    """A smartphone, 95,000 KZT on cn-kz, 10 bonded in Almaty."""
+    product = make_product(cn_seller.company, storefront="cn-kz", price="95000.00", title="Smartphone X1", hs_code="851713",
+                           category="phones", weight=350)
+    book("ALA", product, 10)
+    return product
+
+
+@pytest.fixture
+def buyer_cn(make_user, reference):
+    user = make_user("buyer_cn", "buyer")
+    fund(user, "10000.00", "CNY")
+    return user
+
+
+@pytest.fixture
+def buyer_kz(make_user, reference):
+    user = make_user("buyer_kz", "buyer")
+    fund(user, "500000.00", "KZT")
+    return user
+
+
+CN_ADDRESS = {"country": "CN", "city": "Urumqi", "address": "88 Xinhua Road, Tianshan District", "postal_code": "830002",
+              "name": "Li Wei", "phone": "+86 138 0013 8000"}
+KZ_ADDRESS = {"country": "KZ", "city": "Almaty", "address": "Abay Ave 10, apt 5", "postal_code": "050000",
+              "name": "Aigerim Nurlanovna", "phone": "+7 701 123 4567"}
+
+
+def order_body(storefront, lines, address=None):
+    return {"storefront": storefront, "lines": [{"product": p.pk, "quantity": q} for p, q in lines],
+            "ship_to": dict(address or (CN_ADDRESS if storefront != "cn-kz" else KZ_ADDRESS))}
+
+
+def in_thread(func):
+    def run(*args):
+        try:
+            return func(*args)
+        finally:
+            connection.close()
+
+    return run

@@ -1,0 +1,154 @@
+"""With a real Celery worker and concurrent buyers on PostgreSQL (committed transactions)."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from celery.signals import task_postrun
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from core.access import SYSTEM_ACTOR
+from core.errors import DomainError
+from core.models import TransitionEvent
+from marketplace import orders
+from marketplace.models import Order
+from payments.interface import Owner
+from warehouses import services as wh_services
+from warehouses.models import Fulfilment, Movement, Reservation
+
+from ..conftest import wait_for
+from ..warehouses.conftest import assert_ledger_consistent
+from .conftest import available, in_thread, order_body, reserved, wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+URL = "/api/v1/orders/"
+
+
+class Finished:
+    """Counts the runs of one task finished by the in-process worker (to know a duplicate ran)."""
+
+    def __init__(self, name):
+        self.name, self.count = name, 0
+
+    def __call__(self, sender=None, **kwargs):
+        if getattr(sender, "name", None) == self.name:
+            self.count += 1
+
+    def __enter__(self):
+        task_postrun.connect(self, weak=False)
+        return self
+
+    def __exit__(self, *exc):
+        task_postrun.disconnect(self)
+
+
+def test_unpaid_orders_expire_on_the_worker_and_a_duplicate_run_changes_nothing(celery_worker, buyer_cn, honey):
+    placed = [orders.order_place(buyer=buyer_cn, storefront="kz", lines=[{"product": honey.pk, "quantity": 3}],
+                                 ship_to=order_body("kz", [])["ship_to"]) for _ in range(2)]
+    fresh = orders.order_place(buyer=buyer_cn, storefront="kz", lines=[{"product": honey.pk, "quantity": 1}],
+                               ship_to=order_body("kz", [])["ship_to"])
+    Order.objects.filter(pk__in=[o.pk for o in placed]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert available(honey, "LHW") == 13
+
+    with Finished("marketplace.expire_orders") as finished:
+        celery_worker.send_task("marketplace.expire_orders")
+        wait_for(lambda: finished.count == 1)
+        assert set(Order.objects.values_list("pk", "status")) == {
+            (placed[0].pk, "expired"), (placed[1].pk, "expired"), (fresh.pk, "placed")}
+        assert available(honey, "LHW") == 19
+        events = TransitionEvent.objects.filter(machine="order", to_state="expired").count()
+        movements = Movement.objects.count()
+
+        celery_worker.send_task("marketplace.expire_orders")
+        celery_worker.send_task("marketplace.expire_orders")
+        wait_for(lambda: finished.count == 3)
+
+    assert TransitionEvent.objects.filter(machine="order", to_state="expired").count() == events == 2
+    assert Movement.objects.count() == movements
+    assert available(honey, "LHW") == 19
+    assert set(Reservation.objects.values_list("reference", "status")) == {
+        (placed[0].reference, "released"), (placed[1].reference, "released"), (fresh.reference, "active")}
+    [event] = orders.order_events(Order.objects.get(pk=placed[0].pk))[1:]
+    assert event["actor"] == "system" and event["note"] == "payment window closed"
+
+
+def test_the_warehouse_shipment_moves_the_order_to_shipped_with_tracking(celery_worker, buyer_kz, phone):
+    order = orders.order_place(buyer=buyer_kz, storefront="cn-kz", lines=[{"product": phone.pk, "quantity": 1}],
+                               ship_to=order_body("cn-kz", [])["ship_to"])
+    orders.order_pay(order=order, actor=buyer_kz)
+    fulfilment = Fulfilment.objects.get(reference=order.reference)
+    wh_services.fulfilment_pick(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
+    wh_services.parcel_pack(fulfilment=fulfilment, parcels=[{"weight_g": 420, "length_mm": 200, "width_mm": 120,
+                                                            "height_mm": 80}], actor=SYSTEM_ACTOR)
+
+    wh_services.fulfilment_ship(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
+
+    shipped = wait_for(lambda: Order.objects.filter(pk=order.pk, status="shipped").first())
+    tracking = list(fulfilment.parcels.values_list("tracking_number", flat=True))
+    assert shipped.tracking_numbers == tracking and tracking[0]
+    event = orders.order_events(shipped)[-1]
+    assert event["status"] == "shipped" and event["place"] == "ALA"
+    assert event["payload"] == {"warehouse": "ALA", "tracking_numbers": tracking}
+    # The callback delivered twice changes nothing more.
+    orders.order_ship_callback(reference=order.reference, warehouse="ALA", tracking_numbers=tracking)
+    assert TransitionEvent.objects.filter(machine="order", object_id=order.pk, to_state="shipped").count() == 1
+    assert reserved(phone) == 0 and available(phone, "ALA") == 9
+    # Once shipped the buyer cannot cancel any more.
+    with pytest.raises(DomainError) as exc:
+        orders.order_cancel(order=shipped, actor=buyer_kz)
+    assert getattr(exc.value, "code", None) == "illegal_transition"
+
+
+def test_delivery_pays_the_seller_minus_commission(buyer_kz, cn_seller, phone, settings):
+    settings.MARKETPLACE_ORDER_COMMISSION_RATE = "0.05"
+    order = orders.order_place(buyer=buyer_kz, storefront="cn-kz", lines=[{"product": phone.pk, "quantity": 1}],
+                               ship_to=order_body("cn-kz", [])["ship_to"])
+    orders.order_pay(order=order, actor=buyer_kz)
+    orders.order_ship_callback(reference=order.reference, warehouse="ALA", tracking_numbers=["KZ1"])
+    for step in ("in_transit", "at_customs", "cleared"):
+        orders.order_advance(order=order, to=step, actor=SYSTEM_ACTOR)
+
+    orders.order_deliver(order=order, actor=SYSTEM_ACTOR)
+
+    order.refresh_from_db()
+    commission = order.total.times("0.05")
+    assert order.status == "delivered"
+    assert wallet(Owner.company(cn_seller.company.pk), "KZT").available == order.total - commission
+    assert [e["status"] for e in orders.order_events(order)] == [
+        "placed", "paid", "shipped", "in_transit", "at_customs", "cleared", "delivered"]
+    assert_ledger_consistent_payments()
+
+
+def assert_ledger_consistent_payments():
+    from ..payments.helpers import assert_ledger_consistent as check
+
+    check()
+
+
+def test_40_buyers_on_10_units_get_exactly_10_orders(make_user, honey, reference):
+    from marketplace.models import Listing
+
+    # 10 units left in Lanzhou, one jar per buyer.
+    wh_services.stock_adjust(warehouse="LHW", sku_id=honey.sku_id, bond_status="bonded", quantity=-10, reason="damaged",
+                             actor=SYSTEM_ACTOR)
+    assert available(honey, "LHW") == 10 and Listing.objects.get(product=honey).is_visible
+    buyers = [make_user(f"rush_{i}", "buyer") for i in range(40)]
+
+    @in_thread
+    def checkout(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.post(URL, order_body("kz", [(honey, 1)]), format="json")
+        return response.status_code, response.json().get("error", {}).get("code")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(checkout, buyers))
+
+    assert sum(1 for status, _ in results if status == 201) == 10, results
+    assert {(status, code) for status, code in results if status != 201} <= {(409, "insufficient_stock"), (409, "conflict")}
+    assert Order.objects.count() == 10
+    assert available(honey, "LHW") == 0 and reserved(honey) == 10
+    assert Reservation.objects.filter(status="active").count() == 10
+    assert_ledger_consistent()

@@ -1,0 +1,142 @@
+"""POST /api/v1/orders/: the contract shape, the landed cost, and refusals that leave nothing behind."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.models import TransitionEvent
+from core.money import Money
+from customs import services as customs
+from customs.interface import QuoteLine
+from marketplace.models import Order, OrderLine
+from marketplace.orders import shipping_for
+from warehouses.models import Reservation, StockLevel
+
+from .conftest import CN_ADDRESS, available, make_product, order_body
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/orders/"
+
+
+def expected_quote(storefront, lines, destination, buyer, warehouse):
+    """The customs quote for the same goods, asked directly: the order must show exactly this."""
+    currency = storefront.currency_id
+    shipping = shipping_for(storefront, sum(p.gross_weight_g * q for p, q in lines))
+    return customs.quote(
+        origin_country=lines[0][0].origin_country_id, destination_country=destination, currency=currency,
+        lines=[QuoteLine(hs_code=p.hs_code, description=p.translations.get(language="en").title, quantity=q,
+                         unit_price=Money(p.listings.get(storefront=storefront).price_minor, currency),
+                         weight_kg=Decimal(p.gross_weight_g) / 1000, origin_country=p.origin_country_id) for p, q in lines],
+        shipping=shipping, insurance=Money.zero(currency), buyer_id=buyer.pk, source_warehouse=warehouse,
+    )
+
+
+def test_kz_pavilion_order_to_china_is_quoted_as_1210_from_lanzhou(api_as, buyer_cn, honey, apricots):
+    response = api_as(buyer_cn).post(URL, order_body("kz", [(honey, 3), (apricots, 2)]), format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert {"id", "status", "lines", "landed_cost", "total", "currency", "expires_at", "events"} <= set(body)
+    assert body["status"] == "placed" and body["currency"] == "CNY"
+    assert [(ln["product"], ln["quantity"]) for ln in body["lines"]] == [(honey.pk, 3), (apricots.pk, 2)]
+    assert body["lines"][0]["unit_price"] == {"amount": "88.00", "currency": "CNY"}
+    assert body["lines"][0]["line_total"] == {"amount": "264.00", "currency": "CNY"}
+    assert body["lines"][0]["title"] == "Mountain honey"
+
+    storefront = Order.objects.get(pk=body["id"]).storefront
+    quote = expected_quote(storefront, [(honey, 3), (apricots, 2)], "CN", buyer_cn, "LHW")
+    assert body["landed_cost"] == quote.to_api()
+    assert body["landed_cost"]["regime"] == "cn_cbec_1210"
+    # 2 kg gross (3 × 550 g + 2 × 300 g = 2.25 kg → 3 started kg): 30 + 3 × 12 = 66.00 CNY.
+    assert body["shipping"] == {"amount": "66.00", "currency": "CNY"}
+    assert body["goods"] == {"amount": "355.00", "currency": "CNY"}
+    assert body["total"] == quote.landed_cost.to_api()
+    assert Money.from_api(body["total"]) == (Money.from_api(body["goods"]) + Money.from_api(body["shipping"])
+                                             + Money.from_api(body["taxes"]))
+    assert Money.from_api(body["taxes"]) > Money.zero("CNY")
+
+    [event] = body["events"]
+    assert event["status"] == "placed" and event["actor"] == "buyer_cn" and event["place"] == "LHW"
+    assert available(honey, "LHW") == 17 and available(apricots, "LHW") == 3
+
+
+def test_cn_kz_order_to_kazakhstan_matches_the_personal_parcel_quote(api_as, buyer_kz, phone):
+    response = api_as(buyer_kz).post(URL, order_body("cn-kz", [(phone, 2)]), format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    storefront = Order.objects.get(pk=body["id"]).storefront
+    quote = expected_quote(storefront, [(phone, 2)], "KZ", buyer_kz, "ALA")
+    assert body["landed_cost"] == quote.to_api()
+    assert body["landed_cost"]["regime"] == "eaeu_personal_parcel"
+    assert body["currency"] == "KZT" and body["total"] == quote.landed_cost.to_api()
+    # 190,000 KZT of goods is above the 200 EUR allowance: the parcel pays.
+    assert Money.from_api(body["taxes"]) > Money.zero("KZT")
+    assert available(phone, "ALA") == 8
+
+
+def _snapshot(*products):
+    return {
+        "orders": Order.objects.count(), "lines": OrderLine.objects.count(), "reservations": Reservation.objects.count(),
+        "events": TransitionEvent.objects.filter(machine="order").count(),
+        "levels": sorted(StockLevel.objects.values_list("sku_id", "warehouse_id", "on_hand", "reserved")),
+    }
+
+
+REFUSALS = [
+    # (case, lines as (fixture, quantity), address changes, status, code, field)
+    ("ship to a country the storefront does not serve", [("honey", 1)], {"country": "KZ"}, 400, "validation_error", "ship_to.country"),
+    ("unknown ship-to country", [("honey", 1)], {"country": "ZZ"}, 400, "validation_error", "ship_to.country"),
+    ("missing name", [("honey", 1)], {"name": ""}, 400, "validation_error", "ship_to.name"),
+    ("bad phone", [("honey", 1)], {"phone": "call me"}, 400, "validation_error", "ship_to.phone"),
+    ("quantity zero", [("honey", 0)], {}, 400, "validation_error", "lines.0.quantity"),
+    ("quantity above 1000", [("honey", 1001)], {}, 400, "validation_error", "lines.0.quantity"),
+    ("same product twice", [("honey", 1), ("honey", 2)], {}, 400, "validation_error", "lines.1.product"),
+    ("product of another storefront", [("honey", 1), ("phone", 1)], {}, 400, "validation_error", "lines.1.product"),
+    ("draft product", [("draft", 1)], {}, 400, "validation_error", "lines.0.product"),
+    # The first line could be reserved; the second cannot: the first one's units must come back.
+    ("second line short of stock", [("honey", 2), ("apricots", 6)], {}, 409, "insufficient_stock", "lines.1"),
+    # 2 barrels × 2,900 CNY: above China's 5,000 CNY per-order limit (the stock is there).
+    ("over the 5,000 CNY cross-border limit", [("honey_big", 2)], {}, 422, "limit_exceeded", "lines"),
+]
+
+
+@pytest.mark.parametrize(("case", "lines", "address", "status", "code", "field"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_a_refused_order_leaves_nothing_behind(api_as, buyer_cn, honey, apricots, phone, kz_seller,
+                                                case, lines, address, status, code, field):
+    products = {"honey": honey, "apricots": apricots, "phone": phone}
+    products["draft"] = make_product(kz_seller.company, storefront="kz", price="10.00", title="Draft honey", hs_code="040900",
+                                     category="honey", weight=300, status="draft")
+    products["honey_big"] = make_product(kz_seller.company, storefront="kz", price="2900.00", title="Honey barrel",
+                                         hs_code="040900", category="honey", weight=5000)
+    from .conftest import book
+
+    book("LHW", products["honey_big"], 2)
+    before = _snapshot()
+    body = order_body("kz", [(products[name], q) for name, q in lines], {**CN_ADDRESS, **address})
+
+    response = api_as(buyer_cn).post(URL, body, format="json")
+
+    assert response.status_code == status, response.json()
+    error = response.json()["error"]
+    assert error["code"] == code
+    if field:
+        assert field in error["fields"], error
+    assert _snapshot() == before
+
+
+def test_only_buyers_place_orders(api_as, kz_seller, honey):
+    response = api_as(kz_seller).post(URL, order_body("kz", [(honey, 1)]), format="json")
+    assert response.status_code == 403
+    assert Order.objects.count() == 0
+
+
+def test_a_replayed_placement_returns_the_first_order(api_as, buyer_cn, honey):
+    client = api_as(buyer_cn)
+    first = client.post(URL, order_body("kz", [(honey, 2)]), format="json", HTTP_IDEMPOTENCY_KEY="checkout-1")
+    again = client.post(URL, order_body("kz", [(honey, 2)]), format="json", HTTP_IDEMPOTENCY_KEY="checkout-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replay"] == "true"
+    assert Order.objects.count() == 1 and available(honey, "LHW") == 18
