@@ -23,7 +23,7 @@ ACCOUNTS = {
 }
 
 
-def seed(out) -> dict:
+def seed(out, **context) -> dict:
     User = get_user_model()
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in GROUP_ROLES}
     users = {}

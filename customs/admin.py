@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core.access import visible
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 
 from . import services
@@ -19,19 +20,6 @@ from .models import (
     TaxRate,
 )
 from .states import ACTION_LABELS, BROKER_ACTIONS
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reference rows come from reference/ (manage.py load_reference): change the CSV, not the row."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(HsCode)

@@ -4,22 +4,12 @@ their state machine's transitions."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.money import Money
 
 from . import services
 from .models import Account, Entry, EscrowHold, FxRate, Payout, ProviderEvent, Transaction
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _money(minor, currency):

@@ -1,28 +1,10 @@
 from django.contrib import admin, messages
 
-from core.access import visible
+from core.admin import ReadOnlyAdmin, ScopedAdmin
 from core.errors import DomainError
 
 from . import services
 from .models import Consignment, ConsignmentLine, Discrepancy, Movement, Sku, StockLevel, Transfer, Warehouse
-
-
-class ScopedAdmin(admin.ModelAdmin):
-    def get_queryset(self, request):
-        return visible(request.user, super().get_queryset(request))
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    """The ledger and the levels change only through the services: never by hand here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Warehouse)
