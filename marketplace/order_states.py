@@ -16,26 +16,27 @@ Who fires what:
 """
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.access import BROKER, BUYER, OPERATOR, STAFF, SYSTEM
 from core.states import StateMachine, move
 
 
 class OrderStatus(models.TextChoices):
-    PLACED = "placed", _("Placed")
-    PAID = "paid", _("Paid")
-    PICKING = "picking", _("Picking")
-    PACKED = "packed", _("Packed")
-    SHIPPED = "shipped", _("Shipped")
-    IN_TRANSIT = "in_transit", _("In transit")
-    AT_CUSTOMS = "at_customs", _("At customs")
-    CLEARED = "cleared", _("Cleared by customs")
-    DELIVERED = "delivered", _("Delivered")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXPIRED = "expired", _("Expired")
-    CUSTOMS_REJECTED = "customs_rejected", _("Rejected by customs")
-    RETURNED = "returned", _("Returned")
+    # A context: "Paid", "Shipped"... mean other things in payments and warehouses.
+    PLACED = "placed", pgettext_lazy("order status", "Placed")
+    PAID = "paid", pgettext_lazy("order status", "Paid")
+    PICKING = "picking", pgettext_lazy("order status", "Picking")
+    PACKED = "packed", pgettext_lazy("order status", "Packed")
+    SHIPPED = "shipped", pgettext_lazy("order status", "Shipped")
+    IN_TRANSIT = "in_transit", pgettext_lazy("order status", "In transit")
+    AT_CUSTOMS = "at_customs", pgettext_lazy("order status", "At customs")
+    CLEARED = "cleared", pgettext_lazy("order status", "Cleared by customs")
+    DELIVERED = "delivered", pgettext_lazy("order status", "Delivered")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
+    EXPIRED = "expired", pgettext_lazy("order status", "Expired")
+    CUSTOMS_REJECTED = "customs_rejected", pgettext_lazy("order status", "Rejected by customs")
+    RETURNED = "returned", pgettext_lazy("order status", "Returned")
 
 
 S = OrderStatus

@@ -1,0 +1,305 @@
+"""The buyer's cart, checkout and orders pages: thin adapters over :mod:`marketplace.cart` and
+:mod:`marketplace.orders` (PRODUCT.md §5)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.access import BUYER, has_role
+from core.errors import DomainError, ErrorCode
+from core.models import Profile
+from core.money import Money
+
+from . import cart as carts
+from . import orders
+from .order_states import OrderStatus
+
+STATUS_TONE = {
+    OrderStatus.PLACED: "warn", OrderStatus.DELIVERED: "ok", OrderStatus.CANCELLED: "bad", OrderStatus.EXPIRED: "bad",
+    OrderStatus.CUSTOMS_REJECTED: "bad", OrderStatus.RETURNED: "bad",
+}
+
+
+def _buyer_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not has_role(request.user, BUYER):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__, wrapped.__doc__ = view.__name__, view.__doc__
+    return wrapped
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _language() -> str:
+    return get_language() or "en"
+
+
+# --- cart -------------------------------------------------------------------------------------
+
+
+def _cart_context(request, line_errors: dict | None = None) -> dict:
+    storefront = carts.cart_storefront(request.session)
+    lines = carts.cart_lines(request.session, storefront=storefront, language=_language())
+    for i, line in enumerate(lines):
+        if line_errors and i in line_errors:
+            line.error = " ".join(line_errors[i])
+    subtotal = carts.cart_subtotal(lines, storefront.currency_id) if storefront else None
+    return {"storefront": storefront, "lines": lines, "subtotal": subtotal,
+            "can_checkout": bool(lines) and all(line.unit_price is not None for line in lines)}
+
+
+@_buyer_required
+def cart_view(request):
+    """The cart: lines, quantities, subtotal; a conflict with another storefront offers to empty it."""
+    context = _cart_context(request)
+    conflict = request.session.pop("cart_conflict", None)
+    context["conflict"] = conflict if isinstance(conflict, dict) else None
+    return render(request, "marketplace/cart.html", context)
+
+
+@_buyer_required
+@require_POST
+def cart_add(request):
+    product_id = _int(request.POST.get("product"))
+    storefront = str(request.POST.get("storefront") or "")
+    back = reverse("product", args=[product_id]) + f"?storefront={storefront}" if product_id else reverse("cart")
+    try:
+        carts.cart_add(request.session, product_id=product_id or 0, storefront=storefront,
+                       quantity=request.POST.get("quantity", 1), replace=request.POST.get("replace") == "1")
+    except carts.OtherStorefront as exc:
+        request.session["cart_conflict"] = {"product": product_id, "storefront": exc.storefront,
+                                            "cart_storefront": exc.cart_storefront,
+                                            "quantity": request.POST.get("quantity", "1")}
+        return redirect("cart")
+    except DomainError as exc:
+        messages.error(request, " ".join(m for ms in exc.fields.values() for m in ms) or exc.message)
+        return redirect(back)
+    messages.success(request, _("Added to your cart."))
+    return redirect("cart")
+
+
+@_buyer_required
+@require_POST
+def cart_update(request):
+    product_id = _int(request.POST.get("product"))
+    try:
+        if request.POST.get("action") == "remove":
+            carts.cart_remove(request.session, product_id=product_id)
+            messages.success(request, _("Removed from your cart."))
+        else:
+            carts.cart_update(request.session, product_id=product_id, quantity=request.POST.get("quantity"))
+            messages.success(request, _("Cart updated."))
+    except DomainError as exc:
+        messages.error(request, " ".join(m for ms in exc.fields.values() for m in ms) or exc.message)
+    return redirect("cart")
+
+
+@_buyer_required
+@require_POST
+def cart_clear(request):
+    carts.cart_clear(request.session)
+    messages.success(request, _("Your cart is empty now."))
+    return redirect("cart")
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+
+class ShipToForm(forms.Form):
+    country = forms.ChoiceField(label=gettext_lazy("Country"))
+    city = forms.CharField(label=gettext_lazy("City"), max_length=orders.SHIP_TO_LIMITS["city"])
+    address = forms.CharField(label=gettext_lazy("Address"), max_length=orders.SHIP_TO_LIMITS["address"])
+    postal_code = forms.CharField(label=gettext_lazy("Postal code"), max_length=orders.SHIP_TO_LIMITS["postal_code"],
+                                  required=False)
+    name = forms.CharField(label=gettext_lazy("Recipient's name"), max_length=orders.SHIP_TO_LIMITS["name"])
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=orders.SHIP_TO_LIMITS["phone"])
+
+    def __init__(self, *args, storefront, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = _language()
+        self.fields["country"].choices = [(c.iso2, c.name(language)) for c in storefront.markets.order_by("iso2")]
+
+
+def _initial(user, storefront) -> dict:
+    profile = Profile.objects.filter(user=user).first()
+    markets = set(storefront.markets.values_list("iso2", flat=True))
+    initial = {"name": user.get_full_name() or ""}
+    if profile:
+        initial.update(city=profile.city, phone=profile.phone)
+        if profile.country_id in markets:
+            initial["country"] = profile.country_id
+    return initial
+
+
+def _apply_order_errors(form: ShipToForm, exc: DomainError) -> dict[int, list[str]]:
+    """Put each refusal on its field (``ship_to.country`` → country) or its cart line
+    (``lines.<i>``, ``lines.<i>.quantity``); the rest goes above the form."""
+    line_errors: dict[int, list[str]] = {}
+    placed = False
+    for name, msgs in exc.fields.items():
+        parts = name.split(".")
+        if parts[0] == "ship_to" and len(parts) == 2 and parts[1] in form.fields:
+            for message in msgs:
+                form.add_error(parts[1], message)
+            placed = True
+        elif parts[0] == "lines" and len(parts) >= 2 and parts[1].isdigit():
+            line_errors.setdefault(int(parts[1]), []).extend(msgs)
+            placed = True
+        elif name not in ("ship_to", "lines"):
+            form.add_error(None, " ".join(msgs))
+    if not placed or exc.code is not ErrorCode.VALIDATION:
+        form.add_error(None, exc.message)
+    return line_errors
+
+
+@_buyer_required
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    """The ship-to form beside the cart; placing the order reserves the stock and fixes the landed cost."""
+    storefront = carts.cart_storefront(request.session)
+    if storefront is None or not carts.cart_get(request.session)["lines"]:
+        messages.warning(request, _("Your cart is empty."))
+        return redirect("cart")
+    form = ShipToForm(request.POST or None, storefront=storefront, initial=_initial(request.user, storefront))
+    line_errors = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = orders.order_place(buyer=request.user, storefront=storefront,
+                                       lines=carts.order_lines(request.session), ship_to=dict(form.cleaned_data))
+        except DomainError as exc:
+            line_errors = _apply_order_errors(form, exc)
+        else:
+            carts.cart_clear(request.session)
+            messages.success(request, _("Order placed. Pay it before the reservation runs out."))
+            return redirect("order-detail", pk=order.pk)
+    context = _cart_context(request, line_errors)
+    context["form"] = form
+    return render(request, "marketplace/checkout.html", context)
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+def _status_label(value: str) -> str:
+    try:
+        return OrderStatus(value).label
+    except ValueError:
+        return value
+
+
+def _money(data, fallback_currency: str) -> Money | None:
+    if not data:
+        return None
+    try:
+        return Money.from_api(data)
+    except Exception:  # noqa: BLE001 - a malformed stored quote shows nothing rather than a 500
+        return None
+
+
+def _landed(order) -> dict:
+    """The quote fixed at placement, with its amounts as Money for the template."""
+    quote = order.landed_cost or {}
+    currency = order.currency_id
+    breakdown = []
+    for item in quote.get("breakdown") or []:
+        breakdown.append({**item, "base": _money(item.get("base"), currency), "amount": _money(item.get("amount"), currency)})
+    return {
+        "regime": quote.get("regime") or order.regime, "date": quote.get("date"),
+        "customs_value": _money(quote.get("customs_value"), currency),
+        "duty": _money(quote.get("duty"), currency), "vat": _money(quote.get("vat"), currency),
+        "excise": _money(quote.get("excise"), currency), "fees": _money(quote.get("fees"), currency),
+        "taxes_total": _money(quote.get("taxes_total"), currency), "fx": quote.get("fx") or [],
+        "breakdown": breakdown, "warnings": quote.get("warnings") or [],
+    }
+
+
+def _order_page(request, order, *, pay_error: str = "", status: int = 200):
+    now = timezone.now()
+    lines = list(order.lines.all())
+    for line in lines:
+        line.unit_price = order.money(line.unit_price_minor)
+        line.line_total = order.money(line.line_total_minor)
+    events = orders.order_events(order)
+    for event in events:
+        event["label"] = _status_label(event["status"])
+    can_pay = order.status == OrderStatus.PLACED and (order.expires_at is None or order.expires_at > now)
+    return render(request, "marketplace/order_detail.html", {
+        "order": order, "lines": lines, "events": events, "landed": _landed(order),
+        "status_label": _status_label(order.status), "tone": STATUS_TONE.get(order.status, "ok"),
+        "can_pay": can_pay, "can_cancel": order.status in (OrderStatus.PLACED, OrderStatus.PAID),
+        "pay_error": pay_error, "is_buyer": order.buyer_id == request.user.pk,
+    }, status=status)
+
+
+def _own_order(request, pk):
+    order = orders.order_get(request.user, pk)
+    if order.buyer_id != request.user.pk:
+        raise Http404
+    return order
+
+
+@_buyer_required
+def order_list(request):
+    """The buyer's orders, newest first (a fixed number of queries per page)."""
+    qs = orders.order_queryset(request.user).filter(buyer=request.user).order_by("-id")
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for order in rows:
+        order.status_label = _status_label(order.status)
+        order.tone = STATUS_TONE.get(order.status, "ok")
+        order.line_list = list(order.lines.all())
+    return render(request, "marketplace/orders.html", {"orders": rows, "page": page})
+
+
+@_buyer_required
+def order_detail(request, pk):
+    return _order_page(request, _own_order(request, pk))
+
+
+@_buyer_required
+@require_POST
+def order_pay(request, pk):
+    order = _own_order(request, pk)
+    try:
+        orders.order_pay(order=order, actor=request.user)
+    except DomainError as exc:
+        if exc.code is ErrorCode.INSUFFICIENT_FUNDS:
+            message = _("Not enough money in your %(currency)s wallet to pay %(total)s. Top it up or convert money "
+                        "into %(currency)s, then pay again.") % {"currency": order.currency_id,
+                                                                   "total": order.total.format(_language())}
+        else:
+            message = exc.message
+        return _order_page(request, orders.order_get(request.user, pk), pay_error=message, status=409)
+    messages.success(request, _("Paid. The seller is preparing your parcel."))
+    return redirect("order-detail", pk=order.pk)
+
+
+@_buyer_required
+@require_POST
+def order_cancel(request, pk):
+    order = _own_order(request, pk)
+    try:
+        orders.order_cancel(order=order, actor=request.user, reason=str(request.POST.get("reason") or "")[:500])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Order cancelled."))
+    return redirect("order-detail", pk=order.pk)
