@@ -89,7 +89,7 @@ def test_page_query_count_does_not_grow_with_the_number_of_products(client, kz_c
     assert "Honey 11" in html or url == "/s/kz/?q=honey&category=food&in_stock=1&ordering=price"
 
 
-def test_product_page_shows_gallery_price_availability_seller_and_a_disabled_cart(
+def test_product_page_shows_gallery_price_availability_seller_and_add_to_cart(
         client, kz_company, make_product, django_capture_on_commit_callbacks):
     from core.access import SYSTEM_ACTOR
     from marketplace import services
@@ -104,7 +104,9 @@ def test_product_page_shows_gallery_price_availability_seller_and_a_disabled_car
     html = text(client.get(f"/p/{product.pk}/?storefront=kz", HTTP_ACCEPT_LANGUAGE="en"))
     assert "Mountain honey" in html and "Raw honey." in html and "Altyn Bal LLP" in html
     assert "¥88.00" in html and "5 available" in html and "500 ml" in html and "040900" in html
-    assert 'data-testid="add-to-cart"' in html and "disabled" in html.split('data-testid="add-to-cart"')[0][-200:]
+    form = html.split('data-testid="add-to-cart-form"')[1].split("</form>")[0]
+    assert 'action="/cart/add/"' in html.split('data-testid="add-to-cart-form"')[0][-120:]
+    assert 'name="csrfmiddlewaretoken"' in form and f'value="{product.pk}"' in form and "disabled" not in form
     assert "/img/products/" in html
 
 
