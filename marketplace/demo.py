@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import random
+from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from core.access import SYSTEM_ACTOR
@@ -344,6 +347,9 @@ def seed(out, users=None, **context) -> dict:
     return {}
 
 
+OPENING_STOCK_AT = timezone.now() - timedelta(days=31)
+
+
 def _demo_stock(product, storefronts, rng) -> None:
     """Most demo products have a few units in a warehouse of their storefront; some await stock."""
     if rng.random() < 0.2:
@@ -358,5 +364,8 @@ def _demo_stock(product, storefronts, rng) -> None:
         # The first warehouse serving each storefront (LHW for the pavilions, TAS/ALA for China goods).
         warehouse = Storefront.objects.get(code=code).warehouses.order_by("priority", "code").first()
         if warehouse is not None:
-            stock_receive(warehouse=warehouse.code, sku_id=product.sku_id, quantity=rng.randint(3, 120),
-                          bond_status="bonded", reference=f"DEMO-MP-{product.pk}-{code}", actor=SYSTEM_ACTOR)
+            # Opening stock arrived a month ago: the console's 30-day chart shows the demo's daily
+            # traffic rather than one spike today, and bonded stock has an age.
+            with mock.patch("warehouses.services.timezone.now", return_value=OPENING_STOCK_AT):
+                stock_receive(warehouse=warehouse.code, sku_id=product.sku_id, quantity=rng.randint(3, 120),
+                              bond_status="bonded", reference=f"DEMO-MP-{product.pk}-{code}", actor=SYSTEM_ACTOR)
