@@ -397,3 +397,30 @@ CELERY_BEAT_SCHEDULE.update({
     "marketplace-expire-orders": {"task": "marketplace.expire_orders", "schedule": timedelta(minutes=1)},
 })
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = "marketplace.order_states.OrderStatus"
+# Parcel pipeline (marketplace/tracking.py): after shipment Celery moves the order on by itself.
+# Off by default in tests (their shipments stay shipped); the pipeline tests switch it on.
+MARKETPLACE_TRACKING_AUTOSTART = env.bool("MARKETPLACE_TRACKING_AUTOSTART", default=True)
+# Seconds an order stays in each status before the next step (status left -> delay); 0 in tests.
+MARKETPLACE_TRACKING_DELAYS = {
+    "shipped": env.float("MARKETPLACE_TRACKING_DELAY_SHIPPED", default=0 if TESTING else 30),
+    "in_transit": env.float("MARKETPLACE_TRACKING_DELAY_IN_TRANSIT", default=0 if TESTING else 120),
+    "at_customs": env.float("MARKETPLACE_TRACKING_DELAY_AT_CUSTOMS", default=0 if TESTING else 60),
+    "cleared": env.float("MARKETPLACE_TRACKING_DELAY_CLEARED", default=0 if TESTING else 120),
+}
+# The place of each step per route "<source warehouse>><ship-to country>" (reference/places.csv);
+# a step not listed happens at the source warehouse, delivery at the buyer's city. Bonded stock sold
+# into its warehouse's own country clears at the warehouse (LHW>CN, ALA>KZ, TAS>UZ: the default).
+MARKETPLACE_TRACKING_ROUTES = {
+    "LHW>CN": {"in_transit": "LHW", "at_customs": "LHW", "cleared": "LHW"},
+    "KHG>CN": {"in_transit": "KHG", "at_customs": "BC-KHORGOS-ALTYNKOL", "cleared": "BC-KHORGOS-ALTYNKOL"},
+    "ALA>KZ": {"in_transit": "ALA", "at_customs": "ALA", "cleared": "ALA"},
+    "TAS>UZ": {"in_transit": "TAS", "at_customs": "TAS", "cleared": "TAS"},
+}
+# Stuck-order sweep: an order older in its status than the step's delay plus this margin (seconds)
+# lost its countdown; moved in batches of this size, at most this many batches per status and run.
+MARKETPLACE_TRACKING_SWEEP_MARGIN = env.int("MARKETPLACE_TRACKING_SWEEP_MARGIN", default=300)
+MARKETPLACE_TRACKING_SWEEP_BATCH = env.int("MARKETPLACE_TRACKING_SWEEP_BATCH", default=500)
+MARKETPLACE_TRACKING_SWEEP_MAX_BATCHES = env.int("MARKETPLACE_TRACKING_SWEEP_MAX_BATCHES", default=20)
+CELERY_BEAT_SCHEDULE.update({
+    "marketplace-parcels-sweep": {"task": "marketplace.parcels_sweep", "schedule": timedelta(minutes=1)},
+})

@@ -44,6 +44,7 @@ from warehouses import services as warehouses
 from .models import Listing, Order, OrderLine, ProductTranslation, Storefront, content_language
 from .order_states import ORDER_MACHINE
 from .order_states import OrderStatus as S
+from .tracking import parcels_schedule
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +392,7 @@ def order_ship_callback(*, reference: str, warehouse: str, tracking_numbers: lis
             transition(order, S.SHIPPED, actor=SYSTEM_ACTOR, place=str(warehouse or "")[:32],
                        payload={"warehouse": warehouse, "tracking_numbers": numbers},
                        extra_updates={"tracking_numbers": merged, "shipped_at": timezone.now()})
+            parcels_schedule(order_ids=[order.pk], status=S.SHIPPED)  # the parcel pipeline, after commit
         elif merged != known and order.status not in (S.PLACED, S.CANCELLED, S.EXPIRED):
             Order.objects.filter(pk=order.pk).update(tracking_numbers=merged)
             order.tracking_numbers = merged
