@@ -1,0 +1,382 @@
+"""Checkout benchmark: 200 concurrent buyers on 50 units of one product, beside a naive checkout.
+
+Creates and drops its own database (karavan_bench_checkout), never the demo or test one. Seeds the
+reference data, a Chinese seller on the cn-kz storefront (stock bonded in Almaty, prices in KZT),
+one product with ``--units`` units, ``--uncontended`` more products with stock, and buyers with
+funded KZT wallets (``payments.services.top_up``). Then, each buyer a task of a pool of
+``--workers`` processes (forked; each closes the parent's connection and opens its own):
+
+1. contended: ``--buyers`` buyers each ``order_place`` 1 unit of the hot product, then ``order_pay``;
+2. baseline: the same buyers through a naive checkout written here (one transaction:
+   ``SELECT ... FOR UPDATE`` on a counter row, decrement if > 0, insert an order row);
+3. uncontended: ``--uncontended`` orders, each on its own product, place + pay.
+
+Prints orders/s and p50/p95/p99 latency (place + pay, measured in the worker), the ratio to the
+naive baseline and the targets of PRODUCT.md §6, then checks the invariants of the contended run
+(exactly ``--units`` orders, available stock 0, no negative wallet, escrow held = paid totals).
+Asserts nothing about timings; exits 1 when an invariant fails.
+
+    .venv/bin/python bench/checkout/run.py [--buyers 200] [--units 50] [--uncontended 300] [--workers 8] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
+      "user": os.environ.get("PGUSER", "karavan")}
+DB = os.environ.get("CHECKOUT_BENCH_DB", "karavan_bench_checkout")
+
+STOREFRONT = "cn-kz"
+WAREHOUSE = "ALA"
+PRICE = "5000.00"  # KZT: well under the 200 EUR personal-parcel allowance, so no duty, one cheap quote
+FUNDS = "1000000.00"
+SHIP_TO = {"country": "KZ", "city": "Almaty", "address": "Abay Ave 10, apt 5", "postal_code": "050000",
+           "name": "Aigerim Nurlanovna", "phone": "+7 701 123 4567"}
+TARGET_P99_MS = 50.0
+TARGET_UNCONTENDED_RATE = 300.0
+
+
+def admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
+        conn.execute(sql)
+
+
+def setup_django() -> None:
+    os.environ["KARAVAN_ENV"] = "test"
+    os.environ["DATABASE_URL"] = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+# --- seeding -------------------------------------------------------------------------------------
+
+
+def seed(buyers: int, units: int, uncontended: int) -> dict:
+    """Reference data, one seller on cn-kz, the hot product (``units`` in ALA), ``uncontended``
+    products with 10 units each, ``buyers + uncontended`` buyers with funded KZT wallets, and the
+    naive baseline's two tables. Returns the ids the runs need."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db import connection
+
+    from core.access import SYSTEM_ACTOR
+    from core.models import Company, CompanyMember
+    from core.money import Money
+    from core.taxids import cn_make
+    from marketplace import services
+    from marketplace.models import Storefront, StorefrontMembership
+    from payments import services as pay_services
+    from payments.interface import Owner
+    from warehouses import services as wh_services
+
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    User = get_user_model()
+
+    seller = User.objects.create_user("bench_seller", password=None)
+    seller.groups.add(Group.objects.get_or_create(name="seller")[0])
+    company = Company.objects.create(name="Bench Bright Electronics", country_id="CN", tax_id=cn_make("91110000600000001"),
+                                     verification=Company.Verification.VERIFIED)
+    CompanyMember.objects.create(company=company, user=seller, role=CompanyMember.Role.OWNER)
+    storefront = Storefront.objects.get(code=STOREFRONT)
+    membership = services.storefront_join_request(company=company, storefront=storefront, actor=SYSTEM_ACTOR)
+    services.storefront_membership_decide(membership=membership, to=StorefrontMembership.Status.APPROVED, actor=SYSTEM_ACTOR)
+    currency = storefront.currency_id
+
+    def product(i: int, stock: int) -> int:
+        p = services.product_create(
+            company=company, actor=SYSTEM_ACTOR, sku_code=f"BENCH-{i:05d}", category="phones", hs_code="851713",
+            origin_country="CN", net_weight_g=300, gross_weight_g=350,
+            translations={"en": {"title": f"Bench phone {i}", "description": ""}},
+            prices={STOREFRONT: Money.of(PRICE, currency)}, status="active",
+        )
+        wh_services.stock_receive(warehouse=WAREHOUSE, sku_id=p.sku_id, quantity=stock, bond_status="bonded",
+                                  reference="bench-seed", actor=SYSTEM_ACTOR)
+        return p.pk
+
+    hot = product(0, units)
+    spread = [product(i + 1, 10) for i in range(uncontended)]
+
+    buyer_group = Group.objects.get_or_create(name="buyer")[0]
+    users = User.objects.bulk_create([User(username=f"bench_buyer{i:04d}", password="!") for i in range(buyers + uncontended)])
+    buyer_group.user_set.add(*users)
+    for u in users:
+        pay_services.top_up(owner=Owner.user(u), amount=Money.of(FUNDS, currency), provider="simulator",
+                            provider_event_id=f"bench-{u.pk}", actor=SYSTEM_ACTOR)
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE bench_naive_stock (id int PRIMARY KEY, units int NOT NULL)")
+        cur.execute("CREATE TABLE bench_naive_order (id bigserial PRIMARY KEY, buyer_id bigint NOT NULL, "
+                    "quantity int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
+        cur.execute("INSERT INTO bench_naive_stock VALUES (1, %s)", [units])
+        cur.execute("ANALYZE")
+    ids = [u.pk for u in users]
+    return {"hot": hot, "spread": spread, "contended_buyers": ids[:buyers], "spread_buyers": ids[buyers:],
+            "currency": currency}
+
+
+# --- workers (run in the pool's processes) -------------------------------------------------------
+
+
+def worker_init() -> None:
+    """A forked worker: drop the parent's connection (never share it), open its own, warm caches."""
+    from multiprocessing.util import Finalize
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+
+    from marketplace.models import Order
+
+    connections.close_all()  # the parent closed its own before forking: nothing shared is left open
+    Finalize(None, connections.close_all, exitpriority=10)  # and this process's own, when the pool ends
+
+    ContentType.objects.get_for_model(Order)
+
+
+def karavan_checkout(args: tuple[int, int]) -> tuple[str, float, float, float]:
+    """order_place 1 unit of ``product_id`` for ``buyer_id`` then order_pay: (outcome, place ms, pay ms, total ms)."""
+    buyer_id, product_id = args
+    from django.contrib.auth import get_user_model
+
+    from core.errors import DomainError
+    from marketplace.orders import order_pay, order_place
+
+    buyer = get_user_model().objects.get(pk=buyer_id)
+    t0 = time.perf_counter()
+    try:
+        order = order_place(buyer=buyer, storefront=STOREFRONT, lines=[{"product": product_id, "quantity": 1}],
+                            ship_to=dict(SHIP_TO))
+    except DomainError as exc:
+        t = (time.perf_counter() - t0) * 1000
+        return f"refused:{exc.code}", t, 0.0, t
+    except Exception as exc:  # noqa: BLE001 - reported, not hidden
+        t = (time.perf_counter() - t0) * 1000
+        return f"error:place:{type(exc).__name__}:{exc}"[:200], t, 0.0, t
+    t1 = time.perf_counter()
+    try:
+        order_pay(order=order, actor=buyer)
+        outcome = "paid"
+    except DomainError as exc:
+        outcome = f"pay_refused:{exc.code}"
+    except Exception as exc:  # noqa: BLE001
+        outcome = f"error:pay:{type(exc).__name__}:{exc}"[:200]
+    t2 = time.perf_counter()
+    return outcome, (t1 - t0) * 1000, (t2 - t1) * 1000, (t2 - t0) * 1000
+
+
+def naive_checkout(args: tuple[int, int]) -> tuple[str, float, float, float]:
+    """The baseline: lock the counter row, decrement if there is stock, insert the order, commit."""
+    buyer_id, _product = args
+    from django.db import connection, transaction
+
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT units FROM bench_naive_stock WHERE id = 1 FOR UPDATE")
+        (units,) = cur.fetchone()
+        if units > 0:
+            cur.execute("UPDATE bench_naive_stock SET units = units - 1 WHERE id = 1")
+            cur.execute("INSERT INTO bench_naive_order (buyer_id, quantity) VALUES (%s, 1)", [buyer_id])
+            outcome = "paid"
+        else:
+            outcome = "refused:insufficient_stock"
+    t = (time.perf_counter() - t0) * 1000
+    return outcome, t, 0.0, t
+
+
+# --- runs ------------------------------------------------------------------------------------------
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    if len(samples) < 2:
+        return (samples[0],) * 3 if samples else (float("nan"),) * 3
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    return qs[49], qs[94], qs[98]
+
+
+def run(label: str, func, tasks: list[tuple[int, int]], workers: int) -> dict:
+    from django.db import connections
+
+    connections.close_all()  # nothing open to inherit
+    ctx = mp.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init) as pool:
+        list(pool.map(_noop, range(workers * 4)))  # start and warm every worker before the clock
+        started = time.perf_counter()
+        results = list(pool.map(func, tasks, chunksize=1))
+        elapsed = time.perf_counter() - started
+    outcomes = Counter(r[0] for r in results)
+    paid = outcomes.get("paid", 0)
+    ok_latency = [r[3] for r in results if r[0] == "paid"]
+    all_latency = [r[3] for r in results]
+    return {
+        "label": label, "elapsed": elapsed, "outcomes": outcomes, "paid": paid,
+        "rate": paid / elapsed, "attempts_rate": len(results) / elapsed,
+        "all": percentiles(all_latency), "ok": percentiles(ok_latency),
+        "place": percentiles([r[1] for r in results if r[0] == "paid"]),
+        "pay": percentiles([r[2] for r in results if r[0] == "paid"]),
+    }
+
+
+def _noop(_i: int) -> None:
+    from django.db import connection
+
+    connection.ensure_connection()
+    time.sleep(0.02)
+
+
+# --- checks ----------------------------------------------------------------------------------------
+
+
+def check_contended(hot_product: int, units: int, currency: str) -> list[tuple[str, bool, str]]:
+    from django.db import connection
+    from django.db.models import F, Sum
+
+    from marketplace.models import Order, OrderLine, Product
+    from payments.models import EscrowHold
+    from warehouses.models import StockLevel
+
+    sku = Product.objects.get(pk=hot_product).sku_id
+    order_ids = set(OrderLine.objects.filter(product_id=hot_product).values_list("order_id", flat=True))
+    orders = Order.objects.filter(pk__in=order_ids)
+    units_ordered = OrderLine.objects.filter(product_id=hot_product).aggregate(n=Sum("quantity"))["n"] or 0
+    paid = orders.filter(status="paid")
+    levels = StockLevel.objects.filter(sku_id=sku)
+    on_hand = sum(lv.on_hand for lv in levels)
+    reserved = sum(lv.reserved for lv in levels)
+    available = on_hand - reserved
+    paid_total = paid.aggregate(t=Sum("total_minor"))["t"] or 0
+    refs = [f"order:{pk}" for pk in order_ids]
+    held = (EscrowHold.objects.filter(reference__in=refs, status="held")
+            .aggregate(t=Sum(F("amount_minor") - F("refunded_minor") - F("released_minor")))["t"] or 0)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), coalesce(min(balance_minor), 0) FROM payments_account "
+                    "WHERE kind = 'wallet' AND balance_minor < 0")
+        negative, lowest = cur.fetchone()
+        cur.execute("SELECT count(*) FROM (SELECT txn_id, currency FROM payments_entry GROUP BY txn_id, currency "
+                    "HAVING sum(amount_minor) <> 0) t")
+        unbalanced = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM warehouses_stocklevel WHERE reserved > on_hand OR reserved < 0 OR on_hand < 0")
+        bad_levels = cur.fetchone()[0]
+        cur.execute("SELECT units, (SELECT count(*) FROM bench_naive_order) FROM bench_naive_stock WHERE id = 1")
+        naive_left, naive_orders = cur.fetchone()
+    return [
+        (f"exactly {units} orders on the hot product", orders.count() == units == units_ordered,
+         f"{orders.count()} orders, {units_ordered} units"),
+        (f"all {units} paid", paid.count() == units, f"{paid.count()} paid"),
+        ("zero oversell: available stock 0", available == 0 and reserved == on_hand == units,
+         f"on hand {on_hand}, reserved {reserved}, available {available}"),
+        ("no stock level with reserved > on hand or negative", bad_levels == 0, f"{bad_levels} bad rows"),
+        ("no negative wallet", negative == 0, f"{negative} negative (lowest {lowest})"),
+        ("escrow held = sum of paid totals", held == paid_total,
+         f"held {held / 100:,.2f} {currency}, paid {paid_total / 100:,.2f} {currency}"),
+        ("every ledger transaction balanced", unbalanced == 0, f"{unbalanced} unbalanced"),
+        (f"naive baseline: exactly {units} orders, counter 0", naive_orders == units and naive_left == 0,
+         f"{naive_orders} orders, counter {naive_left}"),
+    ]
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--buyers", type=int, default=200)
+    parser.add_argument("--units", type=int, default=50)
+    parser.add_argument("--uncontended", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
+    args = parser.parse_args()
+
+    admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{DB}"')
+    failed = False
+    try:
+        setup_django()
+        t = time.perf_counter()
+        ids = seed(args.buyers, args.units, args.uncontended)
+        print(f"seeded 1 + {args.uncontended} products on {STOREFRONT} ({WAREHOUSE}) and "
+              f"{args.buyers + args.uncontended} funded buyers in {time.perf_counter() - t:.1f} s")
+        print(f"{os.cpu_count()} CPUs; {args.workers} worker processes (forked, one connection each); "
+              "one task per buyer; latency = place + pay, in the worker\n")
+
+        hot = ids["hot"]
+        contended = run(f"Karavan, {args.buyers} buyers on {args.units} units", karavan_checkout,
+                        [(b, hot) for b in ids["contended_buyers"]], args.workers)
+        naive = run(f"naive FOR UPDATE, {args.buyers} on {args.units}", naive_checkout,
+                    [(b, 0) for b in ids["contended_buyers"]], args.workers)
+        spread = run(f"Karavan, {args.uncontended} orders / {args.uncontended} products", karavan_checkout,
+                     list(zip(ids["spread_buyers"], ids["spread"], strict=True)), args.workers)
+
+        for r in (contended, naive, spread):
+            print(f"{r['label']}: {dict(sorted(r['outcomes'].items()))} in {r['elapsed']:.2f} s")
+        print()
+        head = f"{'run':46} {'orders/s':>9} {'tries/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/naive':>10}"
+        print(head)
+        print("-" * len(head))
+        base_p99 = naive["all"][2]
+        for r, lat, note in ((contended, "all", "every attempt"), (contended, "ok", "paid orders only"),
+                             (naive, "all", "every attempt"), (spread, "all", "every attempt")):
+            p50, p95, p99 = r[lat]
+            print(f"{r['label'] + ' (' + note + ')':46} {r['rate']:9.1f} {r['attempts_rate']:8.1f} "
+                  f"{p50:8.1f} {p95:8.1f} {p99:8.1f} {p99 / base_p99:10.1f}")
+        print()
+        p = contended["place"], contended["pay"]
+        print(f"contended paid orders, split: order_place p50/p99 {p[0][0]:.1f}/{p[0][2]:.1f} ms, "
+              f"order_pay p50/p99 {p[1][0]:.1f}/{p[1][2]:.1f} ms")
+        p = spread["place"], spread["pay"]
+        print(f"uncontended, split: order_place p50/p99 {p[0][0]:.1f}/{p[0][2]:.1f} ms, "
+              f"order_pay p50/p99 {p[1][0]:.1f}/{p[1][2]:.1f} ms")
+        print(f"ratio to naive: contended attempts/s {contended['attempts_rate'] / naive['attempts_rate']:.2f}x, "
+              f"uncontended orders/s vs naive attempts/s {spread['rate'] / naive['attempts_rate']:.2f}x")
+        print()
+        print(f"{'target (PRODUCT.md §6)':46} {'goal':>12} {'measured':>12}")
+        rows = [
+            ("p99, contended (every attempt)", f"< {TARGET_P99_MS:.0f} ms", f"{contended['all'][2]:.1f} ms",
+             contended["all"][2] < TARGET_P99_MS),
+            ("p99, uncontended", f"< {TARGET_P99_MS:.0f} ms", f"{spread['all'][2]:.1f} ms", spread["all"][2] < TARGET_P99_MS),
+            ("orders/s, uncontended", f">= {TARGET_UNCONTENDED_RATE:.0f}/s", f"{spread['rate']:.1f}/s",
+             spread["rate"] >= TARGET_UNCONTENDED_RATE),
+        ]
+        for name, goal, measured, met in rows:
+            print(f"{name:46} {goal:>12} {measured:>12}  {'met' if met else 'NOT met'}")
+        print()
+        print("invariants, contended run:")
+        for name, ok, detail in check_contended(hot, args.units, ids["currency"]):
+            failed |= not ok
+            print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
+        spread_ok = spread["paid"] == args.uncontended
+        failed |= not spread_ok
+        print(f"  [{'ok' if spread_ok else 'FAIL'}] uncontended: all {args.uncontended} placed and paid: {spread['paid']}")
+        errors = [o for r in (contended, naive, spread) for o in r["outcomes"] if o.startswith("error")]
+        if errors:
+            failed = True
+            print("  [FAIL] unexpected errors:", errors)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        else:
+            print(f"kept database {DB}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
