@@ -28,12 +28,13 @@ def wallet_minor(owner, currency) -> int:
         cursor.execute("SELECT balance_minor FROM payments_account WHERE owner_kind = %s AND owner_id = %s "
                        "AND kind = 'wallet' AND currency = %s", [owner.kind, owner.id, currency])
         row = cursor.fetchone()
-    return row[0] if row else 0
+    return row[0] or 0 if row else 0
 
 
 def platform_minor(kind, currency) -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT balance_minor FROM payments_account WHERE owner_kind = 'platform' AND kind = %s "
+        # Summed over the account's shards (escrow and commission are sharded by reference).
+        cursor.execute("SELECT sum(balance_minor) FROM payments_account WHERE owner_kind = 'platform' AND kind = %s "
                        "AND currency = %s", [kind, currency])
         row = cursor.fetchone()
-    return row[0] if row else 0
+    return row[0] or 0 if row else 0
