@@ -417,17 +417,12 @@ def _assess(declaration: Declaration, *, actor, reason: str = "") -> None:
 def book_duty_payment(declaration: Declaration) -> str:
     """Book the duty through the payments app; returns its reference.
 
-    The one place customs calls payments (``payments.services.charge``). Raises
-    ``regime_not_supported`` while the payments app does not offer ``charge``.
+    The one place customs calls payments (``payments.services.charge``).
     """
-    try:
-        from payments import services as payments_services
-        from payments.interface import Owner
-    except ImportError:
-        payments_services = None
-    charge = getattr(payments_services, "charge", None)
-    if charge is None:
-        raise DomainError(ErrorCode.CONFLICT, "Duty payments are not available yet: a broker marks the payment by hand.")
+    from payments import services as payments_services
+    from payments.interface import Owner
+
+    charge = payments_services.charge
     if declaration.payer_kind == "company":
         owner = Owner.company(declaration.payer_id)
     else:

@@ -354,10 +354,8 @@ def _demo_stock(product, storefronts, rng) -> None:
     """Most demo products have a few units in a warehouse of their storefront; some await stock."""
     if rng.random() < 0.2:
         return
-    try:
-        from warehouses.services import stock_receive
-    except ImportError:  # pragma: no cover - warehouses not there yet
-        return
+    from warehouses.services import stock_receive
+
     if product.sku.levels.exists():
         return
     for code in storefronts:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, Sum
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q
 
 from core.access import visible
 from core.errors import DomainError, ErrorCode, field_error
-from core.models import Country, Currency
+from core.models import Country
 from core.money import Money
 from warehouses.models import StockLevel
 
@@ -197,15 +197,9 @@ def mark_stock(products, storefront: Storefront | None) -> None:
 
 
 def available_by_sku(sku_ids, codes) -> dict[int, int]:
-    try:
-        from warehouses.selectors import available_by_sku as warehouses_available
-    except ImportError:
-        warehouses_available = None
-    if warehouses_available is not None:
-        return warehouses_available(sku_ids, codes)
-    rows = StockLevel.objects.filter(sku_id__in=list(sku_ids), warehouse_id__in=codes).values("sku_id").annotate(
-        n=Sum(F("on_hand") - F("reserved")))
-    return {row["sku_id"]: row["n"] or 0 for row in rows}
+    from warehouses.selectors import available_by_sku as warehouses_available
+
+    return warehouses_available(sku_ids, codes)
 
 
 def product_search(*, user, query: ProductQuery):
@@ -395,27 +389,16 @@ class FxQuote:
 
 
 def fx_rate(source: str, target: str) -> FxQuote | None:
-    """Units of ``target`` per unit of ``source``: from payments when it publishes rates, else
-    from the reference rates (USD per unit) loaded with the currencies."""
+    """Units of ``target`` per unit of ``source`` at payments' current rate; None without one."""
     if source == target:
         return None
+    from payments.selectors import fx_rate as payments_fx_rate
+
     try:
-        from payments.selectors import fx_rate as payments_fx_rate
-    except ImportError:
-        payments_fx_rate = None
-    if payments_fx_rate is not None:
-        try:
-            rate = payments_fx_rate(source, target)
-        except DomainError:
-            return None
-        value = getattr(rate, "rate", rate)
-        return FxQuote(source, target, Decimal(str(value)), getattr(rate, "as_of", None))
-    rows = {code: (usd, day) for code, usd, day in Currency.objects.filter(code__in=[source, target]).values_list(
-        "code", "usd_per_unit", "rate_date")}
-    if source not in rows or target not in rows or not rows[source][0] or not rows[target][0]:
+        rate = payments_fx_rate(source, target)
+    except DomainError:
         return None
-    rate = (rows[source][0] / rows[target][0]).quantize(Decimal("0.0000000001"))
-    return FxQuote(source, target, rate, min(d for _usd, d in rows.values() if d) if all(d for _u, d in rows.values()) else None)
+    return FxQuote(source, target, Decimal(str(rate.rate)), rate.as_of)
 
 
 def buyer_currency(user) -> str | None:

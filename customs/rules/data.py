@@ -91,29 +91,21 @@ RATE_PLACES = Decimal("0.0000000001")
 def fx_rate(base: str, quote: str, on: Date) -> FxRate:
     """The rate to convert ``base`` to ``quote`` for a quote dated ``on``.
 
-    The contract is ``payments.selectors.fx_rate(from, to, as_of)``; until the payments app offers it,
+    From ``payments.selectors.fx_rate(from, to, as_of)``; where payments has no rate for the pair,
     the indicative rates of reference/currencies.csv (``usd_per_unit``, loaded into core.Currency)
     are crossed through USD. The rate is rounded to 10 places once, and that printed rate is the one
     used, so anybody can redo the arithmetic from the quote.
     """
     if base == quote:
         return FxRate(base, quote, Decimal(1), on, "identity")
-    try:
-        from payments import selectors as payments_selectors
+    from payments import selectors as payments_selectors
 
-        provider = getattr(payments_selectors, "fx_rate", None)
-    except ImportError:  # pragma: no cover - payments is always installed
-        provider = None
-    found = None
-    if provider is not None:
-        try:
-            found = provider(base, quote, on)
-        except DomainError:
-            found = None  # no rate booked there yet: fall back to the reference rates
-        if found is not None:
-            rate = getattr(found, "rate", found)
-            as_of = getattr(found, "as_of", on)
-            return FxRate(base, quote, Decimal(str(rate)).quantize(RATE_PLACES, ROUND_HALF_UP), as_of, "payments")
+    try:
+        found = payments_selectors.fx_rate(base, quote, on)
+    except DomainError:
+        found = None  # no rate booked there yet: fall back to the reference rates
+    if found is not None:
+        return FxRate(base, quote, Decimal(str(found.rate)).quantize(RATE_PLACES, ROUND_HALF_UP), found.as_of, "payments")
     from core.models import Currency
 
     rows = {c.code: c for c in Currency.objects.filter(code__in=[base, quote])}
