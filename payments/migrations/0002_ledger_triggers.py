@@ -8,6 +8,8 @@ On SQLite (the zero-setup demo) only the UPDATE guard exists; the service code k
 
 from django.db import migrations
 
+from core.migration_ops import sql_by_vendor
+
 PG_FORWARD = """
 CREATE FUNCTION payments_entry_check() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -63,25 +65,8 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for sql in SQLITE_FORWARD:
-            schema_editor.execute(sql)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for sql in SQLITE_BACKWARD:
-            schema_editor.execute(sql)
-
 
 class Migration(migrations.Migration):
     dependencies = [("payments", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [sql_by_vendor({"postgresql": PG_FORWARD, "sqlite": SQLITE_FORWARD}, {"postgresql": PG_BACKWARD, "sqlite": SQLITE_BACKWARD})]

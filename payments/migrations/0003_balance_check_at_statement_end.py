@@ -9,6 +9,8 @@ planned again on every call.
 
 from django.db import migrations
 
+from core.migration_ops import sql_by_vendor
+
 PG_FORWARD = """
 DROP TRIGGER IF EXISTS payments_entry_balanced ON payments_entry;
 DROP FUNCTION IF EXISTS payments_entry_check();
@@ -61,17 +63,8 @@ CREATE CONSTRAINT TRIGGER payments_entry_balanced
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_BACKWARD, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [("payments", "0002_ledger_triggers")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [sql_by_vendor({"postgresql": PG_FORWARD}, {"postgresql": PG_BACKWARD})]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from core.migration_ops import sql_by_vendor
+
 # The ledger is append-only: the database itself refuses UPDATE and DELETE of a movement, so no
 # code path (admin, shell, a bug) can rewrite history. TRUNCATE (test teardown) is unaffected.
 POSTGRES_FORWARD = """
@@ -29,25 +31,7 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # params=None: the SQL is sent as is (its "%" is plpgsql's, not a placeholder).
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for sql in SQLITE_FORWARD:
-            schema_editor.execute(sql)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for sql in SQLITE_BACKWARD:
-            schema_editor.execute(sql)
-
 
 class Migration(migrations.Migration):
     dependencies = [("warehouses", "0003_ledger_reservations_consignments")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [sql_by_vendor({"postgresql": POSTGRES_FORWARD, "sqlite": SQLITE_FORWARD}, {"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD})]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from core.migration_ops import sql_by_vendor
+
 # The operator's stock search matches a fragment anywhere in a SKU's code or name (icontains, i.e.
 # UPPER(col) LIKE '%q%'): trigram GIN indexes on UPPER(col) let PostgreSQL answer it without
 # reading every SKU. SQLite (the demo) has neither pg_trgm nor GIN: nothing to do there.
@@ -14,16 +16,7 @@ DROP INDEX IF EXISTS sku_name_trgm;
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [("warehouses", "0006_stock_page_indexes")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [sql_by_vendor({"postgresql": FORWARD}, {"postgresql": BACKWARD})]
