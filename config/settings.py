@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "customs",
     "warehouses",
     "marketplace",
+    "orders",
 ]
 if TESTING:
     INSTALLED_APPS.append("tests.testapp")
@@ -396,7 +397,7 @@ MARKETPLACE_ORDER_SHIPPING = {
 CELERY_BEAT_SCHEDULE.update({
     "marketplace-expire-orders": {"task": "marketplace.expire_orders", "schedule": timedelta(minutes=1)},
 })
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = "marketplace.order_states.OrderStatus"
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = "orders.states.OrderStatus"
 # Parcel pipeline (marketplace/tracking.py): after shipment Celery moves the order on by itself.
 # Off by default in tests (their shipments stay shipped); the pipeline tests switch it on.
 MARKETPLACE_TRACKING_AUTOSTART = env.bool("MARKETPLACE_TRACKING_AUTOSTART", default=True)

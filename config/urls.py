@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("customs.api.urls")),
     path("", include("warehouses.api.urls")),
     path("", include("marketplace.api.urls")),
+    path("", include("orders.api.urls")),
 ]
 if settings.TESTING:
     api_v1.append(path("", include("tests.testapp.api")))
@@ -25,6 +26,7 @@ urlpatterns = [
     path("wallet/", include("payments.urls")),
     path("customs/", include("customs.urls")),
     path("warehouses/", include("warehouses.urls")),
+    path("", include("orders.urls")),
     path("", include("marketplace.urls")),
 ]
 

@@ -3,7 +3,7 @@ from django.db.models import Q
 from core.access import STAFF, company_ids, has_role, public, scope
 from core.models import CompanyMember
 
-from .models import Listing, Order, OrderLine, Product, ProductImage, Storefront, StorefrontMembership
+from .models import Listing, Product, ProductImage, Storefront, StorefrontMembership
 
 
 @scope(Storefront)
@@ -58,19 +58,3 @@ def products_editable(user, qs):
     if user is not None and getattr(user, "is_authenticated", False) and (has_role(user, STAFF) or user.is_superuser):
         return qs
     return qs.filter(company_id__in=company_ids(user))
-
-
-# --- orders ---
-
-
-@scope(Order)
-def orders_visible(user, qs):
-    """A buyer sees their own orders; a seller the orders of its companies (read only); staff all."""
-    if has_role(user, STAFF):
-        return qs
-    return qs.filter(Q(buyer_id=user.pk) | Q(company_id__in=company_ids(user)))
-
-
-@scope(OrderLine)
-def order_lines_visible(user, qs):
-    return qs.filter(order__in=orders_visible(user, Order.objects.all()))

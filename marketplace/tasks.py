@@ -1,7 +1,6 @@
 """Celery adapters of the marketplace: take ids, call one service, safe to run twice."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 
 @shared_task(name="marketplace.make_thumbnails", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -9,43 +8,3 @@ def make_thumbnails(image_id: int) -> dict:
     from .services import image_thumbnails_make
 
     return image_thumbnails_make(image_id=image_id)
-
-
-@shared_task(name="marketplace.expire_orders")
-def expire_orders() -> int:
-    """Celery beat, every minute: placed orders past their payment window become expired."""
-    from .orders import orders_expire
-
-    return orders_expire()
-
-
-@shared_task(name="marketplace.order_shipped", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
-def order_shipped(reference: str, warehouse: str, tracking_numbers: list) -> str | None:
-    """The warehouses' callback when a parcel of ``reference`` is handed to the carrier."""
-    from .orders import order_ship_callback
-
-    order = order_ship_callback(reference=reference, warehouse=warehouse, tracking_numbers=tracking_numbers)
-    return order.status if order is not None else None
-
-
-@shared_task(name="marketplace.parcels_step", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
-def parcels_step(order_ids: list, from_status: str) -> int:
-    """One step of the parcel pipeline for ``order_ids`` still in ``from_status``, then the next
-    step's task with its delay. Run twice, it moves nothing more (and schedules nothing)."""
-    from .tracking import parcels_schedule
-    from .tracking import parcels_step as step
-
-    moved = 0
-    for to_status, ids in step(order_ids=order_ids, from_status=from_status).items():
-        parcels_schedule(order_ids=ids, status=to_status)
-        moved += len(ids)
-    return moved
-
-
-@shared_task(name="marketplace.parcels_sweep")
-def parcels_sweep() -> int:
-    """Celery beat, every minute: orders stuck in a tracking status longer than its delay plus a
-    margin (their countdown was lost with a worker) move on, in batches of up to 500."""
-    from .tracking import parcels_sweep as sweep
-
-    return sweep()

@@ -142,7 +142,7 @@ def worker_init() -> None:
     from django.contrib.contenttypes.models import ContentType
     from django.db import connections
 
-    from marketplace.models import Order
+    from orders.models import Order
 
     connections.close_all()  # the parent closed its own before forking: nothing shared is left open
     Finalize(None, connections.close_all, exitpriority=10)  # and this process's own, when the pool ends
@@ -156,7 +156,7 @@ def karavan_checkout(args: tuple[int, int]) -> tuple[str, float, float, float]:
     from django.contrib.auth import get_user_model
 
     from core.errors import DomainError
-    from marketplace.orders import order_pay, order_place
+    from orders.services import order_pay, order_place
 
     buyer = get_user_model().objects.get(pk=buyer_id)
     t0 = time.perf_counter()
@@ -247,7 +247,8 @@ def check_contended(hot_product: int, units: int, currency: str) -> list[tuple[s
     from django.db import connection
     from django.db.models import F, Sum
 
-    from marketplace.models import Order, OrderLine, Product
+    from marketplace.models import Product
+    from orders.models import Order, OrderLine
     from payments.models import EscrowHold
     from warehouses.models import StockLevel
 

@@ -88,7 +88,8 @@ def seed(orders: int, batches: list[int]) -> list[tuple[int, int]]:
     from django.utils import timezone
 
     from core.models import Company
-    from marketplace.models import Order, Storefront
+    from marketplace.models import Storefront
+    from orders.models import Order
 
     call_command("migrate", verbosity=0)
     call_command("load_reference", stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -220,8 +221,8 @@ def pipeline(r, lo: int, hi: int, batch: int, poll: float, timeout: float, proc,
     """Send the first step's tasks over orders lo..hi, ``batch`` ids each; time until all delivered."""
     from django.db.models import Count
 
-    from marketplace.models import Order
-    from marketplace.tasks import parcels_step
+    from orders.models import Order
+    from orders.tasks import parcels_step
 
     n = hi - lo + 1
     ids = list(range(lo, hi + 1))
@@ -259,7 +260,7 @@ def step_times(lo: int, hi: int, wall0: float) -> list[tuple[str, int, float, fl
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection
 
-    from marketplace.models import Order
+    from orders.models import Order
 
     ct = ContentType.objects.get_for_model(Order).pk
     with connection.cursor() as cur:
@@ -273,7 +274,7 @@ def check_invariants(lo: int, hi: int) -> bool:
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection
 
-    from marketplace.models import Order
+    from orders.models import Order
 
     ct = ContentType.objects.get_for_model(Order).pk
     n = hi - lo + 1

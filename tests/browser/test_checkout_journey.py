@@ -37,8 +37,8 @@ def kz_honey(demo_accounts, settings):
 def test_buyer_cn_checks_out_kz_honey_and_pays_from_the_wallet(page, live_server, kz_honey, shoot):
     from django.utils import translation
 
-    from marketplace.models import Order
-    from marketplace.order_states import OrderStatus
+    from orders.models import Order
+    from orders.states import OrderStatus
     from payments import selectors as pay_selectors
     from payments.interface import Owner
 

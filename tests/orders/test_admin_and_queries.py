@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError
-from marketplace import orders
-from marketplace.models import Order
+from orders import services as orders
+from orders.models import Order
 
 from .conftest import available, order_body, wallet
 
@@ -28,14 +28,14 @@ def test_admin_cancel_action_refunds_and_records_the_staff_member(client, make_u
     orders.order_pay(order=order, actor=buyer_cn)
     client.force_login(admin)
 
-    response = client.post("/admin/marketplace/order/", {"action": "order_to_cancelled", "_selected_action": [order.pk]})
+    response = client.post("/admin/orders/order/", {"action": "order_to_cancelled", "_selected_action": [order.pk]})
 
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.status == "cancelled" and wallet(buyer_cn, "CNY") == start
     assert orders.order_events(order)[-1]["actor"] == "admin"
     assert available(honey, "LHW") == 20
-    page = client.get(f"/admin/marketplace/order/{order.pk}/change/")
+    page = client.get(f"/admin/orders/order/{order.pk}/change/")
     assert page.status_code == 200 and b"Mountain honey" in page.content
 
 

@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError
 from core.models import TransitionEvent
-from marketplace import orders
-from marketplace.models import Order
+from orders import services as orders
+from orders.models import Order
 from payments.interface import Owner
 from warehouses import services as wh_services
 from warehouses.models import Fulfilment, Movement, Reservation

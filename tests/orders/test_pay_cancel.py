@@ -4,7 +4,7 @@ import pytest
 
 from core.money import Money
 from customs.models import AllowanceUse
-from marketplace.models import Order
+from orders.models import Order
 from payments.models import EscrowHold
 from warehouses.models import Fulfilment
 

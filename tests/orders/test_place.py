@@ -8,8 +8,8 @@ from core.models import TransitionEvent
 from core.money import Money
 from customs import services as customs
 from customs.interface import QuoteLine
-from marketplace.models import Order, OrderLine
-from marketplace.orders import shipping_for
+from orders.models import Order, OrderLine
+from orders.services import shipping_for
 from warehouses.models import Reservation, StockLevel
 
 from .conftest import CN_ADDRESS, available, make_product, order_body

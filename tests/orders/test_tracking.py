@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from core.access import SYSTEM_ACTOR
 from core.models import TransitionEvent
-from marketplace import orders, tasks, tracking
-from marketplace.models import Order
+from orders import services as orders
+from orders import tasks, tracking
+from orders.models import Order
 from payments.interface import Owner
 from payments.models import Account
 from warehouses import services as wh_services

@@ -1,5 +1,5 @@
-"""The buyer's cart, checkout and orders pages: thin adapters over :mod:`marketplace.cart` and
-:mod:`marketplace.orders` (PRODUCT.md §5)."""
+"""The buyer's cart, checkout and orders pages: thin adapters over :mod:`orders.cart` and
+:mod:`orders.services` (PRODUCT.md §5)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from core.models import Profile
 from core.money import Money
 
 from . import cart as carts
-from . import orders
-from .order_states import OrderStatus
+from . import services as orders
+from .states import OrderStatus
 
 STATUS_TONE = {
     OrderStatus.PLACED: "warn", OrderStatus.DELIVERED: "ok", OrderStatus.CANCELLED: "bad", OrderStatus.EXPIRED: "bad",
@@ -72,7 +72,7 @@ def cart_view(request):
     context = _cart_context(request)
     conflict = request.session.pop("cart_conflict", None)
     context["conflict"] = conflict if isinstance(conflict, dict) else None
-    return render(request, "marketplace/cart.html", context)
+    return render(request, "orders/cart.html", context)
 
 
 @_buyer_required
@@ -192,7 +192,7 @@ def checkout(request):
             return redirect("order-detail", pk=order.pk)
     context = _cart_context(request, line_errors)
     context["form"] = form
-    return render(request, "marketplace/checkout.html", context)
+    return render(request, "orders/checkout.html", context)
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def _order_page(request, order, *, pay_error: str = "", status: int = 200):
     for event in events:
         event["label"] = _status_label(event["status"])
     can_pay = order.status == OrderStatus.PLACED and (order.expires_at is None or order.expires_at > now)
-    return render(request, "marketplace/order_detail.html", {
+    return render(request, "orders/order_detail.html", {
         "order": order, "lines": lines, "events": events, "landed": _landed(order),
         "status_label": _status_label(order.status), "tone": STATUS_TONE.get(order.status, "ok"),
         "can_pay": can_pay, "can_cancel": order.status in (OrderStatus.PLACED, OrderStatus.PAID),
@@ -266,7 +266,7 @@ def order_list(request):
         order.status_label = _status_label(order.status)
         order.tone = STATUS_TONE.get(order.status, "ok")
         order.line_list = list(order.lines.all())
-    return render(request, "marketplace/orders.html", {"orders": rows, "page": page})
+    return render(request, "orders/orders.html", {"orders": rows, "page": page})
 
 
 @_buyer_required

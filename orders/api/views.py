@@ -1,6 +1,6 @@
 """The orders API (PRODUCT.md §5): place, pay, cancel, list, read with the timeline.
 
-Thin: serializers check shapes, :mod:`marketplace.orders` applies the rules.
+Thin: serializers check shapes, :mod:`orders.services` applies the rules.
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -12,9 +12,9 @@ from core.api.fields import MoneyField
 from core.api.pagination import CursorPagination
 from core.api.views import IDEMPOTENCY_HEADER, GenericViewSet
 
-from .. import orders
+from .. import services as orders
 from ..models import Order
-from ..order_states import OrderStatus
+from ..states import OrderStatus
 
 # --- input ---------------------------------------------------------------------------------
 

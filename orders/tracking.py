@@ -7,7 +7,7 @@
 * :func:`parcels_advance` — one batch of orders from one status to the next, at one place: three
   statements whatever the batch size (:func:`core.states.transition_batch`); rows no longer in the
   source status (a duplicate or retried task, a broker's refusal meanwhile) are skipped.
-* :func:`order_delivered` — the last step, per order, through :func:`marketplace.orders.order_deliver`
+* :func:`order_delivered` — the last step, per order, through :func:`orders.services.order_deliver`
   (escrow to the seller minus the commission); an order no longer ``cleared`` is skipped.
 * :func:`parcels_step` — what a step task does: the next move for the orders still in ``from_status``,
   grouped by place. :func:`parcels_stuck` finds the orders whose countdown was lost.
@@ -40,7 +40,7 @@ from core.states import transition_batch
 from core.tasks import enqueue
 
 from .models import Order
-from .order_states import OrderStatus as S
+from .states import OrderStatus as S
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def parcels_advance(*, from_status: str, to_status: str, order_ids, place: str =
 def order_delivered(*, order_ids, place: str = "") -> list[int]:
     """Deliver each order still ``cleared``: escrow to the seller minus commission (one transaction
     per order, so one refusal holds up no other; it stays cleared and the sweep tries again)."""
-    from .orders import order_deliver
+    from .services import order_deliver
 
     delivered = []
     content_type = ContentType.objects.get_for_model(Order)

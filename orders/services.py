@@ -37,13 +37,14 @@ from core.money import Money
 from core.states import history, transition
 from customs import services as customs
 from customs.interface import QuoteLine
+from marketplace.models import Listing, ProductTranslation, Storefront, content_language
 from payments import services as payments
 from payments.interface import Owner
 from warehouses import services as warehouses
 
-from .models import Listing, Order, OrderLine, ProductTranslation, Storefront, content_language
-from .order_states import ORDER_MACHINE
-from .order_states import OrderStatus as S
+from .models import Order, OrderLine
+from .states import ORDER_MACHINE
+from .states import OrderStatus as S
 from .tracking import parcels_schedule
 
 log = logging.getLogger(__name__)

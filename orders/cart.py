@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode, field_error
 from core.money import Money
+from marketplace.models import Listing, ProductTranslation, Storefront
 
-from .models import Listing, ProductTranslation, Storefront
-from .orders import MAX_LINES, MAX_QUANTITY
+from .services import MAX_LINES, MAX_QUANTITY
 
 SESSION_KEY = "karavan_cart"
 

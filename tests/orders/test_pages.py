@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from core.models import Profile
-from marketplace import orders
-from marketplace.cart import SESSION_KEY
-from marketplace.models import Order
+from orders import services as orders
+from orders.cart import SESSION_KEY
+from orders.models import Order
 
 from .conftest import CN_ADDRESS, fund, reserved
 
