@@ -2,8 +2,11 @@
 
 Parcel limits, dates, statuses and sources come from reference/customs_thresholds.csv; the charge
 terms (rate, per-kg minimum, period) are our structured reading of its free-text column, kept in
-customs/data/parcel_terms.csv and matched row by row, so that a changed reference row without a
-matching reading fails the load instead of being silently ignored.
+customs/data/parcel_terms.csv and matched row by row (jurisdiction, countries, limit, start date), so
+that a changed reference row without a matching reading, or a reading left without its row, fails
+the load instead of being silently ignored. Each reading also keeps the ``charge_above`` text it was
+made from: when the reference changes that text (a new rate or minimum) the load fails until the
+reading is checked and the text copied over. The free text itself is never parsed.
 """
 
 import csv
@@ -38,6 +41,10 @@ def _terms() -> dict[tuple, dict]:
         }
 
 
+def _words(text: str) -> str:
+    return " ".join((text or "").split())
+
+
 def _limit_key(value: str) -> str:
     number = _number(value)
     return "" if number is None else format(number.normalize(), "f")
@@ -66,11 +73,16 @@ def load() -> dict[str, int]:
     ])
     terms = _terms()
     rules = []
+    unread = set(terms)
     for r in rows("customs_thresholds.csv"):
         key = (r["jurisdiction"], r["countries"], _limit_key(r["value_limit"]), r["effective_from"])
         t = terms.get(key)
         if t is None:
             raise ValueError(f"customs_thresholds.csv row {key} has no reading in customs/data/parcel_terms.csv")
+        unread.discard(key)
+        if _words(t["charge_above"]) != _words(r["charge_above"]):
+            raise ValueError(f"customs_thresholds.csv row {key} changed its charge text since it was read in "
+                             f"customs/data/parcel_terms.csv: check the reading and copy the new text there")
         rules.append(ParcelRule(
             jurisdiction=r["jurisdiction"], countries=r["countries"], channel=t["channel"],
             description=r["channel"], method=t["method"],
@@ -84,6 +96,8 @@ def load() -> dict[str, int]:
             in_force=t["in_force"] == "yes", status=r["status"],
             notes="\n".join(filter(None, [t["reading"], r["notes"]])), source=r["source"],
         ))
+    if unread:  # a reading of a row that changed its key (e.g. got a start date) is stale, not spare
+        raise ValueError(f"customs/data/parcel_terms.csv reads rows no longer in customs_thresholds.csv: {sorted(unread)}")
     ParcelRule.objects.all().delete()
     ParcelRule.objects.bulk_create(rules)
     return {"hs codes": HsCode.objects.count(), "tax rates": TaxRate.objects.count(),

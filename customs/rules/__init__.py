@@ -199,6 +199,8 @@ def select_regime(*, origin: str, destination: str, channel: str, source_warehou
             raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
                               "Goods moving inside the EAEU are not imported: there is no customs quote for them.",
                               {"origin_country": ["Origin and destination are both in the EAEU."]})
+        # KZ and KG: eaeu_personal_parcel, or eaeu_ecommerce for quotes dated from 2026-07-01 (the
+        # EAEU module names the regime of the rule in force on the date).
         return {"KZ": "eaeu_personal_parcel", "KG": "eaeu_personal_parcel", "UZ": "uz_personal_parcel",
                 "TJ": "tj_personal_parcel", "TM": "tm_personal_parcel"}[destination]
     raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No customs rules for imports into {destination}.",
@@ -210,11 +212,13 @@ def compute(regime: str, ctx: Context) -> Outcome:
 
     modules = {
         "cn_cbec_9610": china.cbec, "cn_cbec_1210": china.cbec, "cn_postal_articles": china.postal_articles,
-        "eaeu_personal_parcel": eaeu.parcel, "uz_personal_parcel": uzbekistan.parcel,
+        "eaeu_personal_parcel": eaeu.parcel, "eaeu_ecommerce": eaeu.parcel, "uz_personal_parcel": uzbekistan.parcel,
         "tj_personal_parcel": tajikistan.parcel, "tm_personal_parcel": turkmenistan.parcel,
         "release_from_bond": commercial.release_from_bond, "domestic": commercial.domestic,
         "customs_warehouse": commercial.customs_warehouse,
     }
     outcome = modules[regime](ctx)
-    outcome.regime = regime
+    # A module whose regime depends on the rule in force on the date names it (the EAEU parcel
+    # rule became the e-commerce goods regime on 2026-07-01); the others take the selected one.
+    outcome.regime = outcome.regime or regime
     return outcome

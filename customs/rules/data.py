@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from core.errors import DomainError, ErrorCode
 
@@ -43,10 +43,12 @@ def vat(country: str, on: Date) -> Rate:
 
 
 def parcel_rule(jurisdiction: str, channels: list[str], on: Date, country: str | None = None) -> ParcelRule | None:
+    """The parcel rule in force on ``on`` among ``channels``: where two overlap, the one that started
+    last (a row without a start date counts as the oldest, whatever the database's NULL order)."""
     qs = ParcelRule.objects.filter(in_force(on), jurisdiction=jurisdiction, channel__in=channels, in_force=True)
     if country:
         qs = qs.filter(countries__contains=country)
-    return qs.order_by("-effective_from").first()
+    return qs.order_by(F("effective_from").desc(nulls_last=True), "-pk").first()
 
 
 def hs_code(code: str) -> HsCode | None:

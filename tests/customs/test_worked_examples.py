@@ -3,6 +3,7 @@
 Rates used (reference/currencies.csv, crossed through USD, as printed in the quote's ``fx``):
 EUR→KZT 590.2475997980, USD→UZS 12927.1619062, UZS→USD 0.0000773565, USD→TJS 9.4062758673,
 USD→TMT 3.5000035, EUR→KGS 102.6269548410. Every tax line is rounded half-up to the tiyn/fen/tiyin.
+The reference rates carry no date range, so a quote dated after 2026-07-01 uses these same rates.
 """
 
 from decimal import Decimal
@@ -83,16 +84,131 @@ def test_kz_temporary_1000_eur_limit_applies_on_its_dates(tariff):
     assert "1,000.00 EUR" in kinds(q, "allowance")[0].rule
 
 
-def test_eaeu_ecommerce_regime_is_in_the_data_but_not_applied(tariff):
-    assert ParcelRule.objects.filter(jurisdiction="EAEU", method="full_value_ecommerce", in_force=False).exists()
-    q = quote("KZ", "KZT", [line("851713", "150000", "KZT", qty=2)])
-    assert kinds(q, "parcel_payment")[0].rate == Decimal("15")
+def test_eaeu_rule_switches_to_ecommerce_goods_on_2026_07_01(tariff):
+    # The dates are the reference rows' (old row effective_to 2026-06-30, e-commerce row effective_from 2026-07-01).
+    old, new = (ParcelRule.objects.get(jurisdiction="EAEU", method=m, effective_from=d(start))
+                for m, start in (("excess_single_payment", "2024-04-01"), ("full_value_ecommerce", "2026-07-01")))
+    assert (old.effective_to, new.effective_to, new.in_force) == (d("2026-06-30"), None, True)
+    assert (new.rate_percent, new.per_kg, new.per_kg_basis, new.weight_limit_kg) == (Decimal("5"), Decimal("1"), "total", None)
+    june = quote("KZ", "KZT", [line("851713", "150000", "KZT", qty=2)], date="2026-06-30")
+    july = quote("KZ", "KZT", [line("851713", "150000", "KZT", qty=2)], date="2026-07-01")
+    assert june.regime == "eaeu_personal_parcel" and kinds(june, "parcel_payment")[0].rate == Decimal("15")
+    assert july.regime == "eaeu_ecommerce" and kinds(july, "duty")[0].rate == Decimal("5")
+    assert not kinds(july, "parcel_payment")
 
 
 def test_kg_uses_the_same_eaeu_rule_in_som(tariff):
     # 200 EUR × 102.6269548410 = 20,525.39 KGS; 30,000 − 20,525.39 = 9,474.61 × 15% = 1,421.1915 → 1,421.19.
     q = quote("KG", "KGS", [line("851713", "30000", "KGS")])
     assert q.duty == Money.of("1421.19", "KGS")
+
+
+# --- Kazakhstan and Kyrgyzstan (EAEU) from 2026-07-01: e-commerce goods ----------------------------------
+# Nothing due up to 200 EUR of goods value (no weight limit); above it duty = the larger of 5% of the
+# WHOLE value and 1 EUR per kg of gross weight, plus import VAT at the standard rate on value + duty.
+# Prices are in EUR here: each line is converted to the tax currency first (half-up to the tiyn/tyiyn).
+
+
+def test_kz_ecommerce_150_eur_pays_nothing(tariff):
+    """150 EUR, 0.5 kg, quoted 2026-07-15.
+
+    Value: 150 × 590.2475997980 = 88,537.1399697 → 88,537.14 KZT.
+    Limit: 200 × 590.2475997980 = 118,049.5199596 → 118,049.52 KZT.
+    88,537.14 ≤ 118,049.52 → nothing due (the weight does not matter: there is no weight limit).
+    """
+    q = quote("KZ", "KZT", [line("851713", "150", "EUR")], date="2026-07-15")
+    assert q.regime == "eaeu_ecommerce"
+    assert rate(q, "EUR", "KZT") == Decimal("590.2475997980")
+    assert q.customs_value == Money.of("88537.14", "KZT")
+    assert q.taxes_total == Money.of("0", "KZT")
+    assert [i.kind for i in q.breakdown] == ["allowance", "fee"]  # the KZ postal/express customs fee is 0%
+    assert "118,049.52 KZT" in kinds(q, "allowance")[0].rule and "no weight limit" in kinds(q, "allowance")[0].rule
+
+
+def test_kz_ecommerce_heavy_150_eur_parcel_still_pays_nothing(tariff):
+    """150 EUR but 45 kg on 2026-07-15: the 31 kg limit is gone, so nothing is due (before, 14 kg × 2 EUR)."""
+    q = quote("KZ", "KZT", [line("081310", "150", "EUR", kg="45.000")], date="2026-07-15")
+    assert q.taxes_total == Money.of("0", "KZT")
+
+
+def test_kz_ecommerce_300_eur_pays_5_percent_of_the_whole_value_and_16_percent_vat(tariff):
+    """300 EUR, 2 kg, quoted 2026-07-15; EUR→KZT 590.2475997980; KZ VAT 16% (since 2026-01-01).
+
+    Value: 300 × 590.2475997980 = 177,074.2799394 → 177,074.28 KZT (> 118,049.52: above the limit).
+    Value term: 5% × 177,074.28 (the WHOLE value) = 8,853.714 → 8,853.71 KZT.
+    Weight term: 2 kg × 1 EUR = 2 EUR × 590.2475997980 = 1,180.495199596 → 1,180.50 KZT.
+    Duty = the larger = 8,853.71 KZT.
+    VAT: 16% × (177,074.28 + 8,853.71 = 185,927.99) = 29,748.4784 → 29,748.48 KZT.
+    Taxes 8,853.71 + 29,748.48 = 38,602.19 KZT; landed 177,074.28 + 38,602.19 = 215,676.47 KZT
+    (about 365 EUR: the KZ explainer's "300 EUR order, about 360 EUR landed").
+    """
+    q = quote("KZ", "KZT", [line("851713", "300", "EUR", kg="2.000")], date="2026-07-15")
+    assert q.regime == "eaeu_ecommerce"
+    [duty] = kinds(q, "duty")
+    assert (duty.base, duty.rate, duty.amount) == (Money.of("177074.28", "KZT"), Decimal("5"), Money.of("8853.71", "KZT"))
+    assert "1,180.50 KZT" in duty.rule  # the weight term it beat
+    [vat] = kinds(q, "vat")
+    assert (vat.base, vat.rate, vat.amount) == (Money.of("185927.99", "KZT"), Decimal("16"), Money.of("29748.48", "KZT"))
+    assert (q.duty, q.vat) == (Money.of("8853.71", "KZT"), Money.of("29748.48", "KZT"))
+    assert q.taxes_total == Money.of("38602.19", "KZT")
+    assert q.landed_cost == Money.of("215676.47", "KZT")
+    assert not kinds(q, "parcel_payment")
+    assert any("not refunded" in w for w in q.warnings)
+    assert any("partially verified" in w for w in q.warnings)
+
+
+def test_kz_ecommerce_heavy_cheap_parcel_pays_1_eur_per_kg(tariff):
+    """250 EUR, 40 kg of dried fruit, quoted 2026-07-15.
+
+    Value: 250 × 590.2475997980 = 147,561.8999495 → 147,561.90 KZT (> 118,049.52).
+    Value term: 5% × 147,561.90 = 7,378.095 → 7,378.10 KZT (half-up).
+    Weight term: 40 kg × 1 EUR = 40 EUR × 590.2475997980 = 23,609.90399192 → 23,609.90 KZT (all 40 kg
+    count: gross weight, no 31 kg deduction). Duty = the larger = 23,609.90 KZT.
+    VAT: 16% × (147,561.90 + 23,609.90 = 171,171.80) = 27,387.488 → 27,387.49 KZT.
+    Taxes 23,609.90 + 27,387.49 = 50,997.39 KZT.
+    """
+    q = quote("KZ", "KZT", [line("081310", "250", "EUR", kg="40.000")], date="2026-07-15")
+    [duty] = kinds(q, "duty")
+    assert duty.amount == Money.of("23609.90", "KZT") and duty.rate is None
+    assert "40 kg" in duty.rule and "7,378.10 KZT" in duty.rule
+    assert kinds(q, "vat")[0].base == Money.of("171171.80", "KZT")
+    assert (q.duty, q.vat) == (Money.of("23609.90", "KZT"), Money.of("27387.49", "KZT"))
+    assert q.taxes_total == Money.of("50997.39", "KZT")
+
+
+def test_kz_same_300_eur_parcel_quoted_before_july_keeps_the_old_rule(tariff):
+    """The 300 EUR, 2 kg parcel quoted on 2026-06-15: 200 EUR / 31 kg single payment, no VAT.
+
+    Value 177,074.28 KZT (as above); excess over the limit 177,074.28 − 118,049.52 = 59,024.76 KZT.
+    Value term: 15% × 59,024.76 = 8,853.714 → 8,853.71 KZT (15% of 100 EUR = 5% of 300 EUR: the same
+    duty as in July, by coincidence). Weight term: 2 kg < 31 kg → 0. VAT: none (one payment replaces
+    duty and VAT). Taxes 8,853.71 KZT, against 38,602.19 KZT from 2026-07-01.
+    """
+    q = quote("KZ", "KZT", [line("851713", "300", "EUR", kg="2.000")], date="2026-06-15")
+    assert q.regime == "eaeu_personal_parcel"
+    [payment] = kinds(q, "parcel_payment")
+    assert (payment.base, payment.rate, payment.amount) == (Money.of("59024.76", "KZT"), Decimal("15"), Money.of("8853.71", "KZT"))
+    assert not kinds(q, "duty") and not kinds(q, "vat")
+    assert q.vat == Money.of("0", "KZT")
+    assert q.taxes_total == Money.of("8853.71", "KZT")
+
+
+def test_kg_ecommerce_pays_12_percent_vat(tariff):
+    """400 EUR, 3 kg to Kyrgyzstan, quoted 2026-07-15; EUR→KGS 102.6269548410; KG VAT 12%.
+
+    Value: 400 × 102.6269548410 = 41,050.7819364 → 41,050.78 KGS.
+    Limit: 200 × 102.6269548410 = 20,525.3909682 → 20,525.39 KGS (exceeded).
+    Value term: 5% × 41,050.78 = 2,052.539 → 2,052.54 KGS.
+    Weight term: 3 EUR × 102.6269548410 = 307.880864523 → 307.88 KGS. Duty = 2,052.54 KGS.
+    VAT: 12% × (41,050.78 + 2,052.54 = 43,103.32) = 5,172.3984 → 5,172.40 KGS.
+    Taxes 2,052.54 + 5,172.40 = 7,224.94 KGS.
+    """
+    q = quote("KG", "KGS", [line("851713", "400", "EUR", kg="3.000")], date="2026-07-15")
+    assert q.regime == "eaeu_ecommerce"
+    assert rate(q, "EUR", "KGS") == Decimal("102.6269548410")
+    assert kinds(q, "vat")[0].rate == Decimal("12")
+    assert (q.duty, q.vat) == (Money.of("2052.54", "KGS"), Money.of("5172.40", "KGS"))
+    assert q.taxes_total == Money.of("7224.94", "KGS")
 
 
 # --- Kazakhstan commercial import: VAT 12% → 16% on 2026-01-01 ----------------------------------------
@@ -218,6 +334,42 @@ def test_uz_courier_above_pays_30_percent_of_the_excess_and_flags_the_rate(tarif
     q = quote("UZ", "UZS", [line("851713", "3000000", "UZS")])
     assert q.duty == Money.of("124370.29", "UZS")
     assert any("unverified" in w for w in q.warnings)
+
+
+def test_uz_courier_heavy_parcel_pays_the_3_usd_per_kg_minimum(tariff):
+    """2,700,000 UZS, 20 kg, courier, quoted 2026-03-01; USD→UZS 12,927.1619062.
+
+    Allowance: 200 × 12,927.1619062 = 2,585,432.38124 → 2,585,432.38 UZS.
+    Excess: 2,700,000 − 2,585,432.38 = 114,567.62 UZS; 30% = 34,370.286 → 34,370.29 UZS.
+    Minimum: 3 USD × 20 kg (the parcel's gross weight) = 60 USD × 12,927.1619062 = 775,629.714372
+    → 775,629.71 UZS. The minimum is larger: payment 775,629.71 UZS.
+    """
+    q = quote("UZ", "UZS", [line("081310", "2700000", "UZS", kg="20.000")])
+    assert rate(q, "USD", "UZS") == Decimal("12927.1619062")
+    [payment] = kinds(q, "parcel_payment")
+    assert payment.amount == Money.of("775629.71", "UZS") and payment.rate is None
+    assert "minimum" in payment.rule and "20 kg" in payment.rule and "34,370.29 UZS" in payment.rule
+    assert q.duty == Money.of("775629.71", "UZS") and q.vat == Money.of("0", "UZS")
+    assert any("3 USD per kg" in w and "unverified" in w for w in q.warnings)
+
+
+def test_uz_courier_30_percent_wins_over_the_minimum(tariff):
+    """5,000,000 UZS, 2 kg, courier, quoted 2026-03-01.
+
+    Excess: 5,000,000 − 2,585,432.38 = 2,414,567.62 UZS; 30% = 724,370.286 → 724,370.29 UZS.
+    Minimum: 3 USD × 2 kg = 6 USD × 12,927.1619062 = 77,562.9714372 → 77,562.97 UZS (lower).
+    Payment 724,370.29 UZS.
+    """
+    q = quote("UZ", "UZS", [line("851713", "5000000", "UZS", kg="2.000")])
+    [payment] = kinds(q, "parcel_payment")
+    assert (payment.base, payment.rate, payment.amount) == (Money.of("2414567.62", "UZS"), Decimal("30"), Money.of("724370.29", "UZS"))
+    assert "77,562.97 UZS" in payment.rule and "is lower" in payment.rule
+
+
+def test_uz_courier_minimum_only_applies_to_an_excess(tariff):
+    # 2,000,000 UZS ≤ 2,585,432.38 UZS left of the allowance: nothing due, however heavy (25 kg).
+    q = quote("UZ", "UZS", [line("081310", "2000000", "UZS", kg="25.000")])
+    assert q.duty == Money.of("0", "UZS") and not kinds(q, "parcel_payment")
 
 
 def test_uz_monthly_allowance_counts_the_buyers_earlier_parcels(tariff, make_user):
