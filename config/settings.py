@@ -425,3 +425,21 @@ MARKETPLACE_TRACKING_SWEEP_MAX_BATCHES = env.int("MARKETPLACE_TRACKING_SWEEP_MAX
 CELERY_BEAT_SCHEDULE.update({
     "marketplace-parcels-sweep": {"task": "marketplace.parcels_sweep", "schedule": timedelta(minutes=1)},
 })
+
+# --- personal data ---
+# Fernet keys (urlsafe base64 of 32 bytes: Fernet.generate_key()) that encrypt personal data at rest,
+# comma-separated. The first encrypts, all decrypt: to rotate, put a new key first, re-encrypt with
+# core.crypto.rotate, then drop the old one. Production requires them; demo and test derive one from
+# SECRET_KEY (so a changed SECRET_KEY there makes the stored tokens unreadable).
+if PRODUCTION:
+    PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS")  # no default: production refuses to start without it
+    if not PERSONAL_DATA_KEYS:
+        raise environ.ImproperlyConfigured("PERSONAL_DATA_KEYS is empty: give at least one Fernet key")
+else:
+    import base64
+    import hashlib
+
+    PERSONAL_DATA_KEYS = env.list(
+        "PERSONAL_DATA_KEYS",
+        default=[base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode("ascii")],
+    )
