@@ -157,9 +157,10 @@ CELERY_TASK_ROUTES = {
     "customs.*": {"queue": "customs"},
     "warehouses.*": {"queue": "warehouses"},
     "marketplace.*": {"queue": "marketplace"},
+    "orders.*": {"queue": "orders"},
     "core.*": {"queue": "default"},
 }
-CELERY_QUEUES = ["default", "payments", "customs", "warehouses", "marketplace"]
+CELERY_QUEUES = ["default", "payments", "customs", "warehouses", "marketplace", "orders"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -334,12 +335,26 @@ WAREHOUSES_TRANSIT_DELAYS = {
     "in_transit": env.float("WAREHOUSES_DELAY_TRANSIT", default=60.0),
     "at_border": env.float("WAREHOUSES_DELAY_BORDER", default=30.0),
 }
-# Release from bond at shipment of a sale into the warehouse's country: "auto" waits for customs to
-# release the order's declaration; "simulated" takes it as released (the marketplace does not
-# declare buyers' parcels yet). Inbound consignments always clear through customs.
-WAREHOUSES_CUSTOMS = env("WAREHOUSES_CUSTOMS", default="auto")
+# Fulfilment simulator: picks, packs and ships requested fulfilments by itself (as the system), so
+# the demo lives without an operator; operators can still act by hand. Off in tests and production.
+WAREHOUSES_FULFILMENT_SIMULATOR = env.bool("WAREHOUSES_FULFILMENT_SIMULATOR", default=DEMO)
+# Seconds the simulator waits in each status before the next step (requested -> pick,
+# picking -> pack, packed -> ship).
+WAREHOUSES_FULFILMENT_DELAYS = {
+    "requested": env.float("WAREHOUSES_DELAY_PICK", default=5.0),
+    "picking": env.float("WAREHOUSES_DELAY_PACK", default=5.0),
+    "packed": env.float("WAREHOUSES_DELAY_SHIP", default=5.0),
+}
+# Units still in bond cannot be picked: the simulator tries again this many times, this many seconds
+# apart, then leaves the fulfilment to the operator (the release from bond wakes it up anyway).
+WAREHOUSES_FULFILMENT_BOND_RETRIES = env.int("WAREHOUSES_FULFILMENT_BOND_RETRIES", default=8)
+WAREHOUSES_FULFILMENT_BOND_RETRY_DELAY = env.float("WAREHOUSES_FULFILMENT_BOND_RETRY_DELAY", default=15.0)
+# The sweep re-sends the simulator's step of fulfilments that have not moved for this many seconds
+# (a lost task, a restarted worker); nothing when the simulator is off.
+WAREHOUSES_FULFILMENT_STALL_AFTER = env.int("WAREHOUSES_FULFILMENT_STALL_AFTER", default=120)
 CELERY_BEAT_SCHEDULE.update({
     "warehouses-expire-reservations": {"task": "warehouses.expire_reservations", "schedule": timedelta(minutes=1)},
+    "warehouses-resume-fulfilments": {"task": "warehouses.resume_fulfilments", "schedule": timedelta(minutes=1)},
 })
 
 # --- customs ---
@@ -398,24 +413,15 @@ CELERY_BEAT_SCHEDULE.update({
     "marketplace-expire-orders": {"task": "marketplace.expire_orders", "schedule": timedelta(minutes=1)},
 })
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = "orders.states.OrderStatus"
-# Parcel pipeline (marketplace/tracking.py): after shipment Celery moves the order on by itself.
-# Off by default in tests (their shipments stay shipped); the pipeline tests switch it on.
+# Parcel pipeline (orders/tracking.py): after shipment Celery moves the order along its road.
 MARKETPLACE_TRACKING_AUTOSTART = env.bool("MARKETPLACE_TRACKING_AUTOSTART", default=True)
-# Seconds an order stays in each status before the next step (status left -> delay); 0 in tests.
+# Seconds an order stays in each status before its next timed step (status left -> delay); 0 in
+# tests. The demo's add up, with customs and the fulfilment simulator, to under 3 minutes from paid
+# to delivered; production sets real transit times.
 MARKETPLACE_TRACKING_DELAYS = {
-    "shipped": env.float("MARKETPLACE_TRACKING_DELAY_SHIPPED", default=0 if TESTING else 30),
-    "in_transit": env.float("MARKETPLACE_TRACKING_DELAY_IN_TRANSIT", default=0 if TESTING else 120),
-    "at_customs": env.float("MARKETPLACE_TRACKING_DELAY_AT_CUSTOMS", default=0 if TESTING else 60),
-    "cleared": env.float("MARKETPLACE_TRACKING_DELAY_CLEARED", default=0 if TESTING else 120),
-}
-# The place of each step per route "<source warehouse>><ship-to country>" (reference/places.csv);
-# a step not listed happens at the source warehouse, delivery at the buyer's city. Bonded stock sold
-# into its warehouse's own country clears at the warehouse (LHW>CN, ALA>KZ, TAS>UZ: the default).
-MARKETPLACE_TRACKING_ROUTES = {
-    "LHW>CN": {"in_transit": "LHW", "at_customs": "LHW", "cleared": "LHW"},
-    "KHG>CN": {"in_transit": "KHG", "at_customs": "BC-KHORGOS-ALTYNKOL", "cleared": "BC-KHORGOS-ALTYNKOL"},
-    "ALA>KZ": {"in_transit": "ALA", "at_customs": "ALA", "cleared": "ALA"},
-    "TAS>UZ": {"in_transit": "TAS", "at_customs": "TAS", "cleared": "TAS"},
+    "shipped": env.float("MARKETPLACE_TRACKING_DELAY_SHIPPED", default=0 if TESTING else 15),
+    "in_transit": env.float("MARKETPLACE_TRACKING_DELAY_IN_TRANSIT", default=0 if TESTING else 30),
+    "cleared": env.float("MARKETPLACE_TRACKING_DELAY_CLEARED", default=0 if TESTING else 20),
 }
 # Stuck-order sweep: an order older in its status than the step's delay plus this margin (seconds)
 # lost its countdown; moved in batches of this size, at most this many batches per status and run.

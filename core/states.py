@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .access import SYSTEM_ACTOR, roles_of
 from .errors import DomainError, ErrorCode
@@ -26,11 +27,24 @@ class Transition:
     target: str
     roles: frozenset[str]
     name: str = ""
+    # Other columns of the row that must hold one of these values for the move to exist (an order's
+    # road: the same status leads elsewhere on another road).
+    when: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def applies(self, row) -> bool:
+        """Whether the guard holds for ``row`` (a model instance or a dict of its columns)."""
+        for field, values in self.when:
+            value = row.get(field) if isinstance(row, dict) else getattr(row, field)
+            if value not in values:
+                return False
+        return True
 
 
-def move(sources: str | Iterable[str], target: str, *roles: str, name: str = "") -> Transition:
+def move(sources: str | Iterable[str], target: str, *roles: str, name: str = "",
+         when: dict[str, Iterable[str]] | None = None) -> Transition:
     srcs = frozenset([sources] if isinstance(sources, str) else sources)
-    return Transition(srcs, target, frozenset(roles), name or target)
+    guard = tuple(sorted((field, frozenset([v] if isinstance(v, str) else v)) for field, v in (when or {}).items()))
+    return Transition(srcs, target, frozenset(roles), name or target, guard)
 
 
 @dataclass
@@ -42,6 +56,7 @@ class StateMachine:
     _index: dict = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
+        self.guard_fields = sorted({field for t in self.transitions for field, _values in t.when})
         valid = set(self.states.values)
         for t in self.transitions:
             unknown = (t.sources | {t.target}) - valid
@@ -52,27 +67,75 @@ class StateMachine:
                     raise ValueError(f"{self.name}: {src}→{t.target} declared twice")
                 self._index[(src, t.target)] = t
 
-    def find(self, source: str, target: str) -> Transition | None:
-        return self._index.get((source, target))
+    def find(self, source: str, target: str, row=None) -> Transition | None:
+        """The declared move, if any; with ``row``, only when its guard holds for that row."""
+        t = self._index.get((source, target))
+        if t is not None and row is not None and not t.applies(row):
+            return None
+        return t
 
-    def targets(self, source: str, actor=None) -> list[str]:
-        """The states ``actor`` may move to from ``source`` (all of them when actor is None)."""
+    def targets(self, source: str, actor=None, row=None) -> list[str]:
+        """The states ``actor`` may move to from ``source`` (all of them when actor is None),
+        for ``row`` when given (guards)."""
         roles = roles_of(actor) if actor is not None else None
         return [
             t.target
             for (src, _), t in self._index.items()
-            if src == source and (roles is None or t.roles & roles)
+            if src == source and (roles is None or t.roles & roles) and (row is None or t.applies(row))
         ]
 
-    def allows(self, source: str, target: str, actor) -> bool:
-        t = self.find(source, target)
+    def allows(self, source: str, target: str, actor, row=None) -> bool:
+        t = self.find(source, target, row)
         return bool(t and t.roles & roles_of(actor))
 
+    def next_named(self, source: str, name: str, row) -> str | None:
+        """The target of the move called ``name`` from ``source`` whose guard holds for ``row``
+        (e.g. the parcel pipeline's next ``track`` step on the order's road), if any."""
+        found = [t.target for (src, _), t in self._index.items() if src == source and t.name == name and t.applies(row)]
+        return found[0] if len(found) == 1 else None
 
-def _actor_fields(actor) -> dict:
+
+def actor_fields(actor) -> dict:
+    """The event columns naming who acted: a user, or the system."""
     if actor is SYSTEM_ACTOR or actor is None:
         return {"actor": None, "actor_label": "system"}
     return {"actor": actor, "actor_label": actor.get_username()}
+
+
+def check(obj: models.Model, to: str, *, actor, current: str | None = None) -> Transition:
+    """Raise the error :func:`transition` would raise for this move, without moving: services
+    call it before their side effects (a refund, a release) so that a refused move does nothing.
+    ``obj`` holds the current status (and guard columns) unless ``current`` is given."""
+    machine: StateMachine = type(obj).machine
+    source = current if current is not None else getattr(obj, machine.field)
+    return _verify(machine, obj, source, to, actor)
+
+
+def _verify(machine: StateMachine, row, source: str, to: str, actor) -> Transition:
+    t = machine.find(source, to, row)
+    if t is None:
+        allowed = ", ".join(machine.targets(source, row=row)) or "none"
+        raise DomainError(
+            ErrorCode.ILLEGAL_TRANSITION,
+            _("Cannot move %(machine)s from %(src)s to %(dst)s.") % {"machine": machine.name, "src": source, "dst": to},
+            {"status": [_("Allowed from %(src)s: %(allowed)s.") % {"src": source, "allowed": allowed}]},
+        )
+    if not t.roles & roles_of(actor):
+        raise DomainError(ErrorCode.TRANSITION_NOT_PERMITTED,
+                          _("You may not move this %(machine)s to %(dst)s.") % {"machine": machine.name, "dst": to})
+    return t
+
+
+def record_creation(obj: models.Model, *, actor, place: str = "", payload: dict | None = None, at=None):
+    """The first event of an object born in its initial state (no source state)."""
+    from .models import TransitionEvent
+
+    machine: StateMachine = type(obj).machine
+    return TransitionEvent.objects.create(
+        machine=machine.name, content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk,
+        from_state="", to_state=getattr(obj, machine.field), at=at or timezone.now(), place=place,
+        payload=payload or {}, **actor_fields(actor),
+    )
 
 
 def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: dict | None = None,
@@ -88,18 +151,11 @@ def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: 
     machine: StateMachine = type(obj).machine
     model = type(obj)
     with transaction.atomic():
-        current = model.objects.select_for_update().filter(pk=obj.pk).values_list(machine.field, flat=True).first()
-        if current is None:
-            raise DomainError(ErrorCode.NOT_FOUND, f"{model._meta.verbose_name} not found.")
-        t = machine.find(current, to)
-        if t is None:
-            raise DomainError(
-                ErrorCode.ILLEGAL_TRANSITION,
-                f"Cannot move {machine.name} from {current} to {to}.",
-                {"status": [f"Allowed from {current}: {', '.join(machine.targets(current)) or 'none'}."]},
-            )
-        if not t.roles & roles_of(actor):
-            raise DomainError(ErrorCode.TRANSITION_NOT_PERMITTED, f"You may not move this {machine.name} to {to}.")
+        row = model.objects.select_for_update().filter(pk=obj.pk).values(machine.field, *machine.guard_fields).first()
+        if row is None:
+            raise DomainError(ErrorCode.NOT_FOUND, _("%(what)s not found.") % {"what": model._meta.verbose_name})
+        current = row[machine.field]
+        _verify(machine, row, current, to, actor)
         updates = {machine.field: to, **(extra_updates or {})}
         # Conditional on the state we checked: belt and braces with the row lock.
         changed = model.objects.filter(pk=obj.pk, **{machine.field: current}).update(**updates)
@@ -115,7 +171,7 @@ def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: 
             reason=reason,
             place=place,
             payload=payload or {},
-            **_actor_fields(actor),
+            **actor_fields(actor),
         )
     for name, value in updates.items():
         setattr(obj, name, value)
@@ -134,14 +190,17 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
     machine: StateMachine = model.machine
     t = machine.find(source, to)
     if t is None:
-        raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"Cannot move {machine.name} from {source} to {to}.")
+        raise DomainError(ErrorCode.ILLEGAL_TRANSITION, _("Cannot move %(machine)s from %(src)s to %(dst)s.")
+                          % {"machine": machine.name, "src": source, "dst": to})
     if not t.roles & roles_of(actor):
-        raise DomainError(ErrorCode.TRANSITION_NOT_PERMITTED, f"You may not move {machine.name} to {to}.")
+        raise DomainError(ErrorCode.TRANSITION_NOT_PERMITTED,
+                          _("You may not move this %(machine)s to %(dst)s.") % {"machine": machine.name, "dst": to})
+    guard = {f"{field}__in": sorted(values) for field, values in t.when}
     ids = sorted(set(ids))
     with transaction.atomic():
         locked = list(
             model.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids, **{machine.field: source})
+            .filter(pk__in=ids, **{machine.field: source}, **guard)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -150,11 +209,11 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
         model.objects.filter(pk__in=locked).update(**{machine.field: to})
         now = timezone.now()
         ct = ContentType.objects.get_for_model(model)
-        actor_fields = _actor_fields(actor)
+        who = actor_fields(actor)
         TransitionEvent.objects.bulk_create(
             [
                 TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source,
-                                to_state=to, at=now, reason=reason, place=place, payload={}, **actor_fields)
+                                to_state=to, at=now, reason=reason, place=place, payload={}, **who)
                 for pk in locked
             ]
         )

@@ -9,9 +9,10 @@ from core.access import SYSTEM_ACTOR
 from core.money import Money
 
 from . import services
-from .interface import DeclarationLineInput
+from .interface import DeclarationLineInput, ParcelInput
 from .models import Declaration, TariffLine
 
+DEMO_IIN = "900307400102"  # valid check digit; a made-up person born 1990-03-07
 DEMO_SOURCE = "Demo rate for trying the platform: not verified, replace with the national tariff line before use."
 
 TARIFF = [
@@ -92,8 +93,13 @@ def seed(out, users=None, **context) -> dict:
          "40.000", None, False, ["submit", "register", "poll", ("reject", "Invoice was not provided within 10 days")]),
     ]
     for reference, kind, country, lines, declared, recorded, invoice, steps in plans:
+        parcel = None
+        if kind == "parcel":  # a courier's parcel of a buyer in Almaty, declared by hand
+            parcel = ParcelInput(regime="eaeu_ecommerce", prepaid=Money.zero(lines[0].value.currency),
+                                 recipient_name="Aigerim Nurlanovna", recipient_id=DEMO_IIN)
         info = services.declaration_create(kind=kind, reference=reference, importer_country=country, lines=lines,
-                                           declared_weight_kg=Decimal(declared), recorded_weight_kg=recorded, actor=broker)
+                                           declared_weight_kg=Decimal(declared), recorded_weight_kg=recorded, actor=broker,
+                                           parcel=parcel)
         _drive(info, invoice=invoice, steps=steps, broker=broker)
     out.write(f"customs: {Declaration.objects.filter(reference__startswith='DEMO-').count()} demo declarations")
     return {}

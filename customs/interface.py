@@ -76,6 +76,17 @@ class DeclarationLineInput:
 
 
 @dataclass(frozen=True)
+class ParcelInput:
+    """What a buyer's parcel declaration needs beyond its lines."""
+
+    regime: str  # the quote's (cn_cbec_1210, eaeu_ecommerce...)
+    prepaid: Money  # duties and taxes the buyer paid with the order, held in escrow (DDP)
+    recipient_name: str
+    recipient_id: str = ""  # resident ID, IIN, PINFL or passport, where the destination needs it
+    freight: Money | None = None  # the shipping the buyer paid, in the lines' currency
+
+
+@dataclass(frozen=True)
 class DeclarationInfo:
     id: int
     reference: str

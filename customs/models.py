@@ -196,9 +196,20 @@ class Declaration(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     declared_weight_kg = models.DecimalField(max_digits=12, decimal_places=3)
     recorded_weight_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    payer_kind = models.CharField(max_length=8, blank=True)  # company, user
+    # company or user (charged from its wallet), or escrow: a buyer's parcel whose duties were
+    # prepaid with the order and are held in escrow under the declaration's reference (DDP).
+    payer_kind = models.CharField(max_length=8, blank=True)
     payer_id = models.BigIntegerField(null=True, blank=True)
     buyer_id = models.BigIntegerField(null=True, blank=True)
+    # What the buyer prepaid for duties and taxes (the quote), in the declaration's currency, and the
+    # freight the buyer paid (part of the dutiable price where the regime says so: China's CBEC).
+    prepaid_minor = models.BigIntegerField(default=0)
+    freight_minor = models.BigIntegerField(default=0)
+    # The recipient of a parcel as customs match them to the payer: the id number is encrypted at rest
+    # (core.crypto) and shown masked.
+    recipient_name = models.CharField(max_length=150, blank=True)
+    recipient_id_encrypted = models.TextField(blank=True)
+    recipient_id_masked = models.CharField(max_length=32, blank=True)
     callback_task = models.CharField(max_length=100, blank=True)
     gateway = models.CharField(max_length=32, default="simulator")
     registration_number = models.CharField(max_length=40, blank=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from core.access import visible
+from core.money import Money
 from core.states import history
 
 from .interface import DeclarationInfo
@@ -20,6 +21,21 @@ def declaration_for(reference: str) -> DeclarationInfo | None:
 
     declaration = Declaration.objects.filter(reference=reference).first()
     return info(declaration) if declaration else None
+
+
+def parcel_customs(reference: str) -> dict | None:
+    """What a buyer sees of the customs side of a parcel: the declaration, its regime, status,
+    channel, duties and its status events (two queries), or None before it is filed."""
+    declaration = Declaration.objects.filter(reference=reference).first()
+    if declaration is None:
+        return None
+    return {
+        "declaration": declaration.pk, "regime": declaration.regime, "status": declaration.status,
+        "channel": declaration.channel, "registration_number": declaration.registration_number,
+        "duties": Money(declaration.total_minor, declaration.currency).to_api(),
+        "rejection_reason": declaration.rejection_reason,
+        "events": [{"status": e.to_state, "at": e.at, "actor": e.actor_label, "note": e.reason} for e in history(declaration)],
+    }
 
 
 def declarations(user, *, status: str | None = None, channel: str | None = None, kind: str | None = None,

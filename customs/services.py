@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.access import BROKER, STAFF, SYSTEM_ACTOR, company_ids, has_role
 from core.errors import DomainError, ErrorCode
@@ -28,7 +29,7 @@ from core.states import transition
 from core.tasks import enqueue
 
 from . import rules, validation
-from .interface import DeclarationInfo, DeclarationLineInput, Quote, QuoteLine
+from .interface import DeclarationInfo, DeclarationLineInput, ParcelInput, Quote, QuoteLine
 from .models import AllowanceUse, Declaration, DeclarationDocument, DeclarationLine
 from .rules import data as rule_data
 from .states import BROKER_ACTIONS
@@ -52,11 +53,11 @@ class _Line:
     origin_country: str
 
 
-def _allowance_used(buyer_id: int):
+def _allowance_used(buyer_id: int, exclude_reference: str = ""):
     def used(jurisdiction: str, period_key: str, currency: str) -> Money:
         total = AllowanceUse.objects.filter(
             buyer_id=buyer_id, jurisdiction=jurisdiction, period_key=period_key, currency=currency, released_at__isnull=True,
-        ).aggregate(total=Sum("amount_minor"))["total"]
+        ).exclude(reference=exclude_reference).aggregate(total=Sum("amount_minor"))["total"]
         return Money(total or 0, currency)
 
     return used
@@ -86,7 +87,7 @@ def _check_rate_known(regime: str, destination: str, lines: list[_Line], on: Dat
 
 
 def _evaluate(*, regime: str | None, origin: str, destination: str, channel: str, lines: list[_Line], shipping: Money,
-              insurance: Money, on: Date, buyer_id: int | None, source_warehouse: str | None):
+              insurance: Money, on: Date, buyer_id: int | None, source_warehouse: str | None, own_reference: str = ""):
     goods_currency = lines[0].value.currency
     if regime is None:
         regime = rules.select_regime(origin=origin, destination=destination, channel=channel,
@@ -97,7 +98,7 @@ def _evaluate(*, regime: str | None, origin: str, destination: str, channel: str
     tax_currency = Country.objects.values_list("currency_id", flat=True).get(iso2=destination)
     ctx = rules.Context(date=on, origin=origin, destination=destination, channel=channel, source_warehouse=source_warehouse,
                         currency=tax_currency, lines=[], shipping=Money.zero(tax_currency), insurance=Money.zero(tax_currency),
-                        buyer_id=buyer_id, allowance_used=_allowance_used(buyer_id) if buyer_id else None)
+                        buyer_id=buyer_id, allowance_used=_allowance_used(buyer_id, own_reference) if buyer_id else None)
     to_tax = ctx.rate(goods_currency, tax_currency).rate
     ctx.lines = [
         rules.Line(i, line.hs_code, line.description, line.quantity, line.value.convert(to_tax, tax_currency), line.weight_kg,
@@ -250,11 +251,14 @@ def info(declaration: Declaration) -> DeclarationInfo:
 
 
 def _assessment(declaration: Declaration, lines: list[_Line], on: Date) -> dict:
-    regime = {"import": "customs_warehouse", "release_from_bond": "release_from_bond"}.get(declaration.kind)
+    # A parcel is assessed under the regime of the buyer's quote (CBEC 1210 from the Lanzhou bond...);
+    # the buyer's allowance counts every other order, not this one (booked when it was paid).
+    regime = {"import": "customs_warehouse", "release_from_bond": "release_from_bond"}.get(declaration.kind) or declaration.regime or None
     currency = lines[0].value.currency
+    freight = Money(declaration.freight_minor, currency)
     ctx, outcome = _evaluate(regime=regime, origin=lines[0].origin_country, destination=declaration.importer_country,
-                             channel="courier", lines=lines, shipping=Money.zero(currency), insurance=Money.zero(currency),
-                             on=on, buyer_id=declaration.buyer_id, source_warehouse=None)
+                             channel="courier", lines=lines, shipping=freight, insurance=Money.zero(currency),
+                             on=on, buyer_id=declaration.buyer_id, source_warehouse=None, own_reference=declaration.reference)
     return {
         "regime": outcome.regime, "currency": ctx.currency, "customs_value_minor": outcome.customs_value.minor,
         "duty_minor": outcome.total("duty", "parcel_payment").minor, "vat_minor": outcome.total("vat").minor,
@@ -271,10 +275,14 @@ def _stored_lines(declaration: Declaration) -> list[_Line]:
 
 def declaration_create(*, kind: str, reference: str, importer_country: str, lines: list[DeclarationLineInput],
                        declared_weight_kg, recorded_weight_kg=None, payer=None, callback_task: str | None = None,
-                       actor, buyer_id: int | None = None, date: Date | None = None) -> DeclarationInfo:
+                       actor, buyer_id: int | None = None, date: Date | None = None,
+                       parcel: ParcelInput | None = None) -> DeclarationInfo:
     """A draft declaration with its lines and the duties the rules engine computes for them.
 
-    Declared once per reference: the same call again returns the existing declaration.
+    A buyer's parcel (``kind="parcel"``) comes with ``parcel``: the quote's regime, the duties the
+    buyer prepaid into escrow under ``reference``, and the recipient; customs takes its duties from
+    that escrow on release. Declared once per reference: the same call again returns the existing
+    declaration.
     """
     if kind not in Declaration.Kind.values:
         raise DomainError(ErrorCode.VALIDATION, f"Unknown kind {kind!r}.", {"kind": [f"One of {', '.join(Declaration.Kind.values)}."]})
@@ -296,15 +304,21 @@ def declaration_create(*, kind: str, reference: str, importer_country: str, line
     if callback_task and not _TASK_NAME.match(callback_task):
         raise DomainError(ErrorCode.VALIDATION, "callback_task is a Celery task name such as app.verb.", {"callback_task": ["Not a task name."]})
     payer_kind, payer_id = _payer(payer)
+    extra = {}
+    if kind == Declaration.Kind.PARCEL:
+        extra = _parcel_fields(parcel, country)
+        payer_kind, payer_id = "escrow", None
     on = date or timezone.localdate()
-    draft = Declaration(kind=kind, reference=reference, importer_country=country, buyer_id=buyer_id)
+    draft = Declaration(kind=kind, reference=reference, importer_country=country, buyer_id=buyer_id,
+                        regime=extra.get("regime", ""), freight_minor=extra.get("freight_minor", 0))
     assessment = _assessment(draft, checked, on)
     try:
         with transaction.atomic():
             declaration = Declaration.objects.create(
                 kind=kind, reference=reference, importer_country=country, declared_weight_kg=declared,
                 recorded_weight_kg=recorded, payer_kind=payer_kind, payer_id=payer_id, buyer_id=buyer_id,
-                callback_task=callback_task or "", created_by=None if actor is SYSTEM_ACTOR else actor, **assessment,
+                callback_task=callback_task or "", created_by=None if actor is SYSTEM_ACTOR else actor,
+                **{**assessment, **{k: v for k, v in extra.items() if k != "regime"}},
             )
             DeclarationLine.objects.bulk_create([
                 DeclarationLine(declaration=declaration, position=i + 1, hs_code=line.hs_code, description=line.description,
@@ -319,6 +333,26 @@ def declaration_create(*, kind: str, reference: str, importer_country: str, line
             raise
         return info(existing)
     return info(declaration)
+
+
+def _parcel_fields(parcel: ParcelInput | None, country: str) -> dict:
+    from core import crypto, identity
+
+    if parcel is None:
+        raise DomainError(ErrorCode.VALIDATION, _("A parcel declaration needs the regime, the prepaid duties and the recipient."),
+                          {"parcel": [_("Required for a parcel.")]})
+    prepaid = parcel.prepaid
+    if not isinstance(prepaid, Money) or prepaid.minor < 0:
+        raise DomainError(ErrorCode.INVALID_AMOUNT, _("The prepaid duties are zero or more."), {"parcel.prepaid": [_("Zero or more.")]})
+    id_number = parcel.recipient_id or ""
+    if identity.needs_id(country):
+        id_number = identity.validate_id(country, id_number)
+    freight = parcel.freight.minor if isinstance(parcel.freight, Money) else 0
+    return {
+        "regime": parcel.regime[:40], "prepaid_minor": prepaid.minor, "freight_minor": freight, "recipient_name": (parcel.recipient_name or "")[:150],
+        "recipient_id_encrypted": crypto.encrypt(id_number) if id_number else "",
+        "recipient_id_masked": identity.mask(id_number) if id_number else "",
+    }
 
 
 def _notify(declaration: Declaration, status: str) -> None:
@@ -407,7 +441,7 @@ def _assess(declaration: Declaration, *, actor, reason: str = "") -> None:
                                    assessment["currency"]).to_api()},
           extra=assessment)
     declaration.refresh_from_db()
-    if declaration.total_minor == 0:
+    if declaration.total_minor == 0 and not declaration.prepaid_minor:
         _move(declaration, S.PAID, actor=SYSTEM_ACTOR, reason="Nothing to pay")
         enqueue(tasks.gateway_poll, declaration.pk, countdown=_tunable("release_delay"))
     elif declaration.payer_kind:
@@ -422,6 +456,11 @@ def book_duty_payment(declaration: Declaration) -> str:
     from payments import services as payments_services
     from payments.interface import Owner
 
+    if declaration.payer_kind == "escrow":
+        result = payments_services.escrow_pay_duty(
+            reference=declaration.reference, assessed=Money(declaration.total_minor, declaration.currency),
+            prepaid=Money(declaration.prepaid_minor, declaration.currency), actor=SYSTEM_ACTOR)
+        return f"txn:{result.id}" if result is not None else ""
     charge = payments_services.charge
     if declaration.payer_kind == "company":
         owner = Owner.company(declaration.payer_id)

@@ -360,10 +360,17 @@ def _demo_stock(product, storefronts, rng) -> None:
         return
     for code in storefronts:
         # The first warehouse serving each storefront (LHW for the pavilions, TAS/ALA for China goods).
-        warehouse = Storefront.objects.get(code=code).warehouses.order_by("priority", "code").first()
-        if warehouse is not None:
-            # Opening stock arrived a month ago: the console's 30-day chart shows the demo's daily
-            # traffic rather than one spike today, and bonded stock has an age.
-            with mock.patch("warehouses.services.timezone.now", return_value=OPENING_STOCK_AT):
-                stock_receive(warehouse=warehouse.code, sku_id=product.sku_id, quantity=rng.randint(3, 120),
-                              bond_status="bonded", reference=f"DEMO-MP-{product.pk}-{code}", actor=SYSTEM_ACTOR)
+        warehouses = list(Storefront.objects.get(code=code).warehouses.order_by("priority", "code"))
+        if not warehouses:
+            continue
+        warehouse, bond_status = warehouses[0], "bonded"
+        at_home = [w for w in warehouses if w.country_id == product.origin_country_id and w.kind == "dry_port"]
+        if at_home and rng.random() < 0.3:
+            # Some Kazakh goods wait at home, at the Khorgos dry port, in free circulation: they reach
+            # a buyer in China across the border, cleared at the Khorgos–Altynkol crossing.
+            warehouse, bond_status = at_home[0], "released"
+        # Opening stock arrived a month ago: the console's 30-day chart shows the demo's daily
+        # traffic rather than one spike today, and bonded stock has an age.
+        with mock.patch("warehouses.services.timezone.now", return_value=OPENING_STOCK_AT):
+            stock_receive(warehouse=warehouse.code, sku_id=product.sku_id, quantity=rng.randint(3, 120),
+                          bond_status=bond_status, reference=f"DEMO-MP-{product.pk}-{code}", actor=SYSTEM_ACTOR)

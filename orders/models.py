@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Product, Storefront
 
-from .states import ORDER_MACHINE, OrderStatus
+from .states import ORDER_MACHINE, OrderStatus, Road
 
 
 class Order(models.Model):
@@ -39,14 +39,20 @@ class Order(models.Model):
     # The customs quote as the buyer saw it (customs.interface.Quote.to_api()): the allowance is
     # booked from it at payment, and the timeline shows what was promised.
     landed_cost = models.JSONField(default=dict, blank=True)
-    # Where the reserved units sit (the quote's source warehouse: LHW gives regime 1210).
+    # Where the reserved units sit (the quote's source warehouse: LHW gives regime 1210), and the
+    # road that follows from it (customs at the warehouse, at a border crossing, or none).
     source_warehouse = models.CharField(max_length=8, blank=True)
+    road = models.CharField(max_length=8, choices=Road.choices, blank=True)
     ship_to_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+")
     ship_to_city = models.CharField(max_length=100)
     ship_to_address = models.CharField(max_length=300)
     ship_to_postal_code = models.CharField(max_length=20, blank=True)
     ship_to_name = models.CharField(max_length=150)
     ship_to_phone = models.CharField(max_length=32)
+    # The recipient's id number for customs (resident ID, IIN, PINFL or passport), encrypted at rest
+    # (core.crypto); only the masked form is ever shown.
+    ship_to_id_encrypted = models.TextField(blank=True)
+    ship_to_id_masked = models.CharField(max_length=32, blank=True)
     tracking_numbers = models.JSONField(default=list, blank=True)
     placed_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Unpaid orders expire at this time"))

@@ -4,8 +4,12 @@ The lower apps know an order only by its reference ``order:<id>``:
 
 * placing reserves the units (:func:`warehouses.services.stock_reserve`, all or nothing) and fixes
   the landed cost with the customs quote for the warehouse the units were reserved in;
-* paying holds the total in escrow, books the buyer's customs allowance, keeps the reservation and
-  asks the warehouses to fulfil (they call back ``marketplace.order_shipped``);
+* paying holds the total in escrow, books the buyer's customs allowance and keeps the reservation;
+  then the order takes its road (:mod:`orders.states`): sold from bond, its parcel is declared to
+  customs at once and the warehouse fulfils it once customs has released it; across a border, the
+  warehouse fulfils it at once and the parcel is declared at the crossing;
+* the warehouse reports picking, packing and shipping (``orders.fulfilment_changed``), customs its
+  decision (``orders.declaration_changed``); the order follows both;
 * cancelling and expiry undo what was done (release, refund, allowance back);
 * delivery releases the escrow to the seller company minus the platform's commission.
 
@@ -24,28 +28,29 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import BUYER, STAFF, SYSTEM_ACTOR, get_visible, has_role, roles_of, visible
+from core import crypto, identity
+from core.access import BUYER, STAFF, SYSTEM_ACTOR, has_role
 from core.errors import DomainError, ErrorCode, field_error
-from core.models import TransitionEvent
+from core.models import Place
 from core.money import Money
-from core.states import history, transition
+from core.states import check, record_creation, transition
+from core.tasks import enqueue
+from customs import selectors as customs_selectors
 from customs import services as customs
-from customs.interface import QuoteLine
+from customs.interface import DeclarationLineInput, ParcelInput, QuoteLine
 from marketplace.models import Listing, ProductTranslation, Storefront, content_language
 from payments import services as payments
 from payments.interface import Owner
 from warehouses import services as warehouses
 
 from .models import Order, OrderLine
-from .states import ORDER_MACHINE
+from .states import BOND, BORDER, DOMESTIC
 from .states import OrderStatus as S
-from .tracking import parcels_schedule
+from .tracking import parcels_schedule, place_of
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,8 @@ MAX_QUANTITY = 1000
 SHIP_TO_LIMITS = {"city": 100, "address": 300, "postal_code": 20, "name": 150, "phone": 32}
 PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
 REFERENCE = re.compile(r"^order:(\d+)$")
-SHIPPED_BY_WAREHOUSE = "marketplace.order_shipped"
+FULFILMENT_CALLBACK = "orders.fulfilment_changed"
+DECLARATION_CALLBACK = "orders.declaration_changed"
 # Moves without side effects, which the operator, broker or staff may fire by hand (the admin).
 PLAIN_MOVES = frozenset({S.PICKING, S.PACKED, S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEARED, S.CUSTOMS_REJECTED})
 
@@ -62,28 +68,9 @@ PLAIN_MOVES = frozenset({S.PICKING, S.PACKED, S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEA
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _actor_fields(actor) -> dict:
-    if actor is SYSTEM_ACTOR or actor is None:
-        return {"actor": None, "actor_label": "system"}
-    return {"actor": actor, "actor_label": actor.get_username()}
-
-
 def order_id_of(reference: str) -> int | None:
     match = REFERENCE.match(str(reference or ""))
     return int(match.group(1)) if match else None
-
-
-def _require_move(order: Order, to: str, actor) -> None:
-    """The checks of core.states.transition, made before the side effects rather than after them
-    (the same errors: 409 illegal_transition, 403 transition_not_permitted)."""
-    move = ORDER_MACHINE.find(order.status, to)
-    if move is None:
-        allowed = ", ".join(ORDER_MACHINE.targets(order.status)) or _("none")
-        raise DomainError(ErrorCode.ILLEGAL_TRANSITION,
-                          _("Cannot move order from %(src)s to %(dst)s.") % {"src": order.status, "dst": to},
-                          {"status": [_("Allowed from %(src)s: %(allowed)s.") % {"src": order.status, "allowed": allowed}]})
-    if not move.roles & roles_of(actor):
-        raise DomainError(ErrorCode.TRANSITION_NOT_PERMITTED, _("You may not move this order to %(dst)s.") % {"dst": to})
 
 
 def _locked(order: Order | int) -> Order:
@@ -134,6 +121,13 @@ def _ship_to(ship_to, storefront: Storefront) -> dict:
         cleaned[name] = value
     if cleaned["phone"] and "ship_to.phone" not in errors and not PHONE.match(cleaned["phone"]):
         errors["ship_to.phone"] = [_("Enter a phone number: digits, spaces and an optional leading +.")]
+    raw_id = str(ship_to.get("id_number") or "").strip()
+    cleaned["id_number"] = ""
+    if "ship_to.country" not in errors and identity.needs_id(country):
+        try:
+            cleaned["id_number"] = identity.validate_id(country, raw_id)
+        except DomainError as exc:
+            errors.update(exc.fields or {"ship_to.id_number": [exc.message]})
     if errors:
         raise DomainError(ErrorCode.VALIDATION, _("Check the delivery address."), errors)
     return cleaned
@@ -221,12 +215,16 @@ def _source_warehouse(reservation) -> str:
     return sorted(units.items(), key=lambda item: (-item[1], item[0]))[0][0]
 
 
-def _record_placement(order: Order, actor, now, payload: dict) -> None:
-    # The order is born placed: the first event of its timeline has no source state.
-    TransitionEvent.objects.create(
-        machine=ORDER_MACHINE.name, content_type=ContentType.objects.get_for_model(Order), object_id=order.pk,
-        from_state="", to_state=S.PLACED, at=now, place=order.source_warehouse, payload=payload, **_actor_fields(actor),
-    )
+def _road(reservation, country: str) -> str:
+    """Bonded units sold into their warehouse's country are cleared there (bond); units leaving for
+    another country clear at the border; released units sold at home see no customs."""
+    countries = dict(Place.objects.filter(code__in=reservation.warehouses).values_list("code", "country_id"))
+    lines = reservation.lines
+    if any(countries.get(line.warehouse) != country for line in lines):
+        return BORDER
+    if any(line.bond_status == "bonded" for line in lines):
+        return BOND
+    return DOMESTIC
 
 
 def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
@@ -252,6 +250,8 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
             buyer=buyer, storefront=storefront, company_id=offers[0].product.company_id, currency_id=storefront.currency_id,
             ship_to_country_id=address["country"], ship_to_city=address["city"], ship_to_address=address["address"],
             ship_to_postal_code=address["postal_code"], ship_to_name=address["name"], ship_to_phone=address["phone"],
+            ship_to_id_encrypted=crypto.encrypt(address["id_number"]) if address["id_number"] else "",
+            ship_to_id_masked=identity.mask(address["id_number"]) if address["id_number"] else "",
             placed_at=now, expires_at=now + timedelta(seconds=window),
         )
         rows = [
@@ -269,6 +269,7 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
             ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE, actor=actor,
         )
         order.source_warehouse = _source_warehouse(reservation)
+        order.road = _road(reservation, address["country"])
         currency = storefront.currency_id
         shipping = shipping_for(storefront, sum(row.gross_weight_g * row.quantity for row in rows))
         quote = customs.quote(
@@ -277,15 +278,18 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
                              unit_price=Money(row.unit_price_minor, currency), weight_kg=Decimal(row.gross_weight_g) / 1000,
                              origin_country=row.origin_country_id) for row in rows],
             shipping=shipping, insurance=Money.zero(currency), buyer_id=buyer.pk, source_warehouse=order.source_warehouse,
+            # Released stock sold in its own country crosses no customs: the price holds domestic VAT.
+            channel="domestic" if order.road == DOMESTIC else "courier",
         )
         goods = Money(sum(row.line_total_minor for row in rows), currency)
         order.goods_minor, order.shipping_minor, order.taxes_minor = goods.minor, shipping.minor, quote.taxes_total.minor
         order.total_minor = (goods + shipping + quote.taxes_total).minor
         order.regime, order.landed_cost = quote.regime, quote.to_api()
-        order.save(update_fields=["source_warehouse", "goods_minor", "shipping_minor", "taxes_minor", "total_minor",
-                                  "regime", "landed_cost"])
-        _record_placement(order, actor, now, {"total": order.total.to_api(), "regime": quote.regime,
-                                              "warehouses": reservation.warehouses})
+        order.save(update_fields=["source_warehouse", "road", "goods_minor", "shipping_minor", "taxes_minor",
+                                  "total_minor", "regime", "landed_cost"])
+        record_creation(order, actor=actor, at=now, place=order.source_warehouse,
+                        payload={"total": order.total.to_api(), "regime": quote.regime, "road": order.road,
+                                 "warehouses": reservation.warehouses})
     return order
 
 
@@ -295,14 +299,15 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
 def order_pay(*, order: Order, actor) -> Order:
     """Pay a placed order from the buyer's wallet in the order's currency.
 
-    The total goes into escrow, the buyer's customs allowance is booked, the reservation stops
-    expiring and the warehouses are asked to fulfil. 409 ``insufficient_funds`` (the order stays
-    placed), 409 ``illegal_transition`` when it is not placed any more or its window has closed.
+    The total goes into escrow, the buyer's customs allowance is booked and the reservation stops
+    expiring. Sold from bond, the parcel is then declared to customs (Celery); otherwise the
+    warehouse is asked to fulfil at once. 409 ``insufficient_funds`` (the order stays placed), 409
+    ``illegal_transition`` when it is not placed any more or its window has closed.
     """
     with transaction.atomic():
         order = _locked(order)
         _check_buyer(order, actor, staff_may=False)
-        _require_move(order, S.PAID, actor)
+        check(order, S.PAID, actor=actor)
         now = timezone.now()
         if order.expires_at is not None and order.expires_at <= now:
             raise DomainError(ErrorCode.ILLEGAL_TRANSITION, _("The time to pay this order is over."),
@@ -310,7 +315,12 @@ def order_pay(*, order: Order, actor) -> Order:
         hold = payments.hold_in_escrow(payer=Owner.user(order.buyer), amount=order.total, reference=order.reference, actor=actor)
         customs.allowance_record(buyer_id=order.buyer_id, reference=order.reference, quote=order.landed_cost, actor=actor)
         warehouses.stock_keep(reference=order.reference, actor=actor)
-        warehouses.fulfilment_request(reference=order.reference, callback_task=SHIPPED_BY_WAREHOUSE, actor=actor)
+        if order.road == BOND:
+            from .tasks import declare_parcel
+
+            enqueue(declare_parcel, order.pk)
+        else:
+            warehouses.fulfilment_request(reference=order.reference, callback_task=FULFILMENT_CALLBACK, actor=actor)
         transition(order, S.PAID, actor=actor, payload={"amount": order.total.to_api(), "escrow_txn": hold.id},
                    extra_updates={"paid_at": now, "expires_at": None})
     return order
@@ -322,7 +332,7 @@ def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
     with transaction.atomic():
         order = _locked(order)
         _check_buyer(order, actor, staff_may=True)
-        _require_move(order, S.CANCELLED, actor)
+        check(order, S.CANCELLED, actor=actor)
         was_paid = order.status == S.PAID
         warehouses.stock_release(reference=order.reference, actor=actor)
         payload = {}
@@ -373,38 +383,137 @@ def orders_expire(*, now=None) -> int:
 # --- after payment ------------------------------------------------------------------------------
 
 
-def order_ship_callback(*, reference: str, warehouse: str, tracking_numbers: list) -> Order | None:
-    """The warehouse handed a parcel of the order to the carrier (task ``marketplace.order_shipped``).
+FULFILMENT_STEPS = (S.PICKING, S.PACKED, S.SHIPPED)
 
-    The first parcel moves the order to ``shipped`` (from paid, picking or packed); the parcels of
-    a reservation split over several warehouses add their tracking numbers. Safe to run twice."""
+
+def order_fulfilment_changed(*, reference: str, warehouse: str, status: str, tracking_numbers=()) -> Order | None:
+    """The warehouse picked, packed or shipped the order (task ``orders.fulfilment_changed``).
+
+    The order follows, at the warehouse: a step it missed (a callback lost or late) is recorded on
+    the way, a step it already took changes nothing. Tracking numbers of several parcels (a
+    reservation split over warehouses) are merged. Safe to run twice."""
     order_id = order_id_of(reference)
-    if order_id is None:
+    if order_id is None or status not in FULFILMENT_STEPS:
         return None
     numbers = [str(n)[:64] for n in (tracking_numbers or []) if n]
+    place = str(warehouse or "")[:32]
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:
-            log.warning("shipment reported for unknown %s", reference)
+            log.warning("fulfilment reported for unknown %s", reference)
             return None
         known = list(order.tracking_numbers or [])
         merged = known + [n for n in numbers if n not in known]
-        if order.status in (S.PAID, S.PICKING, S.PACKED):
-            transition(order, S.SHIPPED, actor=SYSTEM_ACTOR, place=str(warehouse or "")[:32],
-                       payload={"warehouse": warehouse, "tracking_numbers": numbers},
-                       extra_updates={"tracking_numbers": merged, "shipped_at": timezone.now()})
-            parcels_schedule(order_ids=[order.pk], status=S.SHIPPED)  # the parcel pipeline, after commit
-        elif merged != known and order.status not in (S.PLACED, S.CANCELLED, S.EXPIRED):
+        target = FULFILMENT_STEPS.index(status)
+        current = FULFILMENT_STEPS.index(order.status) if order.status in FULFILMENT_STEPS else -1
+        ready = order.status == (S.CLEARED if order.road == BOND else S.PAID)
+        if current < 0 and not ready:
+            if order.status in (S.PLACED, S.PAID, S.AT_CUSTOMS):
+                log.warning("fulfilment %s reported for %s in status %s", status, reference, order.status)
+            elif merged != known:
+                Order.objects.filter(pk=order.pk).update(tracking_numbers=merged)
+            return order
+        for step in FULFILMENT_STEPS[current + 1:target + 1]:
+            extra = {"tracking_numbers": merged, "shipped_at": timezone.now()} if step == S.SHIPPED else {}
+            transition(order, step, actor=SYSTEM_ACTOR, place=place,
+                       payload={"warehouse": warehouse, "tracking_numbers": numbers} if step == S.SHIPPED else {},
+                       extra_updates=extra)
+            if step == S.SHIPPED:
+                parcels_schedule(order_ids=[order.pk], status=S.SHIPPED)
+        if target <= current and merged != known:
             Order.objects.filter(pk=order.pk).update(tracking_numbers=merged)
             order.tracking_numbers = merged
-        elif merged != known:  # pragma: no cover - fulfilment is only requested once paid
-            log.warning("shipment reported for %s in status %s", reference, order.status)
+    return order
+
+
+def order_ship_callback(*, reference: str, warehouse: str, tracking_numbers: list) -> Order | None:
+    """The callback of fulfilments requested before the order followed every step."""
+    return order_fulfilment_changed(reference=reference, warehouse=warehouse, status=S.SHIPPED,
+                                    tracking_numbers=tracking_numbers)
+
+
+def _declaration_lines(order: Order) -> list[DeclarationLineInput]:
+    return [DeclarationLineInput(hs_code=line.hs_code, description=line.title, quantity=line.quantity,
+                                 weight_kg=Decimal(line.gross_weight_g * line.quantity) / 1000,
+                                 value=Money(line.line_total_minor, order.currency_id), origin_country=line.origin_country_id)
+            for line in order.lines.order_by("position")]
+
+
+def invoice_pdf(order: Order) -> bytes:
+    """The seller's commercial invoice for the parcel, as customs asks for it on a yellow channel."""
+    from .invoice import render
+
+    return render(order)
+
+
+def order_declare(*, order_id: int) -> bool:
+    """File the parcel's declaration with customs (regime, lines, prepaid duties, recipient) and
+    submit it; the seller's invoice goes with it. Sold from bond the order moves to ``at_customs``
+    at the warehouse. Idempotent: customs answers a second filing with the first declaration."""
+    from django.core.files.base import ContentFile
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or not (
+            (order.road == BOND and order.status == S.PAID) or (order.road == BORDER and order.status == S.AT_CUSTOMS)
+        ):
+            return False
+        quoted = order.landed_cost.get("date")
+        info = customs.declaration_create(
+            kind="parcel", reference=order.reference, importer_country=order.ship_to_country_id,
+            lines=_declaration_lines(order),
+            declared_weight_kg=sum((line.weight_kg for line in _declaration_lines(order)), Decimal(0)),
+            callback_task=DECLARATION_CALLBACK, actor=SYSTEM_ACTOR, buyer_id=order.buyer_id,
+            date=timezone.datetime.fromisoformat(quoted).date() if quoted else None,
+            parcel=ParcelInput(regime=order.regime, prepaid=order.taxes, freight=order.shipping,
+                               recipient_name=order.ship_to_name,
+                               recipient_id=crypto.decrypt(order.ship_to_id_encrypted) if order.ship_to_id_encrypted else ""),
+        )
+        if info.status == "draft":
+            invoice = ContentFile(invoice_pdf(order), name=f"invoice-order-{order.pk}.pdf")
+            customs.document_upload(declaration_id=info.id, kind="invoice", file=invoice, actor=SYSTEM_ACTOR)
+            info = customs.declaration_submit(declaration_id=info.id, actor=SYSTEM_ACTOR)
+        if order.status == S.PAID:
+            transition(order, S.AT_CUSTOMS, actor=SYSTEM_ACTOR, place=order.source_warehouse,
+                       payload={"declaration": info.id, "regime": order.regime})
+    return True
+
+
+def order_customs_changed(*, reference: str, status: str) -> Order | None:
+    """Customs decided on the parcel (task ``orders.declaration_changed``): released, the order is
+    cleared (from bond: the units leave bond and the warehouse may now fulfil); rejected, it becomes
+    ``customs_rejected`` and the return follows. Other steps of the declaration change nothing here.
+    Safe to run twice."""
+    order_id = order_id_of(reference)
+    if order_id is None or status not in ("released", "rejected"):
+        return None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != S.AT_CUSTOMS:
+            return order
+        info = customs_selectors.declaration_for(reference)
+        place = place_of(order, S.CLEARED)
+        if status == "released":
+            transition(order, S.CLEARED, actor=SYSTEM_ACTOR, place=place,
+                       payload={"declaration": info.id if info else None, "channel": info.channel if info else ""})
+            if order.road == BOND:
+                warehouses.stock_release_from_bond(reference=order.reference, actor=SYSTEM_ACTOR)
+                warehouses.fulfilment_request(reference=order.reference, callback_task=FULFILMENT_CALLBACK, actor=SYSTEM_ACTOR)
+            else:
+                parcels_schedule(order_ids=[order.pk], status=S.CLEARED)
+        else:
+            transition(order, S.CUSTOMS_REJECTED, actor=SYSTEM_ACTOR, place=place,
+                       reason=(info.rejection_reason if info else "")[:500],
+                       payload={"declaration": info.id if info else None})
+            from .tasks import return_rejected
+
+            enqueue(return_rejected, order.pk)
     return order
 
 
 def order_advance(*, order: Order, to: str, actor, reason: str = "", place: str = "") -> Order:
-    """A step without money or stock attached (picking, packed, the parcel pipeline), fired by the
-    operator, the broker, the system or staff as the machine allows."""
+    """A step without money or stock attached, fired by the operator, the broker or staff as the
+    machine allows (the admin's corrections)."""
     if to not in PLAIN_MOVES:
         raise field_error("status", _("This step has its own action."))
     with transaction.atomic():
@@ -413,53 +522,37 @@ def order_advance(*, order: Order, to: str, actor, reason: str = "", place: str 
     return order
 
 
-def order_deliver(*, order: Order, actor) -> Order:
+def order_deliver(*, order: Order, actor, place: str = "") -> Order:
     """The buyer has the parcel: release the escrow to the seller company minus the commission."""
     with transaction.atomic():
         order = _locked(order)
-        _require_move(order, S.DELIVERED, actor)
+        check(order, S.DELIVERED, actor=actor)
         rate = Decimal(str(settings.MARKETPLACE_ORDER_COMMISSION_RATE))
         txn = payments.release_escrow(reference=order.reference, payee=Owner.company(order.company_id),
                                       commission_rate=rate, actor=actor)
-        commission = order.total.times(rate)
-        transition(order, S.DELIVERED, actor=actor,
-                   payload={"paid_to_seller": (order.total - commission).to_api(), "commission": commission.to_api(),
+        # What escrow still held: the total less the duties customs took on release.
+        released = sum((money for _account, money in txn.entries if money.minor > 0), Money.zero(order.currency_id))
+        commission = released.times(rate)
+        transition(order, S.DELIVERED, actor=actor, place=str(place or "")[:32],
+                   payload={"paid_to_seller": (released - commission).to_api(), "commission": commission.to_api(),
                             "release_txn": txn.id},
                    extra_updates={"closed_at": timezone.now()})
     return order
 
 
 def order_return(*, order: Order, actor, reason: str = "") -> Order:
-    """Customs refused the parcel and it came back: the buyer gets back all that is still held
-    (policy: the buyer is not charged for a refusal), and the allowance is given back."""
+    """Customs refused the parcel: its units go back to stock (still in bond where they never left
+    it; booked back in from the crossing otherwise) and the buyer gets back everything held
+    (goods, shipping, duties: policy, the buyer is not charged for a refusal), allowance included."""
     with transaction.atomic():
         order = _locked(order)
-        _require_move(order, S.RETURNED, actor)
+        check(order, S.RETURNED, actor=actor)
+        if order.road == BOND:
+            warehouses.stock_release(reference=order.reference, actor=actor)
+        else:
+            warehouses.stock_return_shipment(reference=order.reference, actor=actor)
         refund = payments.refund(reference=order.reference, actor=actor)
         customs.allowance_release(reference=order.reference, actor=actor)
         transition(order, S.RETURNED, actor=actor, reason=str(reason or "")[:500], payload={"refund_txn": refund.id},
                    extra_updates={"closed_at": timezone.now()})
     return order
-
-
-# --- reads --------------------------------------------------------------------------------------
-
-
-def order_queryset(user):
-    """The orders ``user`` may see (buyer: own; seller: its companies'; staff: all), lines loaded."""
-    qs = Order.objects.select_related("storefront").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("position")))
-    return visible(user, qs)
-
-
-def order_get(user, pk) -> Order:
-    return get_visible(user, order_queryset(user), pk=pk)
-
-
-def order_events(order: Order) -> list[dict]:
-    """The timeline: one entry per event, oldest first."""
-    return [
-        {"status": e.to_state, "from_status": e.from_state, "at": e.at, "actor": e.actor_label, "place": e.place,
-         "note": e.reason, "payload": e.payload}
-        for e in history(order)
-    ]

@@ -1,18 +1,20 @@
-"""The order state machine (PRODUCT.md §3), declared once.
+"""The order state machine, declared once, with its two roads.
 
-Who fires what:
+The road is chosen at placement from where the reserved units sit (:class:`Road`):
 
-* the buyer pays (``placed → paid``) and cancels (``placed|paid → cancelled``);
-* the warehouse operator (or the system on the warehouse's callback) moves ``paid → picking →
-  packed → shipped``. The warehouses app does not report picking and packing back yet, only the
-  handover to the carrier, so ``paid → shipped`` is declared as well: the shipment callback takes
-  it when the order never went through the two optional steps;
-* the system moves the parcel pipeline ``shipped → in_transit → at_customs → cleared →
-  delivered`` (``in_transit → delivered`` when no customs stands between the parcel and the
-  buyer: released stock sold inside its own country), expires unpaid orders, and records a
-  customs refusal and the return that follows;
-* staff may fire every move except the buyer's payment (staff never spends a buyer's money): it is
-  how a stuck order is corrected from the admin, and each correction is an event like any other.
+* **bond**: bonded units sold into their warehouse's country (China goods in TAS or ALA, pavilion
+  goods in the Lanzhou bond under CBEC 1210). Customs comes first, at the warehouse:
+  ``paid → at_customs`` (the parcel is declared at once) ``→ cleared`` (released: the units leave
+  bond) ``→ picking → packed → shipped → in_transit → delivered``.
+* **border**: units shipped from outside the buyer's country (KHG to China, CBEC 9610):
+  ``paid → picking → packed → shipped → in_transit → at_customs`` (the crossing's customs post)
+  ``→ cleared → delivered``.
+* **domestic**: released units sold inside their own country: no customs at all.
+
+Who fires what: the buyer pays and cancels; the warehouse (its operator, or the fulfilment
+simulator) reports picking, packed and shipped; customs (the declaration's callback, or a broker)
+clears or rejects; the system moves the parcel on its timers (moves named ``track``), expires
+unpaid orders and books the return after a refusal; staff may fire every move but the payment.
 """
 
 from django.db import models
@@ -39,22 +41,34 @@ class OrderStatus(models.TextChoices):
     RETURNED = "returned", pgettext_lazy("order status", "Returned")
 
 
+class Road(models.TextChoices):
+    BOND = "bond", pgettext_lazy("order road", "Sold from bond: customs at the warehouse")
+    BORDER = "border", pgettext_lazy("order road", "Across a border: customs at the crossing")
+    DOMESTIC = "domestic", pgettext_lazy("order road", "Inside the country: no customs")
+
+
 S = OrderStatus
+BOND, BORDER, DOMESTIC = Road.BOND, Road.BORDER, Road.DOMESTIC
+WAREHOUSE_FIRST = [BORDER, DOMESTIC]
+TRACK = "track"  # the moves the parcel pipeline makes on its timers
 
 ORDER_MACHINE = StateMachine("order", OrderStatus, [
     move(S.PLACED, S.PAID, BUYER),
     move([S.PLACED, S.PAID], S.CANCELLED, BUYER, STAFF),
     move(S.PLACED, S.EXPIRED, SYSTEM, STAFF),
-    move(S.PAID, S.PICKING, OPERATOR, SYSTEM, STAFF),
+    # Sold from bond: the declaration is filed at payment, and released before anyone picks.
+    move(S.PAID, S.AT_CUSTOMS, SYSTEM, STAFF, when={"road": BOND}, name="declare"),
+    move(S.CLEARED, S.PICKING, OPERATOR, SYSTEM, STAFF, when={"road": BOND}),
+    # Across a border or inside the country: the warehouse picks as soon as it is paid.
+    move(S.PAID, S.PICKING, OPERATOR, SYSTEM, STAFF, when={"road": WAREHOUSE_FIRST}),
     move(S.PICKING, S.PACKED, OPERATOR, SYSTEM, STAFF),
-    move([S.PAID, S.PICKING, S.PACKED], S.SHIPPED, OPERATOR, SYSTEM, STAFF),
-    move(S.SHIPPED, S.IN_TRANSIT, SYSTEM, STAFF),
-    move(S.IN_TRANSIT, S.AT_CUSTOMS, SYSTEM, STAFF),
-    move(S.AT_CUSTOMS, S.CLEARED, SYSTEM, BROKER, STAFF),
-    move([S.CLEARED, S.IN_TRANSIT], S.DELIVERED, SYSTEM, STAFF),
-    move(S.AT_CUSTOMS, S.CUSTOMS_REJECTED, SYSTEM, BROKER, STAFF),
+    move(S.PACKED, S.SHIPPED, OPERATOR, SYSTEM, STAFF),
+    move(S.SHIPPED, S.IN_TRANSIT, SYSTEM, STAFF, name=TRACK),
+    move(S.IN_TRANSIT, S.AT_CUSTOMS, SYSTEM, STAFF, when={"road": BORDER}, name=TRACK),
+    move(S.IN_TRANSIT, S.DELIVERED, SYSTEM, STAFF, when={"road": [BOND, DOMESTIC]}, name=TRACK),
+    move(S.CLEARED, S.DELIVERED, SYSTEM, STAFF, when={"road": BORDER}, name=TRACK),
+    # Customs decides: the declaration's callback, or a broker by hand.
+    move(S.AT_CUSTOMS, S.CLEARED, SYSTEM, BROKER, STAFF, name="release"),
+    move(S.AT_CUSTOMS, S.CUSTOMS_REJECTED, SYSTEM, BROKER, STAFF, name="reject"),
     move(S.CUSTOMS_REJECTED, S.RETURNED, SYSTEM, STAFF),
 ])
-
-# Statuses in which the buyer's money sits in escrow (refundable); used by the admin and services.
-HELD = frozenset({S.PAID, S.PICKING, S.PACKED, S.SHIPPED, S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEARED, S.CUSTOMS_REJECTED})

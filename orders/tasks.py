@@ -18,12 +18,9 @@ def expire_orders() -> int:
 
 
 @shared_task(name="marketplace.order_shipped", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
-def order_shipped(reference: str, warehouse: str, tracking_numbers: list) -> str | None:
-    """The warehouses' callback when a parcel of ``reference`` is handed to the carrier."""
-    from .services import order_ship_callback
-
-    order = order_ship_callback(reference=reference, warehouse=warehouse, tracking_numbers=tracking_numbers)
-    return order.status if order is not None else None
+def order_shipped(reference: str, warehouse: str, tracking_numbers: list, status: str = "shipped") -> str | None:
+    """The callback name stored in fulfilments requested before orders followed every step."""
+    return fulfilment_changed(reference, warehouse, tracking_numbers, status)
 
 
 @shared_task(name="marketplace.parcels_step", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
@@ -47,3 +44,54 @@ def parcels_sweep() -> int:
     from .tracking import parcels_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="orders.fulfilment_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def fulfilment_changed(reference: str, warehouse: str, tracking_numbers: list, status: str = "shipped") -> str | None:
+    """The warehouse picked, packed or shipped ``reference`` (warehouses.interface.FulfilmentEvent)."""
+    from .services import order_fulfilment_changed
+
+    order = order_fulfilment_changed(reference=reference, warehouse=warehouse, status=status,
+                                     tracking_numbers=tracking_numbers)
+    return order.status if order is not None else None
+
+
+@shared_task(name="orders.declare_parcel", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def declare_parcel(order_id: int) -> bool:
+    """File and submit the parcel declaration of a paid order sold from bond."""
+    from .services import order_declare
+
+    return order_declare(order_id=order_id)
+
+
+@shared_task(name="orders.declare_parcels", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def declare_parcels(order_ids: list) -> int:
+    """File the declarations of parcels that reached their border crossing."""
+    from .services import order_declare
+
+    return sum(order_declare(order_id=pk) for pk in order_ids)
+
+
+@shared_task(name="orders.declaration_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def declaration_changed(declaration_id: int, reference: str, status: str) -> str | None:
+    """Customs' callback: a parcel declaration moved to ``status``."""
+    from .services import order_customs_changed
+
+    order = order_customs_changed(reference=reference, status=status)
+    return order.status if order is not None else None
+
+
+@shared_task(name="orders.return_rejected", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def return_rejected(order_id: int) -> bool:
+    """After a customs refusal: stock back and the buyer refunded in full."""
+    from core.access import SYSTEM_ACTOR
+
+    from .models import Order
+    from .services import order_return
+    from .states import OrderStatus
+
+    order = Order.objects.filter(pk=order_id, status=OrderStatus.CUSTOMS_REJECTED).first()
+    if order is None:
+        return False
+    order_return(order=order, actor=SYSTEM_ACTOR, reason="customs refused the parcel")
+    return True

@@ -1,25 +1,18 @@
-"""The parcel pipeline (PRODUCT.md §3, §6): after the warehouse ships an order, Celery moves it
-``shipped → in_transit → at_customs → cleared → delivered``; delivery releases the escrow.
+"""The parcel pipeline: after the warehouse ships an order, Celery moves it on its timers along the
+order's road (the machine's moves named ``track``, :mod:`orders.states`):
 
-* :func:`route_for` — the place of each step, from the order's source warehouse to its ship-to
-  country (``settings.MARKETPLACE_TRACKING_ROUTES``; the warehouse itself where no route is set,
-  the buyer's city for the delivery).
+* sold from bond (customs already cleared it at the warehouse): ``shipped → in_transit → delivered``;
+* across a border: ``shipped → in_transit → at_customs`` (the parcel reaches the crossing and is
+  declared there; customs' decision moves it on) and ``cleared → delivered``.
+
+* :func:`place_of` — where each step happens: the warehouse, the border crossing, the buyer's city.
 * :func:`parcels_advance` — one batch of orders from one status to the next, at one place: three
   statements whatever the batch size (:func:`core.states.transition_batch`); rows no longer in the
-  source status (a duplicate or retried task, a broker's refusal meanwhile) are skipped.
+  source status (a duplicate or retried task) are skipped.
 * :func:`order_delivered` — the last step, per order, through :func:`orders.services.order_deliver`
-  (escrow to the seller minus the commission); an order no longer ``cleared`` is skipped.
-* :func:`parcels_step` — what a step task does: the next move for the orders still in ``from_status``,
-  grouped by place. :func:`parcels_stuck` finds the orders whose countdown was lost.
-
-Customs is never skipped. The machine declares ``in_transit → delivered`` (released stock sold in
-its own country) but not ``in_transit → cleared``, and every warehouse on the storefronts is bonded:
-an order sold into the warehouse's own country (cn-kz from ALA, cn-uz from TAS, the pavilions from
-LHW into China) is released from bond, so it passes ``at_customs``/``cleared`` at the warehouse.
-Only a route crossing a border (KHG → China) clears at the border crossing.
-
-A customs refusal (``at_customs → customs_rejected``) is fired by the broker or staff; the pipeline
-then leaves the order alone (it is no longer ``at_customs``).
+  (escrow to the seller minus the commission).
+* :func:`parcels_step` — what a step task does; :func:`parcels_sweep` finds orders whose countdown
+  was lost and moves them on.
 """
 
 from __future__ import annotations
@@ -40,28 +33,35 @@ from core.states import transition_batch
 from core.tasks import enqueue
 
 from .models import Order
+from .routes import crossing_for
+from .states import BORDER, ORDER_MACHINE, TRACK
 from .states import OrderStatus as S
 
 log = logging.getLogger(__name__)
 
-# The status each tracking status moves to next.
-NEXT = {S.SHIPPED: S.IN_TRANSIT, S.IN_TRANSIT: S.AT_CUSTOMS, S.AT_CUSTOMS: S.CLEARED, S.CLEARED: S.DELIVERED}
-STEPS = (S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEARED, S.DELIVERED)
+# The statuses the pipeline's timers leave (each has a ``track`` move on some road).
+TIMED = (S.SHIPPED, S.IN_TRANSIT, S.CLEARED)
 PLACE_MAX = 32
 
 
-def _route(source_warehouse: str, country: str, city: str) -> dict[str, str]:
-    configured = settings.MARKETPLACE_TRACKING_ROUTES.get(f"{source_warehouse}>{country}", {})
-    places = {step: configured.get(step, source_warehouse) for step in STEPS[:-1]}
-    places[S.DELIVERED] = configured.get(S.DELIVERED) or city or country
-    return {step: str(place or "")[:PLACE_MAX] for step, place in places.items()}
+def _place(source_warehouse: str, country: str, city: str, road: str, status: str) -> str:
+    if status == S.DELIVERED:
+        place = city or country
+    elif road == BORDER and status in (S.AT_CUSTOMS, S.CLEARED, S.CUSTOMS_REJECTED):
+        place = crossing_for(source_warehouse, country) or country
+    else:
+        place = source_warehouse
+    return str(place or "")[:PLACE_MAX]
 
 
-def route_for(order: Order) -> list[tuple[str, str]]:
-    """The steps after ``shipped`` as (status, place), e.g. for honey from Lanzhou to Urumqi
-    ``[("in_transit", "LHW"), ("at_customs", "LHW"), ("cleared", "LHW"), ("delivered", "Urumqi")]``."""
-    places = _route(order.source_warehouse, order.ship_to_country_id, order.ship_to_city)
-    return [(step, places[step]) for step in STEPS]
+def place_of(order: Order, status: str) -> str:
+    """Where ``order`` takes ``status``: the border crossing's customs post on the border road, the
+    warehouse for the rest of the road out, the buyer's city for delivery."""
+    return _place(order.source_warehouse, order.ship_to_country_id, order.ship_to_city, order.road, status)
+
+
+def next_step(status: str, road: str) -> str | None:
+    return ORDER_MACHINE.next_named(status, TRACK, {"road": road})
 
 
 def delay_after(status: str) -> float:
@@ -71,7 +71,7 @@ def delay_after(status: str) -> float:
 
 def parcels_schedule(*, order_ids: list[int], status: str) -> None:
     """Send the step task for orders now in ``status``, after commit, with the step's delay."""
-    if not order_ids or status not in NEXT or not settings.MARKETPLACE_TRACKING_AUTOSTART:
+    if not order_ids or status not in TIMED or not settings.MARKETPLACE_TRACKING_AUTOSTART:
         return
     from .tasks import parcels_step as task
 
@@ -84,23 +84,19 @@ def parcels_advance(*, from_status: str, to_status: str, order_ids, place: str =
     return transition_batch(Order, order_ids, from_status, to_status, actor=SYSTEM_ACTOR, place=str(place)[:PLACE_MAX])
 
 
-def order_delivered(*, order_ids, place: str = "") -> list[int]:
-    """Deliver each order still ``cleared``: escrow to the seller minus commission (one transaction
-    per order, so one refusal holds up no other; it stays cleared and the sweep tries again)."""
+def order_delivered(*, order_ids, place: str = "", from_status: str = S.CLEARED) -> list[int]:
+    """Deliver each order still in ``from_status``: escrow to the seller minus commission (one
+    transaction per order, so one refusal holds up no other; it stays and the sweep tries again)."""
     from .services import order_deliver
 
     delivered = []
-    content_type = ContentType.objects.get_for_model(Order)
     for pk in sorted(set(order_ids)):
         try:
             with transaction.atomic():
-                order = Order.objects.select_for_update(skip_locked=True).filter(pk=pk, status=S.CLEARED).first()
+                order = Order.objects.select_for_update(skip_locked=True).filter(pk=pk, status=from_status).first()
                 if order is None:
                     continue
-                order_deliver(order=order, actor=SYSTEM_ACTOR)
-                # order_deliver records no place; the delivery event gets the route's.
-                TransitionEvent.objects.filter(content_type=content_type, object_id=pk, to_state=S.DELIVERED,
-                                               place="").update(place=str(place)[:PLACE_MAX])
+                order_deliver(order=order, actor=SYSTEM_ACTOR, place=place)
         except DomainError:
             log.exception("delivery of order %s refused; it stays cleared", pk)
             continue
@@ -109,23 +105,30 @@ def order_delivered(*, order_ids, place: str = "") -> list[int]:
 
 
 def parcels_step(*, order_ids, from_status: str) -> dict[str, list[int]]:
-    """One step of the pipeline for the orders still in ``from_status``, grouped by place.
-    Returns ``{to_status: moved ids}``."""
-    to_status = NEXT.get(from_status)
-    if to_status is None:
+    """One step of the pipeline for the orders still in ``from_status``, grouped by where they go
+    next (their road) and where that happens. Returns ``{to_status: moved ids}``; the orders that
+    reached a crossing are declared there (Celery)."""
+    if from_status not in TIMED:
         return {}
     rows = Order.objects.filter(pk__in=list(order_ids), status=from_status).values_list(
-        "pk", "source_warehouse", "ship_to_country_id", "ship_to_city")
-    by_place: dict[str, list[int]] = {}
-    for pk, warehouse, country, city in rows:
-        by_place.setdefault(_route(warehouse, country, city)[to_status], []).append(pk)
-    moved: list[int] = []
-    for place, ids in sorted(by_place.items()):
+        "pk", "source_warehouse", "ship_to_country_id", "ship_to_city", "road")
+    groups: dict[tuple[str, str], list[int]] = {}
+    for pk, warehouse, country, city, road in rows:
+        to_status = next_step(from_status, road)
+        if to_status is not None:
+            groups.setdefault((to_status, _place(warehouse, country, city, road, to_status)), []).append(pk)
+    moved: dict[str, list[int]] = {}
+    for (to_status, place), ids in sorted(groups.items()):
         if to_status == S.DELIVERED:
-            moved += order_delivered(order_ids=ids, place=place)
+            done = order_delivered(order_ids=ids, place=place, from_status=from_status)
         else:
-            moved += parcels_advance(from_status=from_status, to_status=to_status, order_ids=ids, place=place)
-    return {to_status: moved}
+            done = parcels_advance(from_status=from_status, to_status=to_status, order_ids=ids, place=place)
+        moved.setdefault(to_status, []).extend(done)
+    if moved.get(S.AT_CUSTOMS):
+        from .tasks import declare_parcels
+
+        enqueue(declare_parcels, moved[S.AT_CUSTOMS])
+    return moved
 
 
 def parcels_stuck(*, status: str, limit: int, now=None) -> list[int]:
@@ -144,7 +147,7 @@ def parcels_sweep(*, now=None) -> int:
     next step. A late original task finds them moved on and changes nothing."""
     size = settings.MARKETPLACE_TRACKING_SWEEP_BATCH
     total = 0
-    for status in NEXT:
+    for status in TIMED:
         for _batch in range(settings.MARKETPLACE_TRACKING_SWEEP_MAX_BATCHES):
             stuck = parcels_stuck(status=status, limit=size, now=now)
             if not stuck:

@@ -15,15 +15,20 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import identity
 from core.access import BUYER, has_role
 from core.errors import DomainError, ErrorCode
 from core.models import Profile
 from core.money import Money
+from customs import selectors as customs_selectors
+from customs.states import DeclarationStatus
 
 from . import cart as carts
+from . import selectors
 from . import services as orders
-from .states import OrderStatus
+from .states import OrderStatus, Road
 
+FINAL = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.RETURNED)
 STATUS_TONE = {
     OrderStatus.PLACED: "warn", OrderStatus.DELIVERED: "ok", OrderStatus.CANCELLED: "bad", OrderStatus.EXPIRED: "bad",
     OrderStatus.CUSTOMS_REJECTED: "bad", OrderStatus.RETURNED: "bad",
@@ -131,11 +136,21 @@ class ShipToForm(forms.Form):
                                   required=False)
     name = forms.CharField(label=gettext_lazy("Recipient's name"), max_length=orders.SHIP_TO_LIMITS["name"])
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=orders.SHIP_TO_LIMITS["phone"])
+    id_number = forms.CharField(label=gettext_lazy("Recipient's ID number"), max_length=32, required=False,
+                                help_text=gettext_lazy("Customs of the destination match the parcel to the recipient's "
+                                                       "ID. It is stored encrypted and never shown in full."))
 
     def __init__(self, *args, storefront, **kwargs):
         super().__init__(*args, **kwargs)
         language = _language()
-        self.fields["country"].choices = [(c.iso2, c.name(language)) for c in storefront.markets.order_by("iso2")]
+        markets = list(storefront.markets.order_by("iso2"))
+        self.fields["country"].choices = [(c.iso2, c.name(language)) for c in markets]
+        needing = [c.iso2 for c in markets if identity.needs_id(c.iso2)]
+        if not needing:
+            del self.fields["id_number"]  # no destination of this storefront asks for it
+        elif len(markets) == 1:
+            self.fields["id_number"].label = identity.label(needing[0])
+            self.fields["id_number"].required = True
 
 
 def _initial(user, storefront) -> dict:
@@ -237,20 +252,36 @@ def _order_page(request, order, *, pay_error: str = "", status: int = 200):
     for line in lines:
         line.unit_price = order.money(line.unit_price_minor)
         line.line_total = order.money(line.line_total_minor)
-    events = orders.order_events(order)
+    events = selectors.order_events(order)
+    names = selectors.place_names([e["place"] for e in events] + [order.source_warehouse], _language())
     for event in events:
         event["label"] = _status_label(event["status"])
+        event["place_name"] = names.get(event["place"], event["place"])
+    route = selectors.order_route(order, _language())
     can_pay = order.status == OrderStatus.PLACED and (order.expires_at is None or order.expires_at > now)
     return render(request, "orders/order_detail.html", {
         "order": order, "lines": lines, "events": events, "landed": _landed(order),
         "status_label": _status_label(order.status), "tone": STATUS_TONE.get(order.status, "ok"),
         "can_pay": can_pay, "can_cancel": order.status in (OrderStatus.PLACED, OrderStatus.PAID),
         "pay_error": pay_error, "is_buyer": order.buyer_id == request.user.pk,
+        "route": route, "road_label": Road(order.road).label if order.road else "",
+        "source_name": names.get(order.source_warehouse, order.source_warehouse),
+        "customs": _customs(order),
+        # The page follows the parcel by itself while Celery moves it on (htmx polling).
+        "live": order.status not in (OrderStatus.PLACED, *FINAL),
     }, status=status)
 
 
+def _customs(order) -> dict | None:
+    found = customs_selectors.parcel_customs(order.reference)
+    if found:
+        found["status_label"] = DeclarationStatus(found["status"]).label
+        found["channel_label"] = DeclarationStatus(found["channel"]).label if found["channel"] else ""
+    return found
+
+
 def _own_order(request, pk):
-    order = orders.order_get(request.user, pk)
+    order = selectors.order_get(request.user, pk)
     if order.buyer_id != request.user.pk:
         raise Http404
     return order
@@ -259,7 +290,7 @@ def _own_order(request, pk):
 @_buyer_required
 def order_list(request):
     """The buyer's orders, newest first (a fixed number of queries per page)."""
-    qs = orders.order_queryset(request.user).filter(buyer=request.user).order_by("-id")
+    qs = selectors.order_queryset(request.user).filter(buyer=request.user).order_by("-id")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for order in rows:
@@ -287,7 +318,7 @@ def order_pay(request, pk):
                                                                    "total": order.total.format(_language())}
         else:
             message = exc.message
-        return _order_page(request, orders.order_get(request.user, pk), pay_error=message, status=409)
+        return _order_page(request, selectors.order_get(request.user, pk), pay_error=message, status=409)
     messages.success(request, _("Paid. The seller is preparing your parcel."))
     return redirect("order-detail", pk=order.pk)
 

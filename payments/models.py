@@ -29,11 +29,13 @@ class AccountKind(models.TextChoices):
     CUSTOMS_DUTY = "customs_duty", _("Customs duty collected")
     FEES = "fees", _("Fees collected")
     SHIPPING = "shipping", _("Shipping collected")
+    # What the platform pays when customs assesses more than the landed cost it quoted (an expense).
+    LANDED_COST_GUARANTEE = "landed_cost_guarantee", _("Landed-cost guarantee")
 
 
 # Platform accounts mirror money outside the platform (clearing) or a position (fx): they may go
 # below zero. Wallets and escrow hold real money of someone and never may.
-MAY_GO_NEGATIVE = {AccountKind.FX, AccountKind.PROVIDER_CLEARING}
+MAY_GO_NEGATIVE = {AccountKind.FX, AccountKind.PROVIDER_CLEARING, AccountKind.LANDED_COST_GUARANTEE}
 
 
 class Account(models.Model):
@@ -139,6 +141,8 @@ class EscrowHold(models.Model):
     refunded_minor = models.BigIntegerField(default=0)
     released_minor = models.BigIntegerField(default=0)
     commission_minor = models.BigIntegerField(default=0)
+    # Paid out of escrow to someone other than payer and payee while held (customs duties of the parcel).
+    settled_minor = models.BigIntegerField(default=0)
     payee_kind = models.CharField(max_length=8, blank=True)
     payee_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
@@ -149,9 +153,10 @@ class EscrowHold(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="escrow_amount_positive"),
-            models.CheckConstraint(condition=Q(refunded_minor__gte=0, released_minor__gte=0, commission_minor__gte=0),
+            models.CheckConstraint(condition=Q(refunded_minor__gte=0, released_minor__gte=0, commission_minor__gte=0,
+                                                 settled_minor__gte=0),
                                    name="escrow_parts_not_negative"),
-            models.CheckConstraint(condition=Q(refunded_minor__lte=F("amount_minor") - F("released_minor")),
+            models.CheckConstraint(condition=Q(refunded_minor__lte=F("amount_minor") - F("released_minor") - F("settled_minor")),
                                    name="escrow_not_overdrawn"),
         ]
         indexes = [models.Index(fields=["payer_kind", "payer_id", "status"], name="escrow_payer_idx")]
@@ -161,7 +166,7 @@ class EscrowHold(models.Model):
 
     @property
     def open_minor(self) -> int:
-        return self.amount_minor - self.refunded_minor - self.released_minor
+        return self.amount_minor - self.refunded_minor - self.released_minor - self.settled_minor
 
 
 class FxRate(models.Model):

@@ -592,6 +592,52 @@ def release_escrow(*, reference: str, payee: Owner, commission_rate: Decimal, ac
     return info
 
 
+def escrow_pay_duty(*, reference: str, assessed: Money, prepaid: Money, actor) -> TxnInfo | None:
+    """Customs released the parcel of ``reference``: pay its duties out of escrow (DDP).
+
+    The buyer prepaid ``prepaid`` with the order. The customs duty account receives ``assessed``;
+    when customs assessed more, the platform's landed-cost guarantee pays the difference (the buyer
+    pays nothing more); when it assessed less, the difference goes back to the buyer. One balanced
+    transaction; idempotent per reference. None when nothing was due and nothing prepaid.
+    """
+    for name, value in (("assessed", assessed), ("prepaid", prepaid)):
+        if not isinstance(value, Money) or value.minor < 0:
+            raise DomainError(ErrorCode.INVALID_AMOUNT, _("Give an amount of zero or more."), {name: [_("Zero or more.")]})
+    key = f"escrow_duty:{reference}"
+    with transaction.atomic():
+        hold = _locked_hold(reference)
+        if (done := _existing(key)) is not None:
+            return done
+        if assessed.currency != hold.currency or prepaid.currency != hold.currency:
+            raise DomainError(ErrorCode.CURRENCY_MISMATCH, _("%(ref)s is held in %(cur)s.") % {"ref": reference, "cur": hold.currency},
+                              {"assessed": [_("Must be in %(cur)s.") % {"cur": hold.currency}]})
+        if hold.status != EscrowHold.Status.HELD:
+            raise DomainError(ErrorCode.CONFLICT, _("%(ref)s is no longer held in escrow.") % {"ref": reference})
+        if prepaid.minor > hold.open_minor:
+            msg = _("Only %(money)s is still held.") % {"money": Money(hold.open_minor, hold.currency)}
+            raise DomainError(ErrorCode.INVALID_AMOUNT, msg, {"prepaid": [msg]})
+        if assessed.minor == 0 and prepaid.minor == 0:
+            return None
+        currency = hold.currency
+        shard = _shard(reference)
+        legs = [(_escrow_account(hold), -prepaid.minor)] if prepaid.minor else []
+        if assessed.minor:
+            legs.append((platform(AccountKind.CUSTOMS_DUTY, currency, shard), assessed.minor))
+        over = assessed.minor - prepaid.minor
+        if over > 0:
+            legs.append((platform(AccountKind.LANDED_COST_GUARANTEE, currency, shard), -over))
+        elif over < 0:
+            legs.append((wallet(Owner(hold.payer_kind, hold.payer_id), currency), -over))
+        info = _post(kind=TxnKind.DUTY, reference=reference, key=key,
+                     fingerprint=_fingerprint(assessed=assessed.minor, prepaid=prepaid.minor), legs=legs, actor=actor,
+                     memo={"assessed": assessed.minor, "prepaid": prepaid.minor, "guarantee": max(over, 0)})
+        hold.settled_minor += min(assessed.minor, prepaid.minor)
+        hold.refunded_minor += max(-over, 0)
+        hold.updated_at = timezone.now()
+        hold.save(update_fields=["settled_minor", "refunded_minor", "updated_at"])
+    return info
+
+
 def _check_rate(rate) -> Decimal:
     try:
         rate = Decimal(str(rate)) if not isinstance(rate, float) else None

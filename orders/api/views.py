@@ -11,10 +11,12 @@ from rest_framework.response import Response
 from core.api.fields import MoneyField
 from core.api.pagination import CursorPagination
 from core.api.views import IDEMPOTENCY_HEADER, GenericViewSet
+from customs import selectors as customs_selectors
 
+from .. import selectors
 from .. import services as orders
 from ..models import Order
-from ..states import OrderStatus
+from ..states import OrderStatus, Road
 
 # --- input ---------------------------------------------------------------------------------
 
@@ -26,6 +28,10 @@ class ShipToSerializer(serializers.Serializer):
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=150)
     phone = serializers.CharField(max_length=32)
+    id_number = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default="",
+        help_text="The recipient's ID for customs where the destination needs it: CN resident ID (18 characters), "
+                  "KZ IIN (12 digits), UZ PINFL (14 digits) or passport. Never returned in full.")
 
 
 class OrderLineInputSerializer(serializers.Serializer):
@@ -47,6 +53,7 @@ class OrderCancelSerializer(serializers.Serializer):
 
 
 class OrderLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     product = serializers.IntegerField(source="product_id")
     title = serializers.CharField()
     quantity = serializers.IntegerField()
@@ -72,9 +79,33 @@ class EventSerializer(serializers.Serializer):
     payload = serializers.JSONField()
 
 
+class ShipToOutSerializer(ShipToSerializer):
+    id_number = serializers.CharField(help_text="Masked: only the last four characters are shown")
+
+
+class CustomsEventSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    note = serializers.CharField()
+
+
+class CustomsSerializer(serializers.Serializer):
+    declaration = serializers.IntegerField()
+    regime = serializers.CharField()
+    status = serializers.CharField()
+    channel = serializers.CharField(help_text="green, yellow or red once customs has assessed the risk")
+    registration_number = serializers.CharField()
+    duties = MoneyField()
+    rejection_reason = serializers.CharField()
+    events = CustomsEventSerializer(many=True)
+
+
 class OrderListSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
+    road = serializers.ChoiceField(choices=Road.choices, help_text="bond: customs at the warehouse before shipping; "
+                                   "border: customs at the crossing after shipping; domestic: no customs")
     storefront = serializers.CharField(source="storefront_id")
     lines = serializers.SerializerMethodField()
     goods = MoneyField()
@@ -97,18 +128,25 @@ class OrderListSerializer(serializers.Serializer):
             line.order = order  # the prefetched lines would each load their order again
         return OrderLineSerializer(lines, many=True).data
 
-    @extend_schema_field(ShipToSerializer)
+    @extend_schema_field(ShipToOutSerializer)
     def get_ship_to(self, order):
         return {"country": order.ship_to_country_id, "city": order.ship_to_city, "address": order.ship_to_address,
-                "postal_code": order.ship_to_postal_code, "name": order.ship_to_name, "phone": order.ship_to_phone}
+                "postal_code": order.ship_to_postal_code, "name": order.ship_to_name, "phone": order.ship_to_phone,
+                "id_number": order.ship_to_id_masked}
 
 
 class OrderSerializer(OrderListSerializer):
     events = serializers.SerializerMethodField()
+    customs = serializers.SerializerMethodField()
+
+    @extend_schema_field(CustomsSerializer(allow_null=True))
+    def get_customs(self, order):
+        found = customs_selectors.parcel_customs(order.reference)
+        return CustomsSerializer(found).data if found else None
 
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, order):
-        return EventSerializer(orders.order_events(order), many=True).data
+        return EventSerializer(selectors.order_events(order), many=True).data
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -128,10 +166,10 @@ class OrderViewSet(GenericViewSet):
     queryset = Order.objects.none()
 
     def get_queryset(self):
-        return orders.order_queryset(self.request.user)
+        return selectors.order_queryset(self.request.user)
 
     def _detail(self, pk) -> dict:
-        return OrderSerializer(orders.order_get(self.request.user, pk)).data
+        return OrderSerializer(selectors.order_get(self.request.user, pk)).data
 
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=OrderStatus.values)],
                    responses=OrderListSerializer(many=True))
@@ -158,14 +196,14 @@ class OrderViewSet(GenericViewSet):
     @extend_schema(request=None, responses=OrderSerializer, parameters=[IDEMPOTENCY_HEADER])
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
-        order = orders.order_get(request.user, pk)
+        order = selectors.order_get(request.user, pk)
         orders.order_pay(order=order, actor=request.user)
         return Response(self._detail(order.pk))
 
     @extend_schema(request=OrderCancelSerializer, responses=OrderSerializer, parameters=[IDEMPOTENCY_HEADER])
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        order = orders.order_get(request.user, pk)
+        order = selectors.order_get(request.user, pk)
         serializer = OrderCancelSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
         orders.order_cancel(order=order, actor=request.user, reason=serializer.validated_data["reason"])

@@ -19,7 +19,7 @@ def kz_honey(demo_accounts, settings):
     from payments import demo as payments_demo
     from warehouses.services import stock_receive
 
-    settings.WAREHOUSES_CUSTOMS = "simulated"
+
     payments_demo.seed(io.StringIO(), users=demo_accounts)
     company = demo._company(demo_accounts["seller_kz"], "KZ", "Altyn Bal Honey & Dried Fruit LLP", ["kz"], "03210050")
     product = services.product_create(

@@ -28,12 +28,6 @@ def kz_bin() -> str:
             return value
 
 
-@pytest.fixture(autouse=True)
-def _customs_simulated(settings):
-    """Bonded units sold into their warehouse's country ship without waiting for a declaration."""
-    settings.WAREHOUSES_CUSTOMS = "simulated"
-
-
 def _company(country: str, name: str, owner, storefronts):
     tax_id = kz_bin() if country == "KZ" else cn_make(f"9111000060{next(_seq):07d}")
     company = Company.objects.create(name=name, country_id=country, tax_id=tax_id,
@@ -135,10 +129,27 @@ def buyer_kz(make_user, reference):
     return user
 
 
+def _cn_resident_id() -> str:
+    from stdnum.cn import ric
+
+    first17 = "65010219900307251"  # Urumqi Tianshan, born 1990-03-07
+    return first17 + ric.calc_check_digit(first17 + "0")  # it reads the first 17 of 18
+
+
+def _kz_iin() -> str:
+    for serial in range(1000, 2000):
+        value = kz_make(f"900307400{serial:04d}"[:11])  # born 1990-03-07, a woman of the 20th century
+        if value:
+            return value
+    raise AssertionError("no IIN")
+
+
+CN_ID = _cn_resident_id()
+KZ_IIN = _kz_iin()
 CN_ADDRESS = {"country": "CN", "city": "Urumqi", "address": "88 Xinhua Road, Tianshan District", "postal_code": "830002",
-              "name": "Li Wei", "phone": "+86 138 0013 8000"}
+              "name": "Li Wei", "phone": "+86 138 0013 8000", "id_number": CN_ID}
 KZ_ADDRESS = {"country": "KZ", "city": "Almaty", "address": "Abay Ave 10, apt 5", "postal_code": "050000",
-              "name": "Aigerim Nurlanovna", "phone": "+7 701 123 4567"}
+              "name": "Aigerim Nurlanovna", "phone": "+7 701 123 4567", "id_number": KZ_IIN}
 
 
 def order_body(storefront, lines, address=None):

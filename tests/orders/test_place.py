@@ -69,7 +69,7 @@ def test_cn_kz_order_to_kazakhstan_matches_the_personal_parcel_quote(api_as, buy
     storefront = Order.objects.get(pk=body["id"]).storefront
     quote = expected_quote(storefront, [(phone, 2)], "KZ", buyer_kz, "ALA")
     assert body["landed_cost"] == quote.to_api()
-    assert body["landed_cost"]["regime"] == "eaeu_personal_parcel"
+    assert body["landed_cost"]["regime"] == "eaeu_ecommerce"
     assert body["currency"] == "KZT" and body["total"] == quote.landed_cost.to_api()
     # 190,000 KZT of goods is above the 200 EUR allowance: the parcel pays.
     assert Money.from_api(body["taxes"]) > Money.zero("KZT")

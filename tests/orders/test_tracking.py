@@ -1,4 +1,6 @@
-"""The parcel pipeline: shipped → in_transit → at_customs → cleared → delivered, moved by Celery."""
+"""The parcel pipeline: after shipment Celery moves the order along its road (sold from bond:
+shipped → in_transit → delivered; across a border: shipped → in_transit → at_customs, and
+cleared → delivered)."""
 
 from datetime import timedelta
 
@@ -7,8 +9,8 @@ from django.utils import timezone
 
 from core.access import SYSTEM_ACTOR
 from core.models import TransitionEvent
+from orders import selectors, tasks, tracking
 from orders import services as orders
-from orders import tasks, tracking
 from orders.models import Order
 from payments.interface import Owner
 from payments.models import Account
@@ -18,7 +20,7 @@ from warehouses.models import Fulfilment
 from ..conftest import wait_for
 from .conftest import CN_ADDRESS, wallet
 
-PIPELINE = ["placed", "paid", "shipped", "in_transit", "at_customs", "cleared", "delivered"]
+PIPELINE = ["placed", "paid", "at_customs", "cleared", "picking", "packed", "shipped", "in_transit", "delivered"]
 
 
 def paid_honey_order(buyer, honey, quantity=1):
@@ -36,11 +38,21 @@ def ship_through_warehouse(order):
     wh_services.fulfilment_ship(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
 
 
-def shipped_order(buyer, honey):
-    """A paid order marked shipped by the warehouses' callback (the pipeline switched off: its
-    countdown is 'lost')."""
+def cleared_order(buyer, honey):
+    """A paid honey order sold from the Lanzhou bond, declared and released by customs (no worker:
+    the callbacks are called as the tasks would)."""
     order = paid_honey_order(buyer, honey)
-    orders.order_ship_callback(reference=order.reference, warehouse="LHW", tracking_numbers=["CN1"])
+    assert orders.order_declare(order_id=order.pk)
+    orders.order_customs_changed(reference=order.reference, status="released")
+    order.refresh_from_db()
+    assert order.status == "cleared"
+    return order
+
+
+def shipped_order(buyer, honey):
+    """A cleared order the warehouse reported shipped (no worker: its pipeline countdown is 'lost')."""
+    order = cleared_order(buyer, honey)
+    orders.order_fulfilment_changed(reference=order.reference, warehouse="LHW", status="shipped", tracking_numbers=["CN1"])
     order.refresh_from_db()
     assert order.status == "shipped"
     return order
@@ -58,20 +70,23 @@ def test_a_shipped_order_is_delivered_by_the_worker_and_the_seller_is_paid(celer
     settings.MARKETPLACE_ORDER_COMMISSION_RATE = "0.05"
     assert all(delay == 0 for delay in settings.MARKETPLACE_TRACKING_DELAYS.values())
     order = paid_honey_order(buyer_cn, honey, quantity=2)
+    wait_for(lambda: Order.objects.filter(pk=order.pk, status="cleared").exists())  # the worker declared, customs released
 
     ship_through_warehouse(order)
 
     delivered = wait_for(lambda: Order.objects.filter(pk=order.pk, status="delivered").first())
-    commission = delivered.total.times("0.05")
-    assert wallet(Owner.company(kz_seller.company.pk), "CNY").available == delivered.total - commission
+    paid_out = delivered.total - delivered.taxes  # the duties went to customs
+    commission = paid_out.times("0.05")
+    assert wallet(Owner.company(kz_seller.company.pk), "CNY").available == paid_out - commission
     account = Account.objects.get(owner_kind="platform", kind="commission", currency_id="CNY")
     assert account.balance_minor == commission.minor > 0
     assert wallet(buyer_cn, "CNY").held.minor == 0
-    timeline = orders.order_events(delivered)
+    timeline = selectors.order_events(delivered)
     assert [e["status"] for e in timeline] == PIPELINE
     assert [(e["status"], e["place"], e["actor"]) for e in timeline[2:]] == [
-        ("shipped", "LHW", "system"), ("in_transit", "LHW", "system"), ("at_customs", "LHW", "system"),
-        ("cleared", "LHW", "system"), ("delivered", "Urumqi", "system")]
+        ("at_customs", "LHW", "system"), ("cleared", "LHW", "system"), ("picking", "LHW", "system"),
+        ("packed", "LHW", "system"), ("shipped", "LHW", "system"), ("in_transit", "LHW", "system"),
+        ("delivered", "Urumqi", "system")]
     assert timeline[-1]["payload"]["commission"] == commission.to_api()
 
 
@@ -86,25 +101,24 @@ def test_a_step_task_run_twice_adds_no_event(buyer_cn, honey):
     assert order.status == "in_transit"
     assert events(order, "in_transit").count() == 1
     # A stale step for a status the order has left changes nothing either.
-    for status in ("in_transit", "at_customs", "cleared"):
+    for status in ("in_transit", "cleared"):
         tasks.parcels_step.apply(args=([order.pk], status)).get()
         tasks.parcels_step.apply(args=([order.pk], status)).get()
     order.refresh_from_db()
     assert order.status == "delivered"
-    assert [e["status"] for e in orders.order_events(order)] == PIPELINE
+    assert [e["status"] for e in selectors.order_events(order)] == PIPELINE
     assert events(order, "delivered").get().place == "Urumqi"
 
 
 @pytest.mark.django_db
-def test_a_refused_step_is_skipped(buyer_cn, honey):
-    order = shipped_order(buyer_cn, honey)
-    for status in ("in_transit", "at_customs"):
-        orders.order_advance(order=order, to=status, actor=SYSTEM_ACTOR)
-    orders.order_advance(order=order, to="customs_rejected", actor=SYSTEM_ACTOR, reason="refused")
+def test_the_pipeline_takes_no_step_of_another_road(buyer_cn, honey):
+    """cleared → delivered is the border road's timer; sold from bond, cleared waits for the warehouse."""
+    order = cleared_order(buyer_cn, honey)
+    assert order.road == "bond"
 
-    assert tracking.parcels_step(order_ids=[order.pk], from_status="at_customs") == {"cleared": []}
+    assert tracking.parcels_step(order_ids=[order.pk], from_status="cleared") == {}
     order.refresh_from_db()
-    assert order.status == "customs_rejected"
+    assert order.status == "cleared" and not events(order, "delivered").exists()
 
 
 @pytest.mark.django_db
@@ -148,10 +162,20 @@ def test_200_orders_move_in_one_call_with_constant_queries(buyer_cn, honey, djan
     assert tracking.parcels_advance(from_status="shipped", to_status="in_transit", order_ids=batch, place="LHW") == []
 
 
-def test_routes_name_the_border_crossing_and_the_buyer_city():
-    through_khorgos = Order(source_warehouse="KHG", ship_to_country_id="CN", ship_to_city="Urumqi")
-    assert tracking.route_for(through_khorgos) == [
-        ("in_transit", "KHG"), ("at_customs", "BC-KHORGOS-ALTYNKOL"), ("cleared", "BC-KHORGOS-ALTYNKOL"),
-        ("delivered", "Urumqi")]
-    in_kazakhstan = Order(source_warehouse="ALA", ship_to_country_id="KZ", ship_to_city="Almaty")
-    assert [place for _step, place in tracking.route_for(in_kazakhstan)] == ["ALA", "ALA", "ALA", "Almaty"]
+def test_places_name_the_border_crossing_the_warehouse_and_the_buyer_city():
+    through_khorgos = Order(source_warehouse="KHG", ship_to_country_id="CN", ship_to_city="Urumqi", road="border")
+    assert [tracking.place_of(through_khorgos, s) for s in ("picking", "in_transit", "at_customs", "cleared", "delivered")] == [
+        "KHG", "KHG", "BC-KHORGOS-ALTYNKOL", "BC-KHORGOS-ALTYNKOL", "Urumqi"]
+    in_kazakhstan = Order(source_warehouse="ALA", ship_to_country_id="KZ", ship_to_city="Almaty", road="bond")
+    assert [tracking.place_of(in_kazakhstan, s) for s in ("at_customs", "cleared", "in_transit", "delivered")] == [
+        "ALA", "ALA", "ALA", "Almaty"]
+
+
+def test_the_border_route_has_two_legs_through_the_crossing_with_transit_days():
+    from orders.routes import legs_for
+
+    legs = legs_for(source="KHG", country="CN", city="Urumqi", road="border")
+    assert [(leg.origin, leg.destination) for leg in legs] == [("KHG", "BC-KHORGOS-ALTYNKOL"), ("BC-KHORGOS-ALTYNKOL", "Urumqi")]
+    assert legs[1].days_max == 2  # Urumqi–Kazakhstan rail, 48 hours
+    assert [(leg.origin, leg.destination) for leg in legs_for(source="ALA", country="KZ", city="Almaty", road="bond")] == [
+        ("ALA", "Almaty")]
