@@ -4,16 +4,14 @@ Inbound consignments are declared for real: ``import`` declarations into the war
 cleared by customs' own gateway (its built-in simulator in demo and tests) and reported back
 through the ``warehouses.declaration_changed`` callback task.
 
-``WAREHOUSES_CUSTOMS = "simulated"`` only affects the release from bond at shipment
-(:func:`release_cleared`): the marketplace does not declare the buyer's parcel to customs yet, so
-without the switch bonded stock sold into its warehouse's country could never ship in the demo.
+A buyer's parcel sold from bond is declared by the orders app, not from here: once customs releases
+it, the orders app calls :func:`warehouses.services.stock_release_from_bond`. Until then the units
+may be neither picked nor shipped; warehouses never asks customs about it.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-
-from django.conf import settings
 
 from core.access import SYSTEM_ACTOR
 from core.money import Money
@@ -76,10 +74,3 @@ def declare_inbound(consignment) -> DeclarationInfo:
 def declaration(reference: str) -> DeclarationInfo | None:
     return customs_selectors.declaration_for(reference)
 
-
-def release_cleared(reference: str) -> bool:
-    """Whether customs has released the units of ``reference`` from bond (a sale into the country)."""
-    if settings.WAREHOUSES_CUSTOMS == "simulated":
-        return True
-    info = customs_selectors.declaration_for(reference)
-    return info is not None and info.status == "released"

@@ -45,9 +45,11 @@ def seed(out, users, **context) -> dict:
                                        buyer_country="KZ" if code == "TAS" else "UZ", reference=ref, ttl_seconds=None,
                                        actor=SYSTEM_ACTOR)
                 services.stock_confirm_shipment(reference=ref, actor=SYSTEM_ACTOR)
-    # Orders waiting in TAS: one to pick.
+    # Orders waiting in TAS: one to pick, sold from bond to a buyer in Tashkent whose parcel customs
+    # has released (the units left bond; the fulfilment simulator, on in the demo, takes it from here).
     services.stock_reserve(lines=[(skus[0].pk, 2), (skus[3].pk, 1)], storefront_warehouses=["TAS"], buyer_country="UZ",
                            reference="DEMO-ORDER-1001", ttl_seconds=None, actor=SYSTEM_ACTOR)
+    services.stock_release_from_bond(reference="DEMO-ORDER-1001", actor=SYSTEM_ACTOR)
     services.fulfilment_request(reference="DEMO-ORDER-1001", callback_task="", actor=SYSTEM_ACTOR)
     Reservation.objects.filter(reference="DEMO-ORDER-1001").update(expires_at=None)
     # Consignments from Urumqi over Irkeshtam: one declared to customs (the demo's worker clears

@@ -1,6 +1,6 @@
 """What other apps get back from warehouses: plain data, never models.
 
-Callers (the marketplace) keep order ids; warehouses only know the caller's ``reference``.
+Callers (the orders app) keep order ids; warehouses only know the caller's ``reference``.
 """
 
 from __future__ import annotations
@@ -35,10 +35,34 @@ class Reservation:
 
 
 @dataclass(frozen=True)
-class Shipment:
-    """What the fulfilment callback receives (as a dict: Celery sends JSON)."""
+class FulfilmentEvent:
+    """A fulfilment moved on: what the caller's ``callback_task`` receives, after commit.
+
+    Wire shape (Celery sends JSON; warehouses never imports the caller)::
+
+        send_task(callback_task, args=[reference, warehouse, tracking_numbers], kwargs={"status": status})
+
+    ``status`` is the fulfilment's new status: ``picking``, ``packed`` or ``shipped``, in that order
+    (the operator's or the simulator's events; the warehouse is the place). ``tracking_numbers`` is
+    empty before ``shipped``, the carrier's numbers of the parcels on ``shipped``. A receiver takes
+    ``status`` with the default ``"shipped"``: messages sent before the status existed meant that.
+    Each event is sent once per transition, but Celery may deliver it twice: receivers are idempotent.
+    """
 
     reference: str
     warehouse: str
-    tracking_numbers: list[str]
-    weight_g: int
+    status: str
+    tracking_numbers: list[str] = field(default_factory=list)
+
+    def task_args(self) -> list:
+        return [self.reference, self.warehouse, list(self.tracking_numbers)]
+
+    def task_kwargs(self) -> dict:
+        return {"status": self.status}
+
+    @classmethod
+    def from_task(cls, reference: str, warehouse: str, tracking_numbers: list | None = None,
+                  status: str = "shipped") -> FulfilmentEvent:
+        """The event from a callback's arguments (the receiving task's signature, spelled once)."""
+        return cls(reference=str(reference), warehouse=str(warehouse), status=str(status),
+                   tracking_numbers=[str(n) for n in tracking_numbers or []])

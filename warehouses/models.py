@@ -137,6 +137,8 @@ class Movement(models.Model):
         TRANSFER_IN = "transfer_in", _("Transfer in")
         RELEASE_FROM_BOND = "release_from_bond", _("Release from bond")
         DISCREPANCY = "discrepancy", _("Discrepancy")
+        # A shipped parcel that came back (refused by customs at the border), booked in as released.
+        RETURN = "return", _("Return")
 
     class Reason(models.TextChoices):
         COUNT = "count", _("Stock count correction")
@@ -375,9 +377,13 @@ class Fulfilment(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="fulfilments")
     reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="fulfilments")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
-    # A Celery task name the caller registered; sent with [reference, warehouse, tracking numbers].
+    # A Celery task name the caller registered; sent on picking, packed and shipped
+    # (interface.FulfilmentEvent: [reference, warehouse, tracking numbers], {"status"}).
     callback_task = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the status last changed (null: still as requested at created_at); the simulator's sweep
+    # finds fulfilments that stopped moving by it.
+    moved_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

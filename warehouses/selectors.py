@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DateTimeField, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -214,12 +213,12 @@ def movement_list(*, user, warehouse: Warehouse | None = None, sku: str = "", ki
     return qs.order_by("-at", "-id")
 
 
-INFLOW = [Movement.Kind.RECEIPT, Movement.Kind.TRANSFER_IN]
+INFLOW = [Movement.Kind.RECEIPT, Movement.Kind.TRANSFER_IN, Movement.Kind.RETURN]
 OUTFLOW = [Movement.Kind.SHIP, Movement.Kind.TRANSFER_OUT]
 
 
 def daily_flows(*, user, warehouse: Warehouse, days: int = 30) -> dict:
-    """Units in (receipts, transfers in) and out (shipments, transfers out) per day, oldest first."""
+    """Units in (receipts, transfers in, returns) and out (shipments, transfers out) per day, oldest first."""
     today = timezone.localdate()
     start = today - timedelta(days=days - 1)
     rows = (
@@ -251,7 +250,11 @@ class PickRow:
 
 
 def pick_list(*, warehouse: Warehouse) -> list[PickRow]:
-    """Unshipped lines of the orders awaiting picking, grouped by bin location then SKU (one query)."""
+    """Unshipped lines of the orders awaiting picking, grouped by bin location then SKU (one query).
+
+    The database sums per (location, SKU, bond status, reference); the references are gathered here,
+    so the same query runs on PostgreSQL and SQLite (no ARRAY_AGG).
+    """
     rows = (
         ReservationLine.objects.filter(
             warehouse=warehouse, shipped_at__isnull=True,
@@ -259,15 +262,22 @@ def pick_list(*, warehouse: Warehouse) -> list[PickRow]:
             reservation__fulfilments__warehouse=warehouse,
             reservation__fulfilments__status__in=[Fulfilment.Status.REQUESTED, Fulfilment.Status.PICKING],
         )
-        .values("level__location", "sku_id", "sku__code", "sku__name", "bond_status")
-        .annotate(quantity=Sum("quantity"), references=ArrayAgg("reservation__reference", distinct=True))
-        .order_by("level__location", "sku__code")
+        .values("level__location", "sku_id", "sku__code", "sku__name", "bond_status", "reservation__reference")
+        .annotate(quantity=Sum("quantity"))
+        .order_by("level__location", "sku__code", "sku_id", "bond_status")
     )
-    return [
-        PickRow(location=r["level__location"] or "", sku_id=r["sku_id"], sku_code=r["sku__code"], sku_name=r["sku__name"],
-                bond_status=r["bond_status"], quantity=r["quantity"], references=sorted(r["references"]))
-        for r in rows
-    ]
+    picks: dict[tuple, PickRow] = {}
+    for r in rows:  # one row per reference within a (location, SKU, bond status) group
+        key = (r["level__location"], r["sku_id"], r["bond_status"])
+        pick = picks.get(key)
+        if pick is None:
+            picks[key] = PickRow(location=r["level__location"] or "", sku_id=r["sku_id"], sku_code=r["sku__code"],
+                                 sku_name=r["sku__name"], bond_status=r["bond_status"], quantity=r["quantity"],
+                                 references=[r["reservation__reference"]])
+        else:
+            picks[key] = replace(pick, quantity=pick.quantity + r["quantity"],
+                                 references=[*pick.references, r["reservation__reference"]])
+    return [replace(pick, references=sorted(pick.references)) for pick in picks.values()]
 
 
 @dataclass(frozen=True)

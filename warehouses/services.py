@@ -15,7 +15,7 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from core.access import STAFF, SYSTEM_ACTOR, company_ids, roles_of
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company, Country, Place
 from core.money import Money, check_currency
-from core.states import transition, transition_batch
+from core.states import check, transition, transition_batch
 from core.tasks import enqueue
 
 from . import customs_link, interface
@@ -251,7 +251,8 @@ def stock_reserve(*, lines: list[tuple[int, int]], storefront_warehouses: list[s
 
     1. warehouses in the buyer's country first (no border left to cross), then the others;
     2. within each group, released stock before bonded stock (released stock needs no customs at
-       sale; bonded stock sold into its warehouse's country is released from bond at shipment);
+       sale; bonded stock sold into its warehouse's country waits for customs to release it:
+       :func:`stock_release_from_bond`);
     3. then by warehouse priority (lower first), then code.
 
     A line may be split over several levels when no single one holds enough. Each take is a
@@ -399,48 +400,131 @@ def stock_keep(*, reference: str, actor) -> interface.Reservation:
     return _reservation_info(res)
 
 
-def stock_confirm_shipment(*, reference: str, actor, warehouse: str | None = None) -> interface.Reservation:
-    """Turn the reserved units of ``reference`` (in ``warehouse``, or all) into ``ship`` movements.
+def _in_bond_for_sale(line: ReservationLine, buyer_country: str) -> bool:
+    """Whether ``line``'s units are bonded stock sold into their warehouse's own country: customs must
+    release them from bond (:func:`stock_release_from_bond`) before they may be picked or shipped.
+    Bonded units sold across a border leave the country in bond and need no release here."""
+    return line.bond_status == BondStatus.BONDED and line.warehouse.country_id == buyer_country
 
-    Bonded units sold into their warehouse's country leave bond first: a ``release_from_bond`` pair
-    (out of the bonded level, into the released level) that customs must have cleared for
-    ``reference`` (``customs_not_cleared``, 409, otherwise). Idempotent: shipped lines stay shipped.
+
+def _refuse_in_bond(reference: str) -> DomainError:
+    return DomainError(ErrorCode.CUSTOMS_NOT_CLEARED, _("Customs has not released these units from bond yet."),
+                       {"reference": [_("Awaiting customs release.")]})
+
+
+def _lock_levels(level_ids) -> None:
+    """Lock level rows in the documented (sku, level pk) order before writing any of them."""
+    ids = sorted(set(level_ids))
+    list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("sku_id", "pk").values_list("pk", flat=True))
+
+
+def _refuse_inactive(res: Reservation) -> DomainError:
+    return DomainError(ErrorCode.CONFLICT, _("The reservation was %(status)s; its units are no longer held.")
+                       % {"status": res.get_status_display()}, {"reference": [res.status]})
+
+
+def stock_release_from_bond(*, reference: str, actor) -> interface.Reservation:
+    """Customs released the buyer's parcel sold from bond: its reserved units leave bond now.
+
+    Every unshipped line of the active reservation ``reference`` holding bonded units of a warehouse
+    in the buyer's country becomes a ``release_from_bond`` pair (out of the bonded level: on hand and
+    reserved -q; into the released level of the same warehouse and SKU: on hand and reserved +q),
+    and the line then holds the released level. Levels are locked in (sku, level pk) order.
+
+    Idempotent: a second call finds nothing bonded and writes nothing; a shipped reservation is
+    returned as is. A released or expired reservation raises ``conflict`` (409), as
+    :func:`stock_confirm_shipment` does. When the fulfilment simulator is on, fulfilments of the
+    reference that were waiting for the release are woken up.
     """
     with transaction.atomic():
         res = _locked_reservation(reference)
         if res.status == Reservation.Status.SHIPPED:
             return _reservation_info(res)
         if res.status != Reservation.Status.ACTIVE:
-            raise DomainError(ErrorCode.CONFLICT, _("The reservation was %(status)s; its units are no longer held.")
-                              % {"status": res.get_status_display()}, {"reference": [res.status]})
+            raise _refuse_inactive(res)
+        lines = [
+            ln for ln in res.lines.filter(shipped_at__isnull=True, bond_status=BondStatus.BONDED)
+            .select_related("level", "warehouse").order_by("sku_id", "level_id")
+            if _in_bond_for_sale(ln, res.buyer_country_id)
+        ]
+        if not lines:
+            return _reservation_info(res)
+        released = {ln.pk: _level_for(ln.warehouse_id, ln.sku_id, BondStatus.RELEASED) for ln in lines}
+        _lock_levels([ln.level_id for ln in lines] + [lv.pk for lv in released.values()])
+        now = timezone.now()
+        for ln in lines:
+            q = ln.quantity
+            _must_move(ln.level, K.RELEASE_FROM_BOND, on_hand=-q, reserved=-q, quantity=-q, reference=res.reference,
+                       actor=actor, now=now)
+            _must_move(released[ln.pk], K.RELEASE_FROM_BOND, on_hand=q, reserved=q, quantity=q, reference=res.reference,
+                       actor=actor, now=now)
+            ln.level, ln.bond_status = released[ln.pk], BondStatus.RELEASED
+        ReservationLine.objects.bulk_update(lines, ["level", "bond_status"])
+        if settings.WAREHOUSES_FULFILMENT_SIMULATOR:
+            waiting = Fulfilment.objects.filter(reservation=res, status=Fulfilment.Status.REQUESTED,
+                                                warehouse_id__in={ln.warehouse_id for ln in lines})
+            for fulfilment in waiting:
+                _simulate_later(fulfilment.pk, Fulfilment.Status.REQUESTED)
+    return _reservation_info(res)
+
+
+def stock_confirm_shipment(*, reference: str, actor, warehouse: str | None = None) -> interface.Reservation:
+    """Turn the reserved units of ``reference`` (in ``warehouse``, or all) into ``ship`` movements.
+
+    A unit still in bond that is sold into its warehouse's country never ships: ``customs_not_cleared``
+    (409) until :func:`stock_release_from_bond` has run for ``reference``. Bonded units sold across a
+    border and released units ship as they are. Idempotent: shipped lines stay shipped.
+    """
+    with transaction.atomic():
+        res = _locked_reservation(reference)
+        if res.status == Reservation.Status.SHIPPED:
+            return _reservation_info(res)
+        if res.status != Reservation.Status.ACTIVE:
+            raise _refuse_inactive(res)
         lines = list(res.lines.filter(shipped_at__isnull=True).select_related("level", "warehouse").order_by("sku_id", "level_id"))
         if warehouse:
             lines = [line for line in lines if line.warehouse_id == warehouse]
         if not lines:
             return _reservation_info(res)
-        from_bond = [ln for ln in lines if ln.bond_status == BondStatus.BONDED and ln.warehouse.country_id == res.buyer_country_id]
-        if from_bond and not customs_link.release_cleared(reference):
-            raise DomainError(ErrorCode.CUSTOMS_NOT_CLEARED, _("Customs has not released these units from bond yet."),
-                              {"reference": [_("Awaiting customs release.")]})
-        released = {ln.pk: _level_for(ln.warehouse_id, ln.sku_id, BondStatus.RELEASED) for ln in from_bond}
-        # Lock every level this shipment touches in pk order before writing any of them.
-        touched = sorted({ln.level_id for ln in lines} | {lv.pk for lv in released.values()})
-        list(StockLevel.objects.select_for_update().filter(pk__in=touched).order_by("pk").values_list("pk", flat=True))
+        if any(_in_bond_for_sale(ln, res.buyer_country_id) for ln in lines):
+            raise _refuse_in_bond(reference)
+        _lock_levels(ln.level_id for ln in lines)
         now = timezone.now()
         for ln in lines:
-            q = ln.quantity
-            level = ln.level
-            if ln.pk in released:
-                _must_move(level, K.RELEASE_FROM_BOND, on_hand=-q, reserved=-q, quantity=-q, reference=reference, actor=actor, now=now)
-                level = released[ln.pk]
-                _must_move(level, K.RELEASE_FROM_BOND, on_hand=q, reserved=q, quantity=q, reference=reference, actor=actor, now=now)
-            _must_move(level, K.SHIP, on_hand=-q, reserved=-q, quantity=q, reference=reference, actor=actor, now=now)
+            _must_move(ln.level, K.SHIP, on_hand=-ln.quantity, reserved=-ln.quantity, quantity=ln.quantity,
+                       reference=res.reference, actor=actor, now=now)
         ReservationLine.objects.filter(pk__in=[ln.pk for ln in lines]).update(shipped_at=now)
         if not res.lines.filter(shipped_at__isnull=True).exists():
             res.status = Reservation.Status.SHIPPED
             res.closed_at = now
             res.save(update_fields=["status", "closed_at"])
     return _reservation_info(res)
+
+
+def stock_return_shipment(*, reference: str, actor) -> int:
+    """A shipped parcel of ``reference`` came back (customs refused it at the border): book its units
+    back into the warehouses they shipped from, as released stock, with ``return`` movements.
+
+    Returns the units booked. Idempotent per reference: once its units are back, a second call books
+    nothing and returns 0 (the reservation row's lock makes concurrent calls wait for each other).
+    Nothing shipped yet: 0. Unknown reference: ``not_found``.
+    """
+    with transaction.atomic():
+        res = _locked_reservation(reference)
+        if Movement.objects.filter(reference=res.reference, kind=K.RETURN).exists():
+            return 0
+        back: dict[tuple[str, int], int] = defaultdict(int)
+        for warehouse_id, sku_id, qty in res.lines.filter(shipped_at__isnull=False).values_list("warehouse_id", "sku_id", "quantity"):
+            back[(warehouse_id, sku_id)] += qty
+        if not back:
+            return 0
+        levels = {key: _level_for(key[0], key[1], BondStatus.RELEASED) for key in back}
+        _lock_levels(lv.pk for lv in levels.values())
+        now = timezone.now()
+        for key in sorted(back, key=lambda k: (k[1], levels[k].pk)):
+            _must_move(levels[key], K.RETURN, on_hand=back[key], reference=res.reference, actor=actor, now=now,
+                       note="back from the border")
+    return sum(back.values())
 
 
 # --- receipts and adjustments --------------------------------------------------------------
@@ -870,9 +954,12 @@ def consignment_receive(*, consignment: Consignment, counts: dict[int, int], not
 def fulfilment_request(*, reference: str, callback_task: str = "", actor) -> list[Fulfilment]:
     """Ask the warehouses holding ``reference``'s units to pick, pack and ship them.
 
-    ``callback_task`` is a Celery task name; when a parcel ships it is sent after commit with
-    ``args=[reference, warehouse_code, tracking_numbers]`` (warehouses never imports the caller).
-    The reservation stops expiring. Idempotent per (reference, warehouse).
+    ``callback_task`` is a Celery task name, sent after commit on every step of each fulfilment
+    (picking, packed, shipped) with :class:`~warehouses.interface.FulfilmentEvent`'s wire shape:
+    ``args=[reference, warehouse_code, tracking_numbers], kwargs={"status": new_status}``
+    (warehouses never imports the caller). The reservation stops expiring. Idempotent per
+    (reference, warehouse). With ``WAREHOUSES_FULFILMENT_SIMULATOR`` on, each new fulfilment is
+    handed to the simulator (:func:`fulfilment_simulate`), which picks, packs and ships it by itself.
     """
     callback_task = str(callback_task or "")
     if len(callback_task) > 128:
@@ -886,11 +973,17 @@ def fulfilment_request(*, reference: str, callback_task: str = "", actor) -> lis
             res.expires_at = None
             res.save(update_fields=["expires_at"])
         codes = sorted(set(res.lines.filter(shipped_at__isnull=True).values_list("warehouse_id", flat=True)))
+        existing = set(Fulfilment.objects.filter(reference=res.reference).values_list("warehouse_id", flat=True))
         Fulfilment.objects.bulk_create(
             [Fulfilment(reference=res.reference, warehouse_id=code, reservation=res, callback_task=callback_task) for code in codes],
             ignore_conflicts=True,
         )
-        return list(Fulfilment.objects.filter(reference=res.reference).order_by("warehouse_id"))
+        fulfilments = list(Fulfilment.objects.filter(reference=res.reference).order_by("warehouse_id"))
+        if settings.WAREHOUSES_FULFILMENT_SIMULATOR:
+            for fulfilment in fulfilments:
+                if fulfilment.warehouse_id not in existing:
+                    _simulate_later(fulfilment.pk, fulfilment.status)
+        return fulfilments
 
 
 def _check_operator(fulfilment: Fulfilment, actor):
@@ -898,9 +991,34 @@ def _check_operator(fulfilment: Fulfilment, actor):
         raise DomainError(ErrorCode.NOT_FOUND, _("Order not found."))
 
 
+def _notify(fulfilment: Fulfilment, status: str, tracking_numbers: list[str] | None = None) -> None:
+    """Tell the caller that ``fulfilment`` moved to ``status``, once the transaction commits."""
+    if not fulfilment.callback_task:
+        return
+    event = interface.FulfilmentEvent(reference=fulfilment.reference, warehouse=fulfilment.warehouse_id,
+                                      status=str(status), tracking_numbers=list(tracking_numbers or []))
+    name = fulfilment.callback_task
+    transaction.on_commit(lambda: current_app.send_task(name, args=event.task_args(), kwargs=event.task_kwargs()))
+
+
 def fulfilment_pick(*, fulfilment: Fulfilment, actor) -> Fulfilment:
+    """Start picking. Units still in bond that are sold into the warehouse's country may not be
+    picked: ``customs_not_cleared`` (409) until customs releases them (:func:`stock_release_from_bond`)."""
     _check_operator(fulfilment, actor)
-    transition(fulfilment, Fulfilment.Status.PICKING, actor=actor, place=fulfilment.warehouse_id)
+    with transaction.atomic():
+        # Under the fulfilment's row lock: an illegal move is refused as such before the bond is looked at.
+        current = Fulfilment.objects.select_for_update().filter(pk=fulfilment.pk).values_list("status", flat=True).first()
+        if current is None:
+            raise DomainError(ErrorCode.NOT_FOUND, _("Order not found."))
+        check(fulfilment, Fulfilment.Status.PICKING, actor=actor, current=current)
+        buyer_country = Reservation.objects.filter(pk=fulfilment.reservation_id).values_list("buyer_country_id", flat=True).get()
+        lines = ReservationLine.objects.filter(reservation_id=fulfilment.reservation_id, warehouse_id=fulfilment.warehouse_id,
+                                               shipped_at__isnull=True, bond_status=BondStatus.BONDED).select_related("warehouse")
+        if any(_in_bond_for_sale(ln, buyer_country) for ln in lines):
+            raise _refuse_in_bond(fulfilment.reference)
+        transition(fulfilment, Fulfilment.Status.PICKING, actor=actor, place=fulfilment.warehouse_id,
+                   extra_updates={"moved_at": timezone.now()})
+        _notify(fulfilment, Fulfilment.Status.PICKING)
     return fulfilment
 
 
@@ -926,26 +1044,130 @@ def parcel_pack(*, fulfilment: Fulfilment, parcels: list[dict], actor) -> list[P
             values[name] = value
         rows.append(Parcel(fulfilment=fulfilment, **values))
     with transaction.atomic():
-        transition(fulfilment, Fulfilment.Status.PACKED, actor=actor, place=fulfilment.warehouse_id)
+        transition(fulfilment, Fulfilment.Status.PACKED, actor=actor, place=fulfilment.warehouse_id,
+                   extra_updates={"moved_at": timezone.now()})
+        _notify(fulfilment, Fulfilment.Status.PACKED)
         return Parcel.objects.bulk_create(rows)
 
 
 def fulfilment_ship(*, fulfilment: Fulfilment, actor) -> Fulfilment:
-    """Hand the packed parcels to the carrier, ship the reserved units, then tell the caller."""
+    """Hand the packed parcels to the carrier, ship the reserved units, then tell the caller.
+
+    Units still in bond for a sale into the warehouse's country: ``customs_not_cleared`` (409), and
+    nothing moves (see :func:`stock_confirm_shipment`)."""
     _check_operator(fulfilment, actor)
     with transaction.atomic():
+        now = timezone.now()
         transition(fulfilment, Fulfilment.Status.SHIPPED, actor=actor, place=fulfilment.warehouse_id,
-                   extra_updates={"shipped_at": timezone.now()})
+                   extra_updates={"shipped_at": now, "moved_at": now})
         stock_confirm_shipment(reference=fulfilment.reference, warehouse=fulfilment.warehouse_id, actor=actor)
         parcels = list(fulfilment.parcels.all())
-        now = timezone.now()
         for parcel in parcels:
             handover = carrier.hand_over(warehouse=fulfilment.warehouse_id, reference=fulfilment.reference,
                                          weight_g=parcel.weight_g)
             parcel.carrier, parcel.tracking_number, parcel.handed_over_at = handover.carrier, handover.tracking_number, now
         Parcel.objects.bulk_update(parcels, ["carrier", "tracking_number", "handed_over_at"])
-        if fulfilment.callback_task:
-            args = [fulfilment.reference, fulfilment.warehouse_id, [p.tracking_number for p in parcels]]
-            name = fulfilment.callback_task
-            transaction.on_commit(lambda: current_app.send_task(name, args=args))
+        _notify(fulfilment, Fulfilment.Status.SHIPPED, [p.tracking_number for p in parcels])
     return fulfilment
+
+
+# --- the fulfilment simulator ------------------------------------------------------------------------
+
+# Outer box (length, width, height in mm) by the weight it holds, lightest first.
+_BOXES = [(500, (200, 150, 80)), (2_000, (300, 200, 150)), (5_000, (400, 300, 200)), (10_000, (500, 400, 300)),
+          (PARCEL_LIMITS["weight_g"], (600, 400, 400))]
+# A unit whose SKU has no weight recorded still weighs something in the box.
+_UNKNOWN_UNIT_WEIGHT_G = 100
+
+
+def _simulated_parcels(fulfilment: Fulfilment) -> list[dict]:
+    """Parcels for the units of ``fulfilment``: their weight (Sku.weight_g × quantity) in one box of
+    a size that holds it, split into several boxes only above the carrier's weight limit."""
+    weight = sum(
+        (weight_g or _UNKNOWN_UNIT_WEIGHT_G) * qty
+        for weight_g, qty in ReservationLine.objects.filter(
+            reservation_id=fulfilment.reservation_id, warehouse_id=fulfilment.warehouse_id, shipped_at__isnull=True,
+        ).values_list("sku__weight_g", "quantity")
+    ) or _UNKNOWN_UNIT_WEIGHT_G
+    limit = PARCEL_LIMITS["weight_g"]
+    count = min(50, -(-weight // limit))
+    parcels = []
+    for i in range(count):
+        share = min(limit, weight // count + (1 if i < weight % count else 0))
+        length, width, height = next(dims for top, dims in _BOXES if share <= top)
+        parcels.append({"weight_g": max(1, share), "length_mm": length, "width_mm": width, "height_mm": height})
+    return parcels
+
+
+def _simulate_later(fulfilment_id: int, status: str, *, countdown: float | None = None) -> None:
+    """Schedule the simulator's step after ``status``, after commit, with that status' delay."""
+    from .tasks import simulate_fulfilment
+
+    delay = settings.WAREHOUSES_FULFILMENT_DELAYS.get(str(status), 0) if countdown is None else countdown
+    enqueue(simulate_fulfilment, fulfilment_id, countdown=delay or None)
+
+
+_SIMULATED_STEPS = {
+    Fulfilment.Status.REQUESTED: Fulfilment.Status.PICKING,
+    Fulfilment.Status.PICKING: Fulfilment.Status.PACKED,
+    Fulfilment.Status.PACKED: Fulfilment.Status.SHIPPED,
+}
+
+
+def fulfilment_simulate(*, fulfilment_id: int) -> str | None:
+    """The simulator's step: move the fulfilment one step on as the system, then schedule the next.
+
+    It does the step after the *current* status, so an operator who acted by hand meanwhile is
+    followed, not repeated; a shipped or cancelled fulfilment (or the simulator switched off) gets
+    nothing. Returns the new status, or None when nothing moved. Raises ``customs_not_cleared``
+    when the units are still in bond (the task tries again later); a step lost to a concurrent
+    move by hand is tried again at once from the new status.
+    """
+    if not settings.WAREHOUSES_FULFILMENT_SIMULATOR:
+        return None
+    for _attempt in range(3):
+        fulfilment = Fulfilment.objects.filter(pk=fulfilment_id).first()
+        if fulfilment is None or fulfilment.status not in _SIMULATED_STEPS:
+            return None
+        target = _SIMULATED_STEPS[fulfilment.status]
+        try:
+            with transaction.atomic():
+                if target == Fulfilment.Status.PICKING:
+                    fulfilment_pick(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
+                elif target == Fulfilment.Status.PACKED:
+                    parcel_pack(fulfilment=fulfilment, parcels=_simulated_parcels(fulfilment), actor=SYSTEM_ACTOR)
+                else:
+                    fulfilment_ship(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
+                if target != Fulfilment.Status.SHIPPED:
+                    _simulate_later(fulfilment.pk, target)
+        except DomainError as exc:
+            if exc.code == ErrorCode.ILLEGAL_TRANSITION:
+                continue  # moved by hand between our read and our lock: follow it from where it is
+            raise
+        return str(target)
+    return None
+
+
+def fulfilments_resume(*, now=None, limit: int = 200) -> int:
+    """The simulator's safety net (Celery beat): re-send the step of fulfilments that have not moved
+    for ``WAREHOUSES_FULFILMENT_STALL_AFTER`` seconds (a lost task, a worker restarted, retries
+    exhausted). Units still in bond are left alone: the release from bond wakes them. Nothing when
+    the simulator is off. Returns how many were re-sent."""
+    if not settings.WAREHOUSES_FULFILMENT_SIMULATOR:
+        return 0
+    now = now or timezone.now()
+    before = now - timedelta(seconds=settings.WAREHOUSES_FULFILMENT_STALL_AFTER)
+    in_bond = ReservationLine.objects.filter(
+        reservation_id=OuterRef("reservation_id"), warehouse_id=OuterRef("warehouse_id"), shipped_at__isnull=True,
+        bond_status=BondStatus.BONDED, warehouse__country_id=F("reservation__buyer_country_id"),
+    )
+    stalled = list(
+        Fulfilment.objects.filter(status__in=list(_SIMULATED_STEPS))
+        .annotate(since=Coalesce("moved_at", "created_at"))
+        .filter(since__lte=before)
+        .exclude(Exists(in_bond))
+        .order_by("since").values_list("pk", flat=True)[:limit]
+    )
+    for pk in stalled:
+        _simulate_later(pk, "", countdown=0)
+    return len(stalled)

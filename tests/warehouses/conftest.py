@@ -35,12 +35,6 @@ class SkuFactory(factory.django.DjangoModelFactory):
     low_stock_threshold = 5
 
 
-@pytest.fixture(autouse=True)
-def _customs_simulated(settings):
-    """Customs clears on its own here; tests of the real link switch it back to "auto"."""
-    settings.WAREHOUSES_CUSTOMS = "simulated"
-
-
 @pytest.fixture
 def wh(reference):
     """The warehouses of the reference data, by code."""

@@ -53,7 +53,7 @@ def test_200_buyers_on_50_units_get_exactly_50_reservations(sku, wh):
     assert_ledger_consistent()
 
 
-def test_mixed_reserve_release_expire_ship_keep_levels_equal_to_the_ledger(seller_company, wh):
+def test_mixed_reserve_release_expire_bond_release_ship_return_keep_levels_equal_to_the_ledger(seller_company, wh):
     skus = [SkuFactory(company=seller_company) for _ in range(3)]
     for sku in skus:
         book("TAS", sku, 30, "bonded")
@@ -79,7 +79,12 @@ def test_mixed_reserve_release_expire_ship_keep_levels_equal_to_the_ledger(selle
                 elif action < 0.7:
                     services.stock_release(reference=mine.pop(rng.randrange(len(mine))), actor=SYSTEM_ACTOR)
                 elif action < 0.85:
-                    services.stock_confirm_shipment(reference=mine.pop(rng.randrange(len(mine))), actor=SYSTEM_ACTOR)
+                    # customs releases what was sold from bond, then the warehouse ships; some parcels come back
+                    ref = mine.pop(rng.randrange(len(mine)))
+                    services.stock_release_from_bond(reference=ref, actor=SYSTEM_ACTOR)
+                    services.stock_confirm_shipment(reference=ref, actor=SYSTEM_ACTOR)
+                    if rng.random() < 0.3:
+                        services.stock_return_shipment(reference=ref, actor=SYSTEM_ACTOR)
                 else:
                     services.reservations_expire(now=timezone.now() + timedelta(seconds=2))
             except DomainError as exc:
@@ -95,6 +100,7 @@ def test_mixed_reserve_release_expire_ship_keep_levels_equal_to_the_ledger(selle
     assert not StockLevel.objects.filter(on_hand__lt=0).exists()
     assert not StockLevel.objects.filter(reserved__lt=0).exists()
     assert_ledger_consistent()
-    # every unit is accounted for: booked in = on hand + shipped
+    # every unit is accounted for: booked in + returned = on hand + shipped
     shipped = -sum(Movement.objects.filter(kind="ship").values_list("on_hand_delta", flat=True))
-    assert sum(StockLevel.objects.values_list("on_hand", flat=True)) + shipped == 3 * 55
+    returned = sum(Movement.objects.filter(kind="return").values_list("on_hand_delta", flat=True))
+    assert sum(StockLevel.objects.values_list("on_hand", flat=True)) + shipped == 3 * 55 + returned

@@ -160,16 +160,23 @@ def test_pick_pack_ship_fires_the_callers_callback(console, sku, wh, monkeypatch
     page = console.get("/warehouses/TAS/picking/").content.decode()
     assert "B02-03" in page and "ORD-77" in page
     sent = []
-    monkeypatch.setattr("warehouses.services.current_app.send_task", lambda name, args: sent.append((name, args)))
-    console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pick/")
-    console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pack/",
-                 {"weight_g": 450, "length_mm": 200, "width_mm": 150, "height_mm": 80})
+    monkeypatch.setattr("warehouses.services.current_app.send_task",
+                        lambda name, args, kwargs: sent.append((name, args, kwargs)))
+    with django_capture_on_commit_callbacks(execute=True):
+        console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pick/")
+    with django_capture_on_commit_callbacks(execute=True):
+        console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pack/",
+                     {"weight_g": 450, "length_mm": 200, "width_mm": 150, "height_mm": 80})
     with django_capture_on_commit_callbacks(execute=True):
         console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/ship/")
     fulfilment.refresh_from_db()
     assert fulfilment.status == "shipped"
-    [(name, args)] = sent
-    assert name == "marketplace.parcel_shipped" and args[:2] == ["ORD-77", "TAS"] and args[2][0].startswith("KRVTAS")
+    assert [(name, args[:2], args[2] == [], kwargs) for name, args, kwargs in sent] == [
+        ("marketplace.parcel_shipped", ["ORD-77", "TAS"], True, {"status": "picking"}),
+        ("marketplace.parcel_shipped", ["ORD-77", "TAS"], True, {"status": "packed"}),
+        ("marketplace.parcel_shipped", ["ORD-77", "TAS"], False, {"status": "shipped"}),
+    ]
+    assert sent[2][1][2][0].startswith("KRVTAS")
     level = StockLevel.objects.get(sku=sku)
     assert (level.on_hand, level.reserved) == (8, 0)
     after = console.get("/warehouses/TAS/picking/").content.decode()

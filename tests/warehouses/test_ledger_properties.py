@@ -23,6 +23,8 @@ operation = st.one_of(
     st.tuples(st.just("reserve"), st.sampled_from(["UZ", "KZ"]), st.integers(1, 25)),
     st.tuples(st.just("release"), st.integers(0, 30)),
     st.tuples(st.just("ship"), st.integers(0, 30)),
+    st.tuples(st.just("release_from_bond"), st.integers(0, 30)),
+    st.tuples(st.just("return"), st.integers(0, 30)),
     st.tuples(st.just("adjust"), st.sampled_from(WAREHOUSES), st.sampled_from(BONDS), st.integers(-15, 15).filter(bool)),
     st.tuples(st.just("transfer"), st.sampled_from(BONDS), st.integers(1, 15)),
 )
@@ -43,10 +45,14 @@ def test_any_sequence_keeps_invariants_and_levels_equal_the_ledger(sku, wh, ops)
                 services.stock_reserve(lines=[(sku.pk, op[2])], storefront_warehouses=WAREHOUSES, buyer_country=op[1],
                                        reference=ref, ttl_seconds=None, actor=SYSTEM_ACTOR)
                 refs.append(ref)
-            elif op[0] in {"release", "ship"} and refs:
+            elif op[0] in {"release", "ship", "release_from_bond", "return"} and refs:
                 ref = refs[op[1] % len(refs)]
                 if op[0] == "release":
                     services.stock_release(reference=ref, actor=SYSTEM_ACTOR)
+                elif op[0] == "release_from_bond":
+                    services.stock_release_from_bond(reference=ref, actor=SYSTEM_ACTOR)
+                elif op[0] == "return":
+                    services.stock_return_shipment(reference=ref, actor=SYSTEM_ACTOR)
                 else:
                     services.stock_confirm_shipment(reference=ref, actor=SYSTEM_ACTOR)
             elif op[0] == "adjust":
@@ -55,7 +61,7 @@ def test_any_sequence_keeps_invariants_and_levels_equal_the_ledger(sku, wh, ops)
             elif op[0] == "transfer":
                 services.transfer_create(source="TAS", destination="ALA", lines=[(sku.pk, op[1], op[2])], actor=SYSTEM_ACTOR)
         except DomainError as exc:
-            assert exc.status in {404, 409}, exc  # refusals only: short stock, shipped/released references
+            assert exc.status in {404, 409}, exc  # refusals only: short stock, closed references, still in bond
         assert not StockLevel.objects.filter(on_hand__lt=0).exists()
         assert not StockLevel.objects.filter(reserved__lt=0).exists()
     assert_ledger_consistent()

@@ -150,9 +150,72 @@ def test_a_kept_reservation_never_expires(sku, wh):
     assert level("TAS", sku).reserved == 2
 
 
-def test_shipment_of_bonded_stock_into_its_country_releases_it_from_bond_first(sku, wh):
+def test_release_from_bond_moves_the_reserved_units_to_released_stock_once(sku, wh):
+    book("TAS", sku, 10, "bonded")
+    book("TAS", sku, 1, "released")
+    book("ALA", sku, 5, "bonded")
+    # TAS first (the buyer's country), its released unit first, then its 10 bonded, then 2 bonded from ALA
+    services.stock_reserve(lines=[(sku.pk, 13)], storefront_warehouses=["TAS", "ALA"], buyer_country="UZ",
+                           reference="ORD-1", ttl_seconds=None, actor=SYSTEM_ACTOR)
+    res = services.stock_release_from_bond(reference="ORD-1", actor=SYSTEM_ACTOR)
+
+    assert sorted((ln.warehouse, ln.bond_status, ln.quantity) for ln in res.lines) == [
+        ("ALA", "bonded", 2), ("TAS", "released", 1), ("TAS", "released", 10)]
+    moves = list(Movement.objects.filter(reference="ORD-1", kind="release_from_bond").order_by("id")
+                 .values_list("warehouse_id", "bond_status", "quantity", "on_hand_delta", "reserved_delta"))
+    assert moves == [("TAS", "bonded", -10, -10, -10), ("TAS", "released", 10, 10, 10)]
+    assert (level("TAS", sku).on_hand, level("TAS", sku).reserved) == (0, 0)
+    assert (level("TAS", sku, "released").on_hand, level("TAS", sku, "released").reserved) == (11, 11)
+    assert (level("ALA", sku).on_hand, level("ALA", sku).reserved) == (5, 2)  # sold across a border: stays bonded
+    assert_ledger_consistent()
+
+    # a second call (customs' callback delivered twice) changes nothing
+    again = services.stock_release_from_bond(reference="ORD-1", actor=SYSTEM_ACTOR)
+    assert again.lines == res.lines
+    assert Movement.objects.filter(kind="release_from_bond").count() == 2
+
+    # the released units ship from the released level; a cancel would have returned them there
+    services.stock_confirm_shipment(reference="ORD-1", actor=SYSTEM_ACTOR)
+    assert sorted(Movement.objects.filter(reference="ORD-1", kind="ship").values_list("warehouse_id", "bond_status", "quantity")) \
+        == [("ALA", "bonded", 2), ("TAS", "released", 1), ("TAS", "released", 10)]
+    assert (level("TAS", sku, "released").on_hand, level("TAS", sku, "released").reserved) == (0, 0)
+    assert services.stock_release_from_bond(reference="ORD-1", actor=SYSTEM_ACTOR).status == "shipped"
+    assert_ledger_consistent()
+
+
+def test_release_from_bond_then_cancel_returns_released_units(sku, wh):
     book("TAS", sku, 10, "bonded")
     reserve(sku, 4, country="UZ")
+    services.stock_release_from_bond(reference="ORD-1", actor=SYSTEM_ACTOR)
+    services.stock_release(reference="ORD-1", actor=SYSTEM_ACTOR)
+    assert (level("TAS", sku).on_hand, level("TAS", sku).reserved) == (6, 0)
+    assert (level("TAS", sku, "released").on_hand, level("TAS", sku, "released").reserved) == (4, 0)
+    assert_ledger_consistent()
+
+
+def test_release_from_bond_of_a_closed_reservation_is_a_conflict(sku, wh):
+    book("TAS", sku, 10, "bonded")
+    reserve(sku, 4, country="UZ")
+    services.stock_release(reference="ORD-1", actor=SYSTEM_ACTOR)
+    with pytest.raises(DomainError) as err:
+        services.stock_release_from_bond(reference="ORD-1", actor=SYSTEM_ACTOR)
+    assert err.value.code == "conflict" and err.value.status == 409
+    with pytest.raises(DomainError) as err:
+        services.stock_release_from_bond(reference="NOPE", actor=SYSTEM_ACTOR)
+    assert err.value.status == 404
+    assert not Movement.objects.filter(kind="release_from_bond").exists()
+
+
+def test_bonded_stock_sold_into_its_country_ships_only_after_customs_releases_it(sku, wh):
+    book("TAS", sku, 10, "bonded")
+    reserve(sku, 4, country="UZ")
+    with pytest.raises(DomainError) as err:
+        services.stock_confirm_shipment(reference="ORD-1", actor=SYSTEM_ACTOR)
+    assert err.value.code == "customs_not_cleared" and err.value.status == 409
+    assert (level("TAS", sku).on_hand, level("TAS", sku).reserved) == (10, 4)
+    assert not Movement.objects.filter(kind__in=["ship", "release_from_bond"]).exists()
+
+    services.stock_release_from_bond(reference="ORD-1", actor=SYSTEM_ACTOR)
     res = services.stock_confirm_shipment(reference="ORD-1", actor=SYSTEM_ACTOR)
     assert res.status == "shipped"
     kinds = list(Movement.objects.filter(reference="ORD-1").order_by("id").values_list("kind", "bond_status", "quantity"))
@@ -166,15 +229,27 @@ def test_shipment_of_bonded_stock_into_its_country_releases_it_from_bond_first(s
     assert_ledger_consistent()
 
 
-def test_bonded_stock_sold_into_its_country_waits_for_customs(sku, wh, settings):
-    settings.WAREHOUSES_CUSTOMS = "auto"  # the real customs app: no declaration released for ORD-1
+def test_a_returned_shipment_is_booked_back_as_released_stock_once(sku, seller_company, wh):
+    case = SkuFactory(company=seller_company)
     book("TAS", sku, 10, "bonded")
-    reserve(sku, 4, country="UZ")
+    book("TAS", case, 3, "released")
+    services.stock_reserve(lines=[(sku.pk, 4), (case.pk, 2)], storefront_warehouses=["TAS"], buyer_country="KZ",
+                           reference="ORD-1", ttl_seconds=None, actor=SYSTEM_ACTOR)
+    assert services.stock_return_shipment(reference="ORD-1", actor=SYSTEM_ACTOR) == 0  # nothing shipped yet
+    services.stock_confirm_shipment(reference="ORD-1", actor=SYSTEM_ACTOR)
+
+    assert services.stock_return_shipment(reference="ORD-1", actor=SYSTEM_ACTOR) == 6
+    assert services.stock_return_shipment(reference="ORD-1", actor=SYSTEM_ACTOR) == 0
+    returned = list(Movement.objects.filter(reference="ORD-1", kind="return").order_by("sku_id")
+                    .values_list("warehouse_id", "sku_id", "bond_status", "quantity", "on_hand_delta", "reserved_delta"))
+    assert returned == sorted([("TAS", sku.pk, "released", 4, 4, 0), ("TAS", case.pk, "released", 2, 2, 0)],
+                              key=lambda r: r[1])
+    assert (level("TAS", sku).on_hand, level("TAS", sku, "released").on_hand) == (6, 4)
+    assert (level("TAS", case, "released").on_hand, level("TAS", case, "released").reserved) == (3, 0)
     with pytest.raises(DomainError) as err:
-        services.stock_confirm_shipment(reference="ORD-1", actor=SYSTEM_ACTOR)
-    assert err.value.code == "customs_not_cleared" and err.value.status == 409
-    assert (level("TAS", sku).on_hand, level("TAS", sku).reserved) == (10, 4)
-    assert not Movement.objects.filter(kind__in=["ship", "release_from_bond"]).exists()
+        services.stock_return_shipment(reference="NOPE", actor=SYSTEM_ACTOR)
+    assert err.value.status == 404
+    assert_ledger_consistent()
 
 
 def test_bonded_stock_sold_abroad_ships_without_release(sku, wh):
@@ -187,8 +262,8 @@ def test_bonded_stock_sold_abroad_ships_without_release(sku, wh):
 
 def test_a_shipped_reservation_cannot_be_released_nor_a_released_one_shipped(sku, wh):
     book("TAS", sku, 10)
-    reserve(sku, 1, reference="A")
-    reserve(sku, 1, reference="B")
+    reserve(sku, 1, reference="A", country="KZ")
+    reserve(sku, 1, reference="B", country="KZ")
     services.stock_confirm_shipment(reference="A", actor=SYSTEM_ACTOR)
     services.stock_release(reference="B", actor=SYSTEM_ACTOR)
     with pytest.raises(DomainError) as err:
