@@ -21,7 +21,18 @@ demo: install
 	@echo "Karavan is starting at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/docs/)  Ctrl-C stops everything."
 	PORT=$(PORT) $(BIN)/honcho -f Procfile start
 
+# Without DATABASE_URL, `make test` runs on TEST_DATABASE_URL (a local role and database, trust auth) and
+# creates the role (LOGIN CREATEDB) and database as the superuser postgres if missing; with DATABASE_URL it
+# only checks it is reachable (creating its database if the role may). If PostgreSQL or Redis is down it
+# stops with one line saying how to start it (scripts/dbsetup.py).
+TEST_DATABASE_URL ?= postgres://karavan@127.0.0.1:5432/karavan
+ifeq ($(value DATABASE_URL),)
+test: export DATABASE_URL = $(TEST_DATABASE_URL)
+test: DBSETUP_ARGS = --create-role
+endif
+
 test: install
+	@$(BIN)/python scripts/dbsetup.py $(DBSETUP_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

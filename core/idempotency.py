@@ -4,7 +4,8 @@ The key is claimed in its own short transaction (so that a concurrent duplicate 
 409 ``idempotency_key_in_flight``); the effect and the stored response are then written in one
 transaction, so a stored response always means the effect happened, and a failure leaves neither.
 Only successful (2xx) responses are kept for replay: an error releases the key so the client can
-correct the request and retry with the same key.
+correct the request and retry with the same key. A replay is the first response byte for byte: its
+rendered body, status and headers, not its data rendered again.
 """
 
 import hashlib
@@ -13,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 
 from .errors import DomainError, ErrorCode
@@ -26,8 +28,7 @@ MAX_KEY_LENGTH = 255
 @dataclass
 class Claim:
     row: IdempotencyKey | None = None
-    replay_status: int | None = None
-    replay_body: object = None
+    replay: HttpResponse | None = None
 
 
 def body_hash(method: str, path: str, body: bytes) -> str:
@@ -61,7 +62,7 @@ def claim(*, user, key: str, method: str, path: str, digest: str) -> Claim:
                               "This Idempotency-Key was used with a different request.",
                               {"Idempotency-Key": ["Already used with a different request."]})
         if row.status == IdempotencyKey.Status.DONE:
-            return Claim(replay_status=row.response_status, replay_body=row.response_body)
+            return Claim(replay=replay(row))
         if now - row.created_at < ABANDONED_AFTER:
             raise DomainError(ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT,
                               "A request with this Idempotency-Key is still being processed.")
@@ -70,11 +71,27 @@ def claim(*, user, key: str, method: str, path: str, digest: str) -> Claim:
         return Claim(row=row)
 
 
-def complete(row: IdempotencyKey, status: int, body) -> None:
-    """Store the response; call inside the transaction of the effect."""
+def complete(row: IdempotencyKey, response: HttpResponseBase) -> None:
+    """Store the finalized response as sent; call inside the transaction of the effect."""
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+        response.streaming_content = [content]
+    else:
+        if hasattr(response, "render"):
+            response.render()
+        content = response.content
     IdempotencyKey.objects.filter(pk=row.pk).update(
-        status=IdempotencyKey.Status.DONE, response_status=status, response_body=body
+        status=IdempotencyKey.Status.DONE, response_status=response.status_code,
+        response_content=content, response_headers=[[name, value] for name, value in response.items()],
     )
+
+
+def replay(row: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(bytes(row.response_content or b""), status=row.response_status)
+    for name, value in row.response_headers:
+        response[name] = value
+    response["Idempotent-Replay"] = "true"
+    return response
 
 
 def release(row: IdempotencyKey) -> None:

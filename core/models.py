@@ -136,7 +136,10 @@ class IdempotencyKey(models.Model):
     body_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_FLIGHT)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    # The first response exactly as sent (a jsonb column would reorder its keys), and its headers
+    # (Content-Type, Location, ...) as [name, value] pairs, so a replay is byte for byte the same.
+    response_content = models.BinaryField(null=True, blank=True)
+    response_headers = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
 

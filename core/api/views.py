@@ -1,14 +1,11 @@
 """Base classes every API view derives from, so each gets the same idempotency and errors."""
 
-import json
-
 from axes.handlers.proxy import AxesProxyHandler
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, serializers, status, views, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -58,15 +55,14 @@ class IdempotentMixin:
         digest = idempotency.body_hash(request.method, request.path, request._request.body)
         claim = idempotency.claim(user=request.user, key=key, method=request.method, path=request.path, digest=digest)
         if claim.row is None:
-            response = Response(claim.replay_body, status=claim.replay_status)
-            response["Idempotent-Replay"] = "true"
-            return response
+            return claim.replay
         try:
             with transaction.atomic():
                 response = handler(request, *args, **kwargs)
                 if 200 <= response.status_code < 300:
-                    body = json.loads(JSONRenderer().render(response.data) or b"null")
-                    idempotency.complete(claim.row, response.status_code, body)
+                    # Rendered here, as it will be sent, so that a replay is the same bytes.
+                    response = self.finalize_response(request, response, *args, **kwargs)
+                    idempotency.complete(claim.row, response)
                 else:
                     transaction.set_rollback(True)
         except BaseException:
