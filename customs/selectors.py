@@ -32,7 +32,7 @@ def parcel_customs(reference: str) -> dict | None:
     return {
         "declaration": declaration.pk, "regime": declaration.regime, "status": declaration.status,
         "channel": declaration.channel, "registration_number": declaration.registration_number,
-        "duties": Money(declaration.total_minor, declaration.currency).to_api(),
+        "duties": Money(declaration.total_minor, declaration.currency),
         "rejection_reason": declaration.rejection_reason,
         "events": [{"status": e.to_state, "at": e.at, "actor": e.actor_label, "note": e.reason} for e in history(declaration)],
     }

@@ -317,7 +317,9 @@ def seed(out, users=None, **context) -> dict:
     made = 0
     from django.conf import settings
 
-    for owner_name, country, name, storefronts, seed_id in COMPANIES:
+    # The demo sellers' companies are seeded last, so that their products are the newest: the first
+    # a demo buyer sees, and the orders they place land on the demo sellers' desks.
+    for owner_name, country, name, storefronts, seed_id in sorted(COMPANIES, key=lambda c: c[0] is not None):
         company = _company(users.get(owner_name) if owner_name else None, country, name, storefronts, seed_id)
         origin, part = GOODS_OF[name]
         existing = set(Product.objects.filter(company=company).values_list("sku_code", flat=True))
@@ -340,7 +342,7 @@ def seed(out, users=None, **context) -> dict:
                     upload=SimpleUploadedFile("demo.jpg", photo(item[0], label, rng), content_type="image/jpeg"))
                 # The demo must look finished before a worker has run: make the thumbnails now.
                 services.image_thumbnails_make(image_id=image.pk)
-                _demo_stock(product, storefronts, rng)
+                _demo_stock(product, storefronts, rng, always=owner_name is not None)
                 made += 1
     total = Product.objects.filter(status=Product.Status.ACTIVE).count()
     out.write(f"  marketplace: {made} products added, {total} on sale; photos in {settings.MEDIA_ROOT}\n")
@@ -350,9 +352,10 @@ def seed(out, users=None, **context) -> dict:
 OPENING_STOCK_AT = timezone.now() - timedelta(days=31)
 
 
-def _demo_stock(product, storefronts, rng) -> None:
-    """Most demo products have a few units in a warehouse of their storefront; some await stock."""
-    if rng.random() < 0.2:
+def _demo_stock(product, storefronts, rng, always: bool = False) -> None:
+    """Most demo products have a few units in a warehouse of their storefront; some await stock
+    (never those of the demo sellers, whose products the demo buyers try first)."""
+    if rng.random() < 0.2 and not always:
         return
     from warehouses.services import stock_receive
 

@@ -39,6 +39,7 @@ def test_buyer_cn_checks_out_kz_honey_and_pays_from_the_wallet(page, live_server
 
     from orders.models import Order
     from orders.states import OrderStatus
+    from tests.orders.conftest import CN_ID
     from payments import selectors as pay_selectors
     from payments.interface import Owner
 
@@ -74,6 +75,7 @@ def test_buyer_cn_checks_out_kz_honey_and_pays_from_the_wallet(page, live_server
     page.fill("input[name=postal_code]", "830002")
     page.fill("input[name=name]", "Li Wei")
     page.fill("input[name=phone]", "+86 138 0013 8000")
+    page.fill("input[name=id_number]", CN_ID)  # China's customs match the parcel to the recipient's resident ID
     shoot("checkout")
     page.click("[data-testid=place-order]")
 

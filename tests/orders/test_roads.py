@@ -67,7 +67,7 @@ def timeline(order) -> list[tuple[str, str]]:
     return [(e.to_state, e.place) for e in history(order)]
 
 
-def test_kz_buyer_from_the_almaty_bond_through_a_green_channel(celery_worker, make_user, cn_seller, buyer_kz):
+def test_kz_buyer_from_the_almaty_bond_through_a_green_channel(celery_worker, make_user, cn_seller, buyer_kz, api_as):
     phone = make_product(cn_seller.company, storefront="cn-kz", price="95000.00", title="Smartphone X1",
                          hs_code="851713", category="phones", weight=350)
     book("ALA", phone, 10)
@@ -107,6 +107,13 @@ def test_kz_buyer_from_the_almaty_bond_through_a_green_channel(celery_worker, ma
     assert platform_minor("escrow", "KZT") == 0
     assert_money_consistent()
     assert_stock_consistent()
+    # The buyer reads the same through the API: the road, the customs decision, the masked IIN.
+    body = api_as(buyer_kz).get(f"/api/v1/orders/{order.pk}/").json()
+    assert body["road"] == "bond" and body["status"] == "delivered"
+    assert body["customs"]["channel"] == "green" and body["customs"]["status"] == "released"
+    assert body["customs"]["duties"] == {"amount": str(order.taxes.amount), "currency": "KZT"}
+    assert [e["status"] for e in body["customs"]["events"]][-1] == "released"
+    assert body["ship_to"]["id_number"] == order.ship_to_id_masked and KZ_ADDRESS["id_number"] not in str(body)
 
 
 @pytest.fixture
