@@ -47,6 +47,10 @@ TRUNK = {
     ("BC-IRKESHTAM", "UZ"): ("road-rail", 3, 4, _("Irkeshtam–Osh truck, Osh–Tashkent rail (transit_times.csv)")),
 }
 LAST_MILE = ("courier", 1, 3, _("Courier estimate inside the country"))
+MODES = {
+    "rail": _("rail"), "road": _("road"), "courier": _("courier"), "rail-road": _("rail, then road"),
+    "road-rail": _("road, then rail"), "rail-road-rail": _("rail, road, rail"),
+}
 
 
 def crossing_for(source: str, country: str) -> str:

@@ -10,7 +10,7 @@ from core.models import Place
 from core.states import history
 
 from .models import Order, OrderLine
-from .routes import eta, legs_for
+from .routes import MODES, eta, legs_for
 
 
 def order_queryset(user):
@@ -46,6 +46,6 @@ def order_route(order: Order, language: str) -> list[dict]:
     names = place_names([code for leg in legs for code in (leg.origin, leg.destination)], language)
     start = order.shipped_at or timezone.now()
     return [{"origin": names.get(leg.origin, leg.origin), "destination": names.get(leg.destination, leg.destination),
-             "mode": leg.mode, "days_min": leg.days_min, "days_max": leg.days_max, "basis": leg.basis, "eta": until,
+             "mode": str(MODES.get(leg.mode, leg.mode)), "days_min": leg.days_min, "days_max": leg.days_max, "basis": leg.basis, "eta": until,
              "crossing": leg.destination.startswith("BC-")}
             for leg, until in eta(legs, start)]

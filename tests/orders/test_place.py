@@ -12,7 +12,7 @@ from orders.models import Order, OrderLine
 from orders.services import shipping_for
 from warehouses.models import Reservation, StockLevel
 
-from .conftest import CN_ADDRESS, available, make_product, order_body
+from .conftest import CN_ADDRESS, CN_ID, KZ_IIN, available, make_product, order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,43 @@ def test_a_replayed_placement_returns_the_first_order(api_as, buyer_cn, honey):
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again["Idempotent-Replay"] == "true"
     assert Order.objects.count() == 1 and available(honey, "LHW") == 18
+
+
+def _nothing_written():
+    assert Order.objects.count() == 0 and Reservation.objects.count() == 0
+    assert not TransitionEvent.objects.filter(machine="order").exists()
+
+
+@pytest.mark.parametrize(("storefront", "id_number", "message"), [
+    ("kz", None, "need the recipient's ID number"),                   # China: missing
+    ("kz", CN_ID[:-1] + ("0" if CN_ID[-1] != "0" else "1"), "check digit"),  # China: a typo
+    ("kz", KZ_IIN, "another country"),                                 # a Kazakh IIN for a parcel into China
+    ("cn-kz", None, "need the recipient's ID number"),                # Kazakhstan: missing
+    ("cn-kz", KZ_IIN[:-1] + str((int(KZ_IIN[-1]) + 1) % 10), "check digit"),
+    ("cn-kz", CN_ID, "another country"),                               # a Chinese resident ID into Kazakhstan
+])
+def test_a_missing_or_wrong_recipient_id_is_a_field_error_and_writes_nothing(api_as, buyer_cn, buyer_kz, honey, phone,
+                                                                             storefront, id_number, message):
+    buyer, product = (buyer_cn, honey) if storefront == "kz" else (buyer_kz, phone)
+    body = order_body(storefront, [(product, 1)])
+    body["ship_to"].pop("id_number")
+    if id_number is not None:
+        body["ship_to"]["id_number"] = id_number
+
+    response = api_as(buyer).post(URL, body, format="json")
+
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert message in " ".join(error["fields"]["ship_to.id_number"])
+    _nothing_written()
+
+
+def test_the_recipient_id_is_kept_encrypted_and_only_shown_masked(api_as, buyer_kz, phone):
+    response = api_as(buyer_kz).post(URL, order_body("cn-kz", [(phone, 1)]), format="json")
+
+    assert response.status_code == 201
+    order = Order.objects.get()
+    assert response.json()["ship_to"]["id_number"] == "********" + KZ_IIN[-4:]
+    assert KZ_IIN not in response.content.decode() and KZ_IIN not in order.ship_to_id_encrypted
+    assert order.ship_to_id_masked == "********" + KZ_IIN[-4:]
