@@ -20,9 +20,9 @@ ROADS = {"buyer_kz": ("cn-kz", {"country": "KZ", "city": "Almaty", "address": "A
 
 
 def call(url, method="GET", body=None, token=None):
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Token {token}"} if token else {})})
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})}
+    request = urllib.request.Request(url, method=method, data=data, headers=headers)  # noqa: S310 - a local demo server
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - a local demo server
         return json.loads(response.read())
 

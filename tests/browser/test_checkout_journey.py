@@ -39,9 +39,9 @@ def test_buyer_cn_checks_out_kz_honey_and_pays_from_the_wallet(page, live_server
 
     from orders.models import Order
     from orders.states import OrderStatus
-    from tests.orders.conftest import CN_ID
     from payments import selectors as pay_selectors
     from payments.interface import Owner
+    from tests.orders.conftest import CN_ID
 
     # Log in as buyer_cn and read the pages in Chinese.
     page.goto(live_server.url + "/accounts/login/")
