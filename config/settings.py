@@ -132,12 +132,15 @@ BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # The exchange tables (celery.pidbox, one per queue): kombu's default is ./control, which
+        # put runtime files in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # The transport takes about one message per poll: a second between polls made a parcel's
         # next step wait behind the demo's photo thumbnails for minutes.
