@@ -31,6 +31,8 @@ test: export DATABASE_URL = $(TEST_DATABASE_URL)
 test: DBSETUP_ARGS = --create-role
 endif
 
+# The suite's settings: the project's plus the test-only app and its URLs (tests/settings.py).
+test: export DJANGO_SETTINGS_MODULE = tests.settings
 test: install
 	@$(BIN)/python scripts/dbsetup.py $(DBSETUP_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -59,8 +59,6 @@ INSTALLED_APPS = [
     "marketplace",
     "orders",
 ]
-if TESTING:
-    INSTALLED_APPS.append("tests.testapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

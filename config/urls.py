@@ -12,8 +12,6 @@ api_v1 = [
     path("", include("marketplace.api.urls")),
     path("", include("orders.api.urls")),
 ]
-if settings.TESTING:
-    api_v1.append(path("", include("tests.testapp.api")))
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -16,6 +16,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    if "tests.testapp" not in settings.INSTALLED_APPS:
+        raise pytest.UsageError(
+            "The suite runs with the test settings (DJANGO_SETTINGS_MODULE=tests.settings, as pyproject.toml and "
+            f"`make test` set it), not {os.environ.get('DJANGO_SETTINGS_MODULE')!r}: unset the variable or pass --ds=tests.settings."
+        )
+
+
 @pytest.fixture
 def make_user(db):
     User = get_user_model()
