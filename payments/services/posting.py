@@ -33,12 +33,12 @@ from core.money import Money, currencies
 from core.states import transition
 from core.tasks import enqueue
 
-from . import selectors
-from .gateways import fx as fx_gateways
-from .gateways import payouts as payout_gateways
-from .gateways import providers
-from .interface import COMPANY, PLATFORM, USER, Conversion, ConversionQuote, Owner, TxnInfo
-from .models import (
+from .. import selectors
+from ..gateways import fx as fx_gateways
+from ..gateways import payouts as payout_gateways
+from ..gateways import providers
+from ..interface import COMPANY, PLATFORM, USER, Conversion, ConversionQuote, Owner, TxnInfo
+from ..models import (
     MAY_GO_NEGATIVE,
     AccountKind,
     Entry,
@@ -856,7 +856,7 @@ def request_payout(*, owner: Owner, amount: Money, actor) -> Payout:
                   (platform(AccountKind.PAYOUTS_PENDING, amount.currency), amount.minor)],
             actor=actor,
         )
-        from . import tasks
+        from .. import tasks
 
         enqueue(tasks.process_payout, payout.pk)
     return payout
