@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.http import Http404
 
-from core.access import SELLER, company_ids, has_role, scope
+from core.access import SELLER, STAFF, SYSTEM_ACTOR, company_ids, has_role, roles_of, scope
 
 from .interface import Owner
 from .models import Account, EscrowHold, Payout
@@ -13,6 +13,15 @@ def _owned(user, prefix: str = "owner") -> Q:
     return Q(**{f"{prefix}_kind": "user", f"{prefix}_id": user.pk}) | Q(
         **{f"{prefix}_kind": "company", f"{prefix}_id__in": list(company_ids(user))}
     )
+
+
+def may_act_for(actor, owner: Owner) -> bool:
+    """Whether ``actor`` may spend from ``owner``'s wallet: its own, its company's, or staff/system."""
+    if actor is SYSTEM_ACTOR or STAFF in roles_of(actor):
+        return True
+    if owner.kind == "user":
+        return getattr(actor, "pk", None) == owner.id
+    return owner.id in company_ids(actor)
 
 
 @scope(Account)

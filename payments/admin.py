@@ -113,12 +113,12 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Send through the payout gateway now"))
     def process(self, request, queryset):
-        self._each(request, queryset, lambda p: services.process_payout(payout_id=p.pk, actor=request.user))
+        self._each(request, queryset, lambda p: services.payout_process(payout_id=p.pk, actor=request.user))
 
     @admin.action(description=_("Mark as paid (confirmed by the bank)"))
     def mark_paid(self, request, queryset):
-        self._each(request, queryset, lambda p: services.complete_payout(payout=p, actor=request.user))
+        self._each(request, queryset, lambda p: services.payout_complete(payout=p, actor=request.user))
 
     @admin.action(description=_("Mark as failed and return the money"))
     def mark_failed(self, request, queryset):
-        self._each(request, queryset, lambda p: services.fail_payout(payout=p, reason="Marked failed by staff", actor=request.user))
+        self._each(request, queryset, lambda p: services.payout_fail(payout=p, reason="Marked failed by staff", actor=request.user))

@@ -4,7 +4,7 @@ from core.access import SYSTEM_ACTOR
 from core.money import Money
 
 from .interface import Owner
-from .services import top_up
+from .services import wallet_top_up
 
 # Generous enough that every journey (several orders, duties, conversions) can be tried.
 DEMO_TOP_UPS = {
@@ -21,8 +21,8 @@ def seed(out, users, **context) -> dict:
             continue
         for amount in amounts:
             # A fixed event id per wallet and currency: a re-run finds the top-up and books nothing.
-            info = top_up(owner=Owner.user(user), amount=amount, provider="simulator",
-                          provider_event_id=f"demo-{username}-{amount.currency}", actor=SYSTEM_ACTOR)
+            info = wallet_top_up(owner=Owner.user(user), amount=amount, provider="simulator",
+                                 provider_event_id=f"demo-{username}-{amount.currency}", actor=SYSTEM_ACTOR)
             if info.booked:
                 out.write(f"payments: topped up {username} with {amount}\n")
     return {}

@@ -9,7 +9,7 @@ from core.access import SYSTEM_ACTOR
 def process_payout(payout_id: int) -> str:
     from . import services
 
-    return services.process_payout(payout_id=payout_id, actor=SYSTEM_ACTOR).status
+    return services.payout_process(payout_id=payout_id, actor=SYSTEM_ACTOR).status
 
 
 @shared_task(name="payments.refresh_fx_rates")

@@ -104,8 +104,8 @@ def _key(form) -> str:
 @require_POST
 def convert(request, currency):
     def action(owner, form):
-        return services.convert(owner=owner, amount=form.money(), to_currency=form.cleaned_data["to_currency"],
-                                idempotency_key=_key(form), actor=request.user)
+        return services.wallet_convert(owner=owner, amount=form.money(), to_currency=form.cleaned_data["to_currency"],
+                                       idempotency_key=_key(form), actor=request.user)
 
     def success(result):
         return _("Converted %(amount)s into %(receive)s.") % {
@@ -118,7 +118,7 @@ def convert(request, currency):
 @require_POST
 def top_up(request, currency):
     def action(owner, form):
-        return services.simulate_top_up(owner=owner, amount=form.money(), actor=request.user)
+        return services.wallet_top_up_simulate(owner=owner, amount=form.money(), actor=request.user)
 
     def success(info):
         return _("Your wallet was topped up with %(amount)s.") % {"amount": info.entries[-1][1].format(request.LANGUAGE_CODE)}
@@ -130,7 +130,7 @@ def top_up(request, currency):
 @require_POST
 def payout(request, currency):
     def action(owner, form):
-        return services.request_payout(owner=owner, amount=form.money(), actor=request.user)
+        return services.payout_request(owner=owner, amount=form.money(), actor=request.user)
 
     def success(p):
         return _("Payout #%(id)s requested; it is on its way to your bank.") % {"id": p.pk}

@@ -60,8 +60,8 @@ class ConvertView(APIView):
             quote = services.conversion_quote(amount=amount, to_currency=to_currency)
             return Response({"quote": quote.to_api(), "transaction": None})
         key = request.headers.get("Idempotency-Key") or services.new_idempotency_key()
-        result = services.convert(owner=_owner(request), amount=amount, to_currency=to_currency,
-                                  idempotency_key=key, actor=request.user)
+        result = services.wallet_convert(owner=_owner(request), amount=amount, to_currency=to_currency,
+                                         idempotency_key=key, actor=request.user)
         return Response({"quote": result.quote.to_api(), "transaction": result.txn.id}, status=status.HTTP_201_CREATED)
 
 
@@ -94,7 +94,7 @@ class PayoutListView(GenericAPIView):
     def post(self, request):
         data = s.PayoutRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payout = services.request_payout(owner=_owner(request), amount=data.validated_data["amount"], actor=request.user)
+        payout = services.payout_request(owner=_owner(request), amount=data.validated_data["amount"], actor=request.user)
         return Response(s.PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,4 +1,5 @@
-"""Writes of the payments app. Every money movement is one balanced ledger transaction.
+"""The posting engine under every write of the payments app: each money movement is one balanced
+ledger transaction. Also the checks every service makes of its arguments, and the account keys.
 
 How a booking works (``_post``): the transaction row is inserted first with ``ON CONFLICT
 (idempotency_key) DO NOTHING``, so a repeated request finds its transaction and books nothing (a
@@ -16,49 +17,23 @@ import json
 import uuid
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import STAFF, SYSTEM_ACTOR, company_ids, roles_of
+from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode
 from core.models import Company
-from core.money import Money, currencies
-from core.states import transition
-from core.tasks import enqueue
+from core.money import Money
 
-from .. import selectors
-from ..gateways import fx as fx_gateways
-from ..gateways import payouts as payout_gateways
-from ..gateways import providers
-from ..interface import COMPANY, PLATFORM, USER, Conversion, ConversionQuote, Owner, TxnInfo
-from ..models import (
-    MAY_GO_NEGATIVE,
-    AccountKind,
-    Entry,
-    EscrowHold,
-    FxRate,
-    Payout,
-    ProviderEvent,
-    Transaction,
-    TxnKind,
-)
+from ..interface import COMPANY, PLATFORM, USER, Owner, TxnInfo
+from ..models import MAY_GO_NEGATIVE, AccountKind, Transaction, TxnKind
 
 # (owner_kind, owner_id, account kind, currency)
 AccountKey = tuple[str, int, str, str]
-
-# Where ``charge`` books each kind of platform charge.
-CHARGE_ACCOUNTS = {
-    TxnKind.DUTY: AccountKind.CUSTOMS_DUTY,
-    TxnKind.FEE: AccountKind.FEES,
-    TxnKind.SHIPPING: AccountKind.SHIPPING,
-}
 
 
 # --- validation ------------------------------------------------------------------
@@ -96,13 +71,10 @@ def _owner_exists(owner: Owner) -> bool:
     return Company.objects.filter(pk=owner.id).exists()
 
 
-def may_act_for(actor, owner: Owner) -> bool:
-    """Whether ``actor`` may spend from ``owner``'s wallet: its own, its company's, or staff/system."""
-    if actor is SYSTEM_ACTOR or STAFF in roles_of(actor):
-        return True
-    if owner.kind == USER:
-        return getattr(actor, "pk", None) == owner.id
-    return owner.id in company_ids(actor)
+def _check_kind(kind: str) -> str:
+    if kind not in TxnKind.values:
+        raise DomainError(ErrorCode.VALIDATION, f"Unknown transaction kind {kind!r}.", {"kind": ["Unknown kind."]})
+    return str(kind)
 
 
 def _fingerprint(**params) -> str:
@@ -113,6 +85,9 @@ def _actor(actor) -> tuple[int | None, str]:
     if actor is None or actor is SYSTEM_ACTOR:
         return None, "system"
     return actor.pk, actor.get_username()
+
+
+# --- accounts --------------------------------------------------------------------
 
 
 def wallet(owner: Owner, currency: str) -> AccountKey:
@@ -132,14 +107,6 @@ PLATFORM_SHARDS = 16
 
 def _shard(reference: str) -> int:
     return zlib.crc32(reference.encode()) % PLATFORM_SHARDS
-
-
-def _escrow_account(hold: EscrowHold) -> AccountKey:
-    """The escrow shard the hold was booked into (read from its transaction, so that holds booked
-    before sharding, or under another shard count, are released from where they are)."""
-    owner_id = (Entry.objects.filter(txn_id=hold.hold_txn_id, account__kind=AccountKind.ESCROW)
-                .values_list("account__owner_id", flat=True).first())
-    return platform(AccountKind.ESCROW, hold.currency, owner_id or 0)
 
 
 def _label(key: AccountKey) -> str:
@@ -215,6 +182,7 @@ _TXN_INSERT = (
     "INSERT INTO payments_transaction (kind, reference, idempotency_key, fingerprint, actor_id, actor_label, created_at, memo) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
+
 
 # The whole booking in one statement (PostgreSQL). ``a`` locks the accounts in ascending id order
 # and reads their latest balances; ``ok`` says every account exists and may take its delta; only
@@ -356,557 +324,6 @@ def txn_info(txn: Transaction, booked: bool = True) -> TxnInfo:
 def _existing(key: str) -> TxnInfo | None:
     txn = Transaction.objects.filter(idempotency_key=key).first()
     return txn_info(txn, booked=False) if txn else None
-
-
-# --- services ----------------------------------------------------------------------
-
-
-def top_up(*, owner: Owner, amount: Money, provider: str, provider_event_id: str, actor) -> TxnInfo:
-    """Money arrived from a payment provider. Idempotent per (provider, event id)."""
-    _check_owner(owner)
-    check_amount(amount)
-    return _post(
-        kind=TxnKind.TOP_UP, reference=f"{provider}:{provider_event_id}",
-        key=f"top_up:{provider}:{provider_event_id}",
-        fingerprint=_fingerprint(owner=owner.label, amount=amount.minor, currency=amount.currency),
-        legs=[(platform(AccountKind.PROVIDER_CLEARING, amount.currency), -amount.minor),
-              (wallet(owner, amount.currency), amount.minor)],
-        actor=actor,
-    )
-
-
-def transfer(*, source: Owner, destination: Owner, amount: Money, kind: str = TxnKind.TRANSFER, reference: str,
-             idempotency_key: str, actor) -> TxnInfo:
-    """Wallet to wallet in one currency. Idempotent per ``idempotency_key``."""
-    _check_owner(source, "source")
-    _check_owner(destination, "destination")
-    check_amount(amount)
-    if source == destination:
-        raise DomainError(ErrorCode.VALIDATION, "Source and destination are the same wallet.",
-                          {"destination": ["Must differ from the source."]})
-    kind = _check_kind(kind)
-    return _post(
-        kind=kind, reference=reference, key=f"transfer:{idempotency_key}",
-        fingerprint=_fingerprint(source=source.label, destination=destination.label, amount=amount.minor,
-                                 currency=amount.currency, kind=kind, reference=reference),
-        legs=[(wallet(source, amount.currency), -amount.minor), (wallet(destination, amount.currency), amount.minor)],
-        actor=actor,
-    )
-
-
-def charge(*, payer: Owner, amount: Money, kind: str, reference: str, idempotency_key: str, actor) -> TxnInfo:
-    """From a wallet to the platform account of ``kind`` (duty -> customs_duty, fee, shipping)."""
-    _check_owner(payer, "payer")
-    check_amount(amount)
-    account = CHARGE_ACCOUNTS.get(kind)
-    if account is None:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown charge kind {kind!r}.",
-                          {"kind": [f"One of {', '.join(CHARGE_ACCOUNTS)}."]})
-    return _post(
-        kind=kind, reference=reference, key=f"charge:{idempotency_key}",
-        fingerprint=_fingerprint(payer=payer.label, amount=amount.minor, currency=amount.currency, kind=kind,
-                                 reference=reference),
-        legs=[(wallet(payer, amount.currency), -amount.minor), (platform(account, amount.currency), amount.minor)],
-        actor=actor,
-    )
-
-
-def _check_kind(kind: str) -> str:
-    if kind not in TxnKind.values:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown transaction kind {kind!r}.", {"kind": ["Unknown kind."]})
-    return str(kind)
-
-
-@dataclass(frozen=True)
-class TransferRequest:
-    source: Owner
-    destination: Owner
-    amount: Money
-    reference: str
-    idempotency_key: str
-    kind: str = TxnKind.TRANSFER
-
-
-def transfer_batch(*, transfers: list[TransferRequest], actor) -> list[TxnInfo]:
-    """Many wallet-to-wallet transfers in one database transaction, all or nothing.
-
-    For volume (settlement runs, imports): one statement per step whatever the batch size. The
-    accounts are locked in ascending id order first, so concurrent batches never deadlock; the
-    balance check applies to each account's net change. A transfer whose key was already booked
-    is skipped (``booked=False``). Raises insufficient_funds (nothing booked) if any wallet would
-    end below zero.
-    """
-    if not transfers:
-        return []
-    for t in transfers:
-        _check_owner(t.source, "source")
-        _check_owner(t.destination, "destination")
-        check_amount(t.amount)
-        _check_kind(t.kind)
-        if t.source == t.destination:
-            raise DomainError(ErrorCode.VALIDATION, "Source and destination are the same wallet.",
-                              {"destination": ["Must differ from the source."]})
-    keys = [f"transfer:{t.idempotency_key}" for t in transfers]
-    if len(set(keys)) != len(keys):
-        raise DomainError(ErrorCode.VALIDATION, "Idempotency keys repeat within the batch.", {"transfers": ["Duplicate key."]})
-    if connection.vendor != "postgresql":
-        # The zero-setup demo (SQLite) books them one by one, still in one transaction.
-        with transaction.atomic():
-            return [transfer(source=t.source, destination=t.destination, amount=t.amount, kind=t.kind,
-                             reference=t.reference, idempotency_key=t.idempotency_key, actor=actor) for t in transfers]
-    actor_id, actor_label = _actor(actor)
-    now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        params: list = []
-        for t, key in zip(transfers, keys, strict=True):
-            fp = _fingerprint(source=t.source.label, destination=t.destination.label, amount=t.amount.minor,
-                              currency=t.amount.currency, kind=t.kind, reference=t.reference)
-            params += [t.kind, t.reference, key, fp, actor_id, actor_label, now, "{}"]
-        cursor.execute(
-            "INSERT INTO payments_transaction (kind, reference, idempotency_key, fingerprint, actor_id, actor_label, created_at, memo) "
-            "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(transfers))
-            + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
-            params,
-        )
-        new = {key: txn_id for txn_id, key in cursor.fetchall()}
-        fresh = [(t, new[key]) for t, key in zip(transfers, keys, strict=True) if key in new]
-        results = dict.fromkeys(keys)
-        if fresh:
-            legs = [(txn_id, acct, minor) for t, txn_id in fresh
-                    for acct, minor in ((wallet(t.source, t.amount.currency), -t.amount.minor),
-                                        (wallet(t.destination, t.amount.currency), t.amount.minor))]
-            credited = {acct for _, acct, minor in legs if minor > 0}
-            wanted = {acct for _, acct, _ in legs}
-            ids = _accounts(wanted, creatable=credited)
-            if len(ids) < len(wanted):
-                raise _insufficient(next(acct for acct in wanted if acct not in ids))
-            deltas: dict[int, int] = defaultdict(int)
-            for _, acct, minor in legs:
-                deltas[ids[acct]] += minor
-            order = sorted(deltas)
-            cursor.execute("SELECT id FROM payments_account WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [order])
-            cursor.execute(
-                "UPDATE payments_account AS a SET balance_minor = a.balance_minor + v.delta "  # noqa: S608 - placeholders only
-                "FROM (VALUES " + ", ".join(["(%s::bigint, %s::bigint)"] * len(order)) + ") AS v(id, delta) "
-                "WHERE a.id = v.id AND (a.allow_negative OR a.balance_minor + v.delta >= 0) "
-                "RETURNING a.id, a.balance_minor",
-                [x for aid in order for x in (aid, deltas[aid])],
-            )
-            after = dict(cursor.fetchall())
-            if len(after) < len(order):
-                by_id = {v: k for k, v in ids.items()}
-                raise _insufficient(by_id[next(aid for aid in order if aid not in after)])
-            running = {aid: after[aid] - deltas[aid] for aid in order}
-            rows = []
-            for txn_id, acct, minor in legs:
-                aid = ids[acct]
-                running[aid] += minor
-                rows += [txn_id, aid, acct[3], minor, running[aid], now]
-            cursor.execute(
-                "INSERT INTO payments_entry (txn_id, account_id, currency, amount_minor, balance_after, created_at) VALUES "  # noqa: S608 - placeholders only
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(legs)),
-                rows,
-            )
-            for t, txn_id in fresh:
-                key = f"transfer:{t.idempotency_key}"
-                results[key] = TxnInfo(id=txn_id, kind=t.kind, reference=t.reference, entries=[
-                    (t.source.label, -t.amount), (t.destination.label, t.amount)])
-    return [results[key] or _replay_quick(key) for key in keys]
-
-
-def _replay_quick(key: str) -> TxnInfo:
-    txn = Transaction.objects.get(idempotency_key=key)
-    return txn_info(txn, booked=False)
-
-
-# --- escrow ----------------------------------------------------------------------------
-
-
-def hold_in_escrow(*, payer: Owner, amount: Money, reference: str, actor) -> TxnInfo:
-    """Move the payer's money into escrow for ``reference``. A second call with the same reference
-    books nothing and returns the first hold (a different payer or amount is refused)."""
-    _check_owner(payer, "payer")
-    check_amount(amount)
-    if not reference:
-        raise DomainError(ErrorCode.VALIDATION, "A reference is required.", {"reference": ["Required."]})
-    with transaction.atomic():
-        info = _post(
-            kind=TxnKind.ESCROW_HOLD, reference=reference, key=f"escrow_hold:{reference}",
-            fingerprint=_fingerprint(payer=payer.label, amount=amount.minor, currency=amount.currency),
-            legs=[(wallet(payer, amount.currency), -amount.minor),
-                  (platform(AccountKind.ESCROW, amount.currency, _shard(reference)), amount.minor)],
-            actor=actor,
-        )
-        if info.booked:
-            now = timezone.now()
-            EscrowHold.objects.create(
-                reference=reference, payer_kind=payer.kind, payer_id=payer.id, currency=amount.currency,
-                amount_minor=amount.minor, hold_txn_id=info.id, created_at=now, updated_at=now,
-            )
-    return info
-
-
-def _locked_hold(reference: str) -> EscrowHold:
-    hold = EscrowHold.objects.select_for_update().filter(reference=reference).first()
-    if hold is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"Nothing is held in escrow for {reference}.", {"reference": ["Unknown."]})
-    return hold
-
-
-def release_escrow(*, reference: str, payee: Owner, commission_rate: Decimal, actor) -> TxnInfo:
-    """Pay what is still held for ``reference`` to ``payee``, then book the platform's commission
-    from the payee's wallet (two transactions, so the seller's statement shows both). Idempotent."""
-    _check_owner(payee, "payee")
-    rate = _check_rate(commission_rate)
-    key = f"escrow_release:{reference}"
-    with transaction.atomic():
-        hold = _locked_hold(reference)
-        if hold.status == EscrowHold.Status.RELEASED:
-            if (hold.payee_kind, hold.payee_id) != (payee.kind, payee.id):
-                raise DomainError(ErrorCode.CONFLICT, f"{reference} was already released to another payee.")
-            return _existing(key)
-        if hold.open_minor == 0:
-            raise DomainError(ErrorCode.CONFLICT, f"{reference} was refunded in full: nothing to release.")
-        gross = Money(hold.open_minor, hold.currency)
-        commission = gross.times(rate)
-        info = _post(
-            kind=TxnKind.ESCROW_RELEASE, reference=reference, key=key,
-            fingerprint=_fingerprint(payee=payee.label, amount=gross.minor),
-            legs=[(_escrow_account(hold), -gross.minor), (wallet(payee, hold.currency), gross.minor)],
-            actor=actor,
-        )
-        if commission:
-            _post(
-                kind=TxnKind.COMMISSION, reference=reference, key=f"commission:{reference}",
-                fingerprint=_fingerprint(payee=payee.label, amount=commission.minor, rate=str(rate)),
-                legs=[(wallet(payee, hold.currency), -commission.minor),
-                      (platform(AccountKind.COMMISSION, hold.currency, _shard(reference)), commission.minor)],
-                actor=actor, memo={"rate": str(rate), "base": gross.minor},
-            )
-        hold.released_minor = gross.minor
-        hold.commission_minor = commission.minor
-        hold.payee_kind, hold.payee_id = payee.kind, payee.id
-        hold.status = EscrowHold.Status.RELEASED
-        hold.updated_at = timezone.now()
-        hold.save(update_fields=["released_minor", "commission_minor", "payee_kind", "payee_id", "status", "updated_at"])
-    return info
-
-
-def escrow_pay_duty(*, reference: str, assessed: Money, prepaid: Money, actor) -> TxnInfo | None:
-    """Customs released the parcel of ``reference``: pay its duties out of escrow (DDP).
-
-    The buyer prepaid ``prepaid`` with the order. The customs duty account receives ``assessed``;
-    when customs assessed more, the platform's landed-cost guarantee pays the difference (the buyer
-    pays nothing more); when it assessed less, the difference goes back to the buyer. One balanced
-    transaction; idempotent per reference. None when nothing was due and nothing prepaid.
-    """
-    for name, value in (("assessed", assessed), ("prepaid", prepaid)):
-        if not isinstance(value, Money) or value.minor < 0:
-            raise DomainError(ErrorCode.INVALID_AMOUNT, _("Give an amount of zero or more."), {name: [_("Zero or more.")]})
-    key = f"escrow_duty:{reference}"
-    with transaction.atomic():
-        hold = _locked_hold(reference)
-        if (done := _existing(key)) is not None:
-            return done
-        if assessed.currency != hold.currency or prepaid.currency != hold.currency:
-            raise DomainError(ErrorCode.CURRENCY_MISMATCH, _("%(ref)s is held in %(cur)s.") % {"ref": reference, "cur": hold.currency},
-                              {"assessed": [_("Must be in %(cur)s.") % {"cur": hold.currency}]})
-        if hold.status != EscrowHold.Status.HELD:
-            raise DomainError(ErrorCode.CONFLICT, _("%(ref)s is no longer held in escrow.") % {"ref": reference})
-        if prepaid.minor > hold.open_minor:
-            msg = _("Only %(money)s is still held.") % {"money": Money(hold.open_minor, hold.currency)}
-            raise DomainError(ErrorCode.INVALID_AMOUNT, msg, {"prepaid": [msg]})
-        if assessed.minor == 0 and prepaid.minor == 0:
-            return None
-        currency = hold.currency
-        shard = _shard(reference)
-        legs = [(_escrow_account(hold), -prepaid.minor)] if prepaid.minor else []
-        if assessed.minor:
-            legs.append((platform(AccountKind.CUSTOMS_DUTY, currency, shard), assessed.minor))
-        over = assessed.minor - prepaid.minor
-        if over > 0:
-            legs.append((platform(AccountKind.LANDED_COST_GUARANTEE, currency, shard), -over))
-        elif over < 0:
-            legs.append((wallet(Owner(hold.payer_kind, hold.payer_id), currency), -over))
-        info = _post(kind=TxnKind.DUTY, reference=reference, key=key,
-                     fingerprint=_fingerprint(assessed=assessed.minor, prepaid=prepaid.minor), legs=legs, actor=actor,
-                     memo={"assessed": assessed.minor, "prepaid": prepaid.minor, "guarantee": max(over, 0)})
-        hold.settled_minor += min(assessed.minor, prepaid.minor)
-        hold.refunded_minor += max(-over, 0)
-        hold.updated_at = timezone.now()
-        hold.save(update_fields=["settled_minor", "refunded_minor", "updated_at"])
-    return info
-
-
-def _check_rate(rate) -> Decimal:
-    try:
-        rate = Decimal(str(rate)) if not isinstance(rate, float) else None
-    except InvalidOperation:
-        rate = None
-    if rate is None or not rate.is_finite() or not Decimal(0) <= rate < Decimal(1):
-        raise DomainError(ErrorCode.VALIDATION, "The commission rate must be a decimal from 0 up to 1.",
-                          {"commission_rate": ["From 0 up to (not including) 1."]})
-    return rate
-
-
-def refund(*, reference: str, actor, amount: Money | None = None, idempotency_key: str | None = None) -> TxnInfo:
-    """Return held money to the payer: all that is still held (``amount=None``) or part of it.
-
-    Idempotent: the same call (same reference and amount, or the same ``idempotency_key``) books
-    nothing more. Refused once the money was released to the payee.
-    """
-    key = f"refund:{reference}:{idempotency_key or (amount.minor if isinstance(amount, Money) else 'all')}"
-    with transaction.atomic():
-        hold = _locked_hold(reference)
-        if (done := _existing(key)) is not None:
-            return done
-        if hold.status == EscrowHold.Status.RELEASED:
-            raise DomainError(ErrorCode.CONFLICT, f"{reference} was already paid out to the seller; it cannot be refunded from escrow.")
-        open_minor = hold.open_minor
-        if amount is None:
-            minor = open_minor
-        else:
-            check_amount(amount)
-            if amount.currency != hold.currency:
-                raise DomainError(ErrorCode.CURRENCY_MISMATCH, f"{reference} is held in {hold.currency}.",
-                                  {"amount": [f"Must be in {hold.currency}."]})
-            if amount.minor > open_minor:
-                msg = f"Only {Money(open_minor, hold.currency)} is still held."
-                raise DomainError(ErrorCode.INVALID_AMOUNT, msg, {"amount": [msg]})
-            minor = amount.minor
-        if minor == 0:
-            raise DomainError(ErrorCode.CONFLICT, f"{reference} has nothing left to refund.")
-        payer = Owner(hold.payer_kind, hold.payer_id)
-        info = _post(
-            kind=TxnKind.REFUND, reference=reference, key=key, fingerprint=_fingerprint(amount=minor),
-            legs=[(_escrow_account(hold), -minor), (wallet(payer, hold.currency), minor)],
-            actor=actor,
-        )
-        hold.refunded_minor += minor
-        if hold.open_minor == 0:
-            hold.status = EscrowHold.Status.REFUNDED
-        hold.updated_at = timezone.now()
-        hold.save(update_fields=["refunded_minor", "status", "updated_at"])
-    return info
-
-
-# --- FX ------------------------------------------------------------------------------
-
-
-def spread() -> Decimal:
-    return Decimal(str(settings.PAYMENTS_FX_SPREAD))
-
-
-def conversion_quote(*, amount: Money, to_currency: str, as_of: date | None = None) -> ConversionQuote:
-    """What converting ``amount`` into ``to_currency`` gives now, every minor unit accounted for.
-
-    The spread is charged in the source currency (half-up); the rest buys whole minor units of the
-    target at the mid rate, rounded down; source minor units too few to buy one more target minor
-    unit are the rounding remainder, booked to the ``fx_rounding`` account rather than lost.
-    """
-    check_amount(amount)
-    to_currency = check_wallet_currency(to_currency, "to_currency")
-    if to_currency == amount.currency:
-        raise DomainError(ErrorCode.VALIDATION, _("Choose a different currency to convert into."),
-                          {"to_currency": [_("Choose a different currency to convert into.")]})
-    rate = selectors.fx_rate(amount.currency, to_currency, as_of)
-    sp = spread()
-    fee = amount.times(sp)
-    net = amount.minor - fee.minor
-    with localcontext() as ctx:
-        ctx.prec = 50
-        # target minor units per source minor unit
-        per_minor = rate.rate.scaleb(currencies()[to_currency] - currencies()[amount.currency])
-        receive = int((Decimal(net) * per_minor).to_integral_value(rounding=ROUND_FLOOR))
-        cost = int((Decimal(receive) / per_minor).to_integral_value(rounding=ROUND_CEILING)) if receive else 0
-        applied = rate.rate * (1 - sp)
-    with localcontext() as ctx:
-        ctx.prec = 12
-        applied = +applied
-    if receive <= 0:
-        msg = _("Too small to convert: it buys less than one minor unit of %(currency)s.") % {"currency": to_currency}
-        raise DomainError(ErrorCode.INVALID_AMOUNT, msg, {"amount": [msg]})
-    return ConversionQuote(
-        amount=amount, receive=Money(receive, to_currency), mid_rate=rate.rate, rate=applied, spread=sp, fee=fee,
-        rounding=Money(net - cost, amount.currency), cost=Money(cost, amount.currency), as_of=rate.as_of,
-        source=rate.source,
-    )
-
-
-def convert(*, owner: Owner, amount: Money, to_currency: str, idempotency_key: str, actor) -> Conversion:
-    """Convert at the current quote: two legs through the ``fx`` account, plus the spread and the
-    rounding remainder to their named accounts. Idempotent per ``idempotency_key``."""
-    _check_owner(owner)
-    key = f"conversion:{owner.label}:{idempotency_key}"
-    fingerprint = _fingerprint(owner=owner.label, amount=amount.minor if isinstance(amount, Money) else None,
-                               currency=getattr(amount, "currency", None), to=to_currency)
-    with transaction.atomic():
-        txn = Transaction.objects.filter(idempotency_key=key).first()
-        if txn is not None:  # a retry finds the first conversion even if the rate moved since
-            info = _replay(key, fingerprint)
-            return Conversion(quote=_quote_from_memo(txn.memo), txn=info)
-        quote = conversion_quote(amount=amount, to_currency=to_currency)
-        src, dst = amount.currency, quote.receive.currency
-        info = _post(
-            kind=TxnKind.CONVERSION, reference=f"fx:{src}-{dst}", key=key, fingerprint=fingerprint,
-            legs=[
-                (wallet(owner, src), -amount.minor),
-                (platform(AccountKind.FX, src), quote.cost.minor),
-                (platform(AccountKind.FX_SPREAD, src), quote.fee.minor),
-                (platform(AccountKind.FX_ROUNDING, src), quote.rounding.minor),
-                (platform(AccountKind.FX, dst), -quote.receive.minor),
-                (wallet(owner, dst), quote.receive.minor),
-            ],
-            actor=actor, memo=quote.to_api(),
-        )
-    return Conversion(quote=quote, txn=info)
-
-
-def _quote_from_memo(memo: dict) -> ConversionQuote:
-    amount = Money.from_api(memo["amount"])
-    rounding = Money.from_api(memo["rounding"])
-    fee = Money.from_api(memo["fee"])
-    return ConversionQuote(
-        amount=amount, receive=Money.from_api(memo["receive"]), mid_rate=Decimal(memo["mid_rate"]),
-        rate=Decimal(memo["rate"]), spread=Decimal(memo["spread"]), fee=fee, rounding=rounding,
-        cost=amount - fee - rounding, as_of=date.fromisoformat(memo["as_of"]), source=memo["source"],
-    )
-
-
-def fx_rates_load(*, source: str | None = None, actor=SYSTEM_ACTOR) -> int:
-    """Store the rates the configured provider publishes; a rate already stored for its day is
-    updated, so a refresh is idempotent. Returns how many rates were stored."""
-    provider = fx_gateways.get(source)
-    rows = provider.fetch()
-    known = set(currencies())
-    now = timezone.now()
-    count = 0
-    with transaction.atomic():
-        for row in rows:
-            if row.currency not in known or row.usd_per_unit <= 0:
-                continue
-            FxRate.objects.update_or_create(
-                currency_id=row.currency, as_of=row.as_of, provider=provider.name,
-                defaults={"usd_per_unit": row.usd_per_unit.quantize(Decimal("1e-12"), rounding=ROUND_HALF_UP),
-                          "source": row.source, "status": row.status, "loaded_at": now},
-            )
-            count += 1
-    return count
-
-
-# --- provider webhooks -------------------------------------------------------------------
-
-
-def webhook_receive(*, provider: str, headers, body: bytes) -> TxnInfo | None:
-    """A payment provider's signed event. Refuses unsigned, wrongly signed, stale and replayed
-    events before booking anything; a top-up event credits the wallet it names."""
-    gateway = providers.get(provider)
-    event = gateway.verify(headers, body)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                stored = ProviderEvent.objects.create(
-                    provider=provider, event_id=event.id, event_type=event.type, payload=event.payload,
-                    received_at=timezone.now(),
-                )
-        except IntegrityError:
-            raise DomainError(ErrorCode.WEBHOOK_REPLAYED, f"Event {event.id} was already received.",
-                              {"id": ["Already received."]}) from None
-        if event.type != providers.TOP_UP_SUCCEEDED:
-            return None  # stored for the record; nothing to book
-        info = top_up(owner=event.owner, amount=event.amount, provider=provider, provider_event_id=event.id,
-                      actor=SYSTEM_ACTOR)
-        stored.txn_id = info.id
-        stored.save(update_fields=["txn"])
-    return info
-
-
-def simulate_top_up(*, owner: Owner, amount: Money, actor) -> TxnInfo:
-    """The demo's "Top up" button: the simulator signs a webhook and it goes through the same path."""
-    _check_owner(owner)
-    check_amount(amount)
-    if not may_act_for(actor, owner):
-        raise DomainError(ErrorCode.PERMISSION_DENIED, "You may not top up this wallet.")
-    simulator = providers.get(providers.SimulatorProvider.NAME)
-    headers, body = simulator.top_up_event(owner=owner, amount=amount)
-    return webhook_receive(provider=simulator.name, headers=headers, body=body)
-
-
-# --- payouts -------------------------------------------------------------------------------
-
-
-def request_payout(*, owner: Owner, amount: Money, actor) -> Payout:
-    """A seller asks for its available balance to be paid out. The money moves at once to
-    ``payouts_pending``; Celery then takes the payout through the gateway."""
-    _check_owner(owner)
-    check_amount(amount)
-    if not (roles_of(actor) & Payout.REQUEST_ROLES or actor is SYSTEM_ACTOR) or not may_act_for(actor, owner):
-        raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only a seller may request a payout of its own wallet."))
-    gateway = payout_gateways.get()
-    now = timezone.now()
-    with transaction.atomic():
-        payout = Payout.objects.create(
-            owner_kind=owner.kind, owner_id=owner.id, currency=amount.currency, amount_minor=amount.minor,
-            requested_by=None if actor is SYSTEM_ACTOR else actor, gateway=gateway.name, created_at=now, updated_at=now,
-        )
-        _post(
-            kind=TxnKind.PAYOUT, reference=payout.reference, key=f"payout:{payout.pk}:requested",
-            fingerprint=_fingerprint(amount=amount.minor),
-            legs=[(wallet(owner, amount.currency), -amount.minor),
-                  (platform(AccountKind.PAYOUTS_PENDING, amount.currency), amount.minor)],
-            actor=actor,
-        )
-        from .. import tasks
-
-        enqueue(tasks.process_payout, payout.pk)
-    return payout
-
-
-def process_payout(*, payout_id: int, actor=SYSTEM_ACTOR) -> Payout:
-    """Move a payout through the gateway: requested -> processing -> paid (or failed). Safe to run
-    twice: each step checks the status first and the gateway is idempotent per payout."""
-    payout = Payout.objects.get(pk=payout_id)
-    if payout.status == Payout.Status.REQUESTED:
-        transition(payout, Payout.Status.PROCESSING, actor=actor, extra_updates={"updated_at": timezone.now()})
-    if payout.status != Payout.Status.PROCESSING:
-        return payout
-    result = payout_gateways.GATEWAYS[payout.gateway]().send(
-        payout_id=payout.pk, owner_label=f"{payout.owner_kind}:{payout.owner_id}",
-        amount_minor=payout.amount_minor, currency=payout.currency,
-    )
-    if result.ok:
-        return complete_payout(payout=payout, gateway_reference=result.reference, actor=actor)
-    return fail_payout(payout=payout, reason=result.reason, actor=actor)
-
-
-def complete_payout(*, payout: Payout, gateway_reference: str = "", actor) -> Payout:
-    """The bank paid: the money leaves the platform (payouts_pending -> provider_clearing)."""
-    with transaction.atomic():
-        transition(payout, Payout.Status.PAID, actor=actor,
-                   extra_updates={"gateway_reference": gateway_reference, "updated_at": timezone.now()})
-        _post(
-            kind=TxnKind.PAYOUT, reference=payout.reference, key=f"payout:{payout.pk}:paid",
-            fingerprint=_fingerprint(amount=payout.amount_minor),
-            legs=[(platform(AccountKind.PAYOUTS_PENDING, payout.currency), -payout.amount_minor),
-                  (platform(AccountKind.PROVIDER_CLEARING, payout.currency), payout.amount_minor)],
-            actor=actor,
-        )
-    return payout
-
-
-def fail_payout(*, payout: Payout, reason: str, actor) -> Payout:
-    """The bank refused: the money goes back to the seller's wallet."""
-    with transaction.atomic():
-        transition(payout, Payout.Status.FAILED, actor=actor, reason=reason,
-                   extra_updates={"failure_reason": reason, "updated_at": timezone.now()})
-        _post(
-            kind=TxnKind.PAYOUT_RETURN, reference=payout.reference, key=f"payout:{payout.pk}:failed",
-            fingerprint=_fingerprint(amount=payout.amount_minor),
-            legs=[(platform(AccountKind.PAYOUTS_PENDING, payout.currency), -payout.amount_minor),
-                  (wallet(Owner(payout.owner_kind, payout.owner_id), payout.currency), payout.amount_minor)],
-            actor=actor,
-        )
-    return payout
 
 
 def new_idempotency_key() -> str:

@@ -29,7 +29,7 @@ def test_staff_fail_a_payout_from_the_admin_and_the_money_returns(client, staff,
     user, company = seller_company
     owner = Owner.company(company.pk)
     fund(owner, "100.00", "KZT")
-    payout = services.request_payout(owner=owner, amount=Money.of("40.00", "KZT"), actor=user)
+    payout = services.payout_request(owner=owner, amount=Money.of("40.00", "KZT"), actor=user)
     client.force_login(staff)
     client.post("/admin/payments/payout/", {"action": "mark_failed", "_selected_action": [payout.pk]})
     payout.refresh_from_db()

@@ -3,6 +3,7 @@
 import pytest
 
 from core.access import SYSTEM_ACTOR
+from core.money import Money
 from payments import services
 from payments.interface import Owner
 from payments.models import Payout, Transaction
@@ -18,8 +19,8 @@ def money(amount, currency):
 
 def test_wallets_list_balances_held_and_available(api_as, alice, fund):
     fund(Owner.user(alice), "500.00", "CNY")
-    services.hold_in_escrow(payer=Owner.user(alice), amount=services.Money.of("120.00", "CNY"), reference="order:1",
-                            actor=alice)
+    services.escrow_hold(payer=Owner.user(alice), amount=Money.of("120.00", "CNY"), reference="order:1",
+                         actor=alice)
     body = api_as(alice).get("/api/v1/wallets/").json()
     assert body == [{"currency": "CNY", "balance": money("500.00", "CNY"), "held": money("120.00", "CNY"),
                      "available": money("380.00", "CNY"), "pending_payouts": money("0.00", "CNY")}]
@@ -63,7 +64,7 @@ def test_convert_quotes_then_converts_and_replays_with_the_same_key(api_as, alic
                         HTTP_IDEMPOTENCY_KEY="conv-1")
     assert again.json() == resp.json()
     assert Transaction.objects.filter(kind="conversion").count() == 1
-    received = services.Money.from_api(resp.json()["quote"]["receive"])
+    received = Money.from_api(resp.json()["quote"]["receive"])
     assert wallet_minor(Owner.user(alice), "CNY") == 90000 and wallet_minor(Owner.user(alice), "KZT") == received.minor
     assert_ledger_consistent()
 
@@ -130,6 +131,6 @@ def test_a_company_the_user_is_not_in_is_404(api_as, alice, seller_company):
 
 
 def test_system_actor_top_up_then_api_shows_it(api_as, alice, currencies):
-    services.top_up(owner=Owner.user(alice), amount=services.Money.of("5.00", "USD"), provider="simulator",
-                    provider_event_id="e1", actor=SYSTEM_ACTOR)
+    services.wallet_top_up(owner=Owner.user(alice), amount=Money.of("5.00", "USD"), provider="simulator",
+                           provider_event_id="e1", actor=SYSTEM_ACTOR)
     assert api_as(alice).get("/api/v1/wallets/").json()[0]["available"] == money("5.00", "USD")

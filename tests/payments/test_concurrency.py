@@ -37,8 +37,8 @@ def test_fifty_spenders_on_a_wallet_that_affords_twenty(make_user, fund):
 
     def spend(i):
         try:
-            services.transfer(source=payer, destination=payees[i % 5], amount=Money.of("10.00", "KZT"),
-                              reference=f"order:{i}", idempotency_key=f"spend-{i}", actor=None)
+            services.wallet_transfer(source=payer, destination=payees[i % 5], amount=Money.of("10.00", "KZT"),
+                                     reference=f"order:{i}", idempotency_key=f"spend-{i}", actor=None)
             return "ok"
         except DomainError as exc:
             return exc.code
@@ -57,7 +57,7 @@ def test_escrow_holds_racing_on_one_wallet_never_overdraw_it(make_user, fund):
 
     def hold(i):
         try:
-            services.hold_in_escrow(payer=payer, amount=Money.of("10.00", "CNY"), reference=f"order:{i}", actor=None)
+            services.escrow_hold(payer=payer, amount=Money.of("10.00", "CNY"), reference=f"order:{i}", actor=None)
             return "ok"
         except DomainError as exc:
             return exc.code
@@ -75,8 +75,8 @@ def test_opposite_transfers_between_two_wallets_finish_without_deadlock(make_use
     def ping_pong(i):
         source, destination = (a, b) if i % 2 else (b, a)
         for n in range(15):
-            services.transfer(source=source, destination=destination, amount=Money.of("1.00", "UZS"),
-                              reference="pp", idempotency_key=f"pp-{i}-{n}", actor=None)
+            services.wallet_transfer(source=source, destination=destination, amount=Money.of("1.00", "UZS"),
+                                     reference="pp", idempotency_key=f"pp-{i}-{n}", actor=None)
         return "ok"
 
     # a deadlock would surface as an OperationalError from PostgreSQL's detector
@@ -90,8 +90,8 @@ def test_the_same_request_sent_concurrently_books_once(make_user, fund):
     fund(payer, "100.00", "KGS")
 
     def send(i):
-        return services.transfer(source=payer, destination=payee, amount=Money.of("60.00", "KGS"), reference="dup",
-                                 idempotency_key="one-key", actor=None).id
+        return services.wallet_transfer(source=payer, destination=payee, amount=Money.of("60.00", "KGS"), reference="dup",
+                                        idempotency_key="one-key", actor=None).id
 
     assert len(set(run_in_threads(10, send))) == 1
     assert wallet_minor(payer, "KGS") == 4000 and wallet_minor(payee, "KGS") == 6000

@@ -57,8 +57,8 @@ def test_a_quote_accounts_for_every_minor_unit(currencies, amount, to):
 def test_uzs_to_cny_rounding_remainder_goes_to_its_own_account(alice, fund):
     owner = Owner.user(alice)
     fund(owner, "100000.00", "UZS")
-    result = services.convert(owner=owner, amount=Money.of("12345.67", "UZS"), to_currency="CNY",
-                              idempotency_key="c1", actor=alice)
+    result = services.wallet_convert(owner=owner, amount=Money.of("12345.67", "UZS"), to_currency="CNY",
+                                     idempotency_key="c1", actor=alice)
     q = result.quote
     assert wallet_minor(owner, "UZS") == 10000000 - 1234567
     assert wallet_minor(owner, "CNY") == q.receive.minor > 0

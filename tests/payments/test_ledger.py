@@ -32,8 +32,8 @@ def test_top_up_credits_the_wallet_from_provider_clearing(alice, fund):
 
 def test_the_same_provider_event_twice_books_once(alice, currencies):
     kwargs = {"owner": Owner.user(alice), "amount": cny("10.00"), "provider": "simulator", "provider_event_id": "evt_1", "actor": SYSTEM_ACTOR}
-    first = services.top_up(**kwargs)
-    again = services.top_up(**kwargs)
+    first = services.wallet_top_up(**kwargs)
+    again = services.wallet_top_up(**kwargs)
     assert again.id == first.id and not again.booked
     assert wallet_minor(Owner.user(alice), "CNY") == 1000
 
@@ -41,8 +41,8 @@ def test_the_same_provider_event_twice_books_once(alice, currencies):
 def test_transfer_moves_money_and_writes_running_balances(alice, bob, fund):
     a, b = Owner.user(alice), Owner.user(bob)
     fund(a, "100.00", "CNY")
-    services.transfer(source=a, destination=b, amount=cny("30.50"), kind="transfer", reference="gift:1",
-                      idempotency_key="k1", actor=alice)
+    services.wallet_transfer(source=a, destination=b, amount=cny("30.50"), kind="transfer", reference="gift:1",
+                             idempotency_key="k1", actor=alice)
     assert wallet_minor(a, "CNY") == 6950 and wallet_minor(b, "CNY") == 3050
     lines = list(selectors.statement(owner=a, currency="CNY"))
     assert [(e.txn.kind, e.amount_minor, e.balance_after) for e in lines] == [("transfer", -3050, 6950), ("top_up", 10000, 10000)]
@@ -54,7 +54,7 @@ def test_insufficient_funds_is_409_and_books_nothing(alice, bob, fund):
     fund(a, "10.00", "CNY")
     before = Transaction.objects.count()
     with pytest.raises(DomainError) as err:
-        services.transfer(source=a, destination=b, amount=cny("10.01"), reference="x", idempotency_key="k", actor=alice)
+        services.wallet_transfer(source=a, destination=b, amount=cny("10.01"), reference="x", idempotency_key="k", actor=alice)
     assert err.value.code == "insufficient_funds" and err.value.status == 409 and "amount" in err.value.fields
     assert Transaction.objects.count() == before
     assert wallet_minor(a, "CNY") == 1000 and wallet_minor(b, "CNY") == 0
@@ -62,8 +62,8 @@ def test_insufficient_funds_is_409_and_books_nothing(alice, bob, fund):
 
 def test_spending_from_a_wallet_never_funded_is_insufficient_funds(alice, bob, currencies):
     with pytest.raises(DomainError) as err:
-        services.transfer(source=Owner.user(alice), destination=Owner.user(bob), amount=cny("1.00"), reference="x",
-                          idempotency_key="k", actor=alice)
+        services.wallet_transfer(source=Owner.user(alice), destination=Owner.user(bob), amount=cny("1.00"), reference="x",
+                                 idempotency_key="k", actor=alice)
     assert err.value.code == "insufficient_funds"
 
 
@@ -71,12 +71,12 @@ def test_replayed_transfer_books_nothing_more_and_a_reused_key_is_refused(alice,
     a, b = Owner.user(alice), Owner.user(bob)
     fund(a, "100.00", "CNY")
     args = {"source": a, "destination": b, "amount": cny("40.00"), "reference": "r", "idempotency_key": "same", "actor": alice}
-    first = services.transfer(**args)
-    second = services.transfer(**args)
+    first = services.wallet_transfer(**args)
+    second = services.wallet_transfer(**args)
     assert second.id == first.id and not second.booked
     assert wallet_minor(a, "CNY") == 6000
     with pytest.raises(DomainError) as err:
-        services.transfer(**{**args, "amount": cny("41.00")})
+        services.wallet_transfer(**{**args, "amount": cny("41.00")})
     assert err.value.code == "idempotency_key_reused"
     assert wallet_minor(a, "CNY") == 6000
 
@@ -89,23 +89,23 @@ def test_replayed_transfer_books_nothing_more_and_a_reused_key_is_refused(alice,
 def test_bad_amounts_name_the_field(alice, bob, fund, amount, code):
     fund(Owner.user(alice), "100.00", "CNY")
     with pytest.raises(DomainError) as err:
-        services.transfer(source=Owner.user(alice), destination=Owner.user(bob), amount=amount, reference="r",
-                          idempotency_key="k", actor=alice)
+        services.wallet_transfer(source=Owner.user(alice), destination=Owner.user(bob), amount=amount, reference="r",
+                                 idempotency_key="k", actor=alice)
     assert err.value.code == code and "amount" in err.value.fields and err.value.status == 400
 
 
 def test_transfer_to_oneself_is_refused(alice, fund):
     fund(Owner.user(alice), "1.00", "CNY")
     with pytest.raises(DomainError) as err:
-        services.transfer(source=Owner.user(alice), destination=Owner.user(alice), amount=cny("1.00"), reference="r",
-                          idempotency_key="k", actor=alice)
+        services.wallet_transfer(source=Owner.user(alice), destination=Owner.user(alice), amount=cny("1.00"), reference="r",
+                                 idempotency_key="k", actor=alice)
     assert "destination" in err.value.fields
 
 
 def test_crediting_an_owner_that_does_not_exist_is_refused(currencies):
     with pytest.raises(DomainError) as err:
-        services.top_up(owner=Owner("user", 987654), amount=cny("1.00"), provider="simulator", provider_event_id="e",
-                        actor=SYSTEM_ACTOR)
+        services.wallet_top_up(owner=Owner("user", 987654), amount=cny("1.00"), provider="simulator", provider_event_id="e",
+                               actor=SYSTEM_ACTOR)
     assert "owner" in err.value.fields
 
 
@@ -115,13 +115,13 @@ def test_crediting_an_owner_that_does_not_exist_is_refused(currencies):
 def test_escrow_hold_release_pays_the_seller_minus_commission(alice, fund, seller_company):
     buyer, seller = Owner.user(alice), Owner.company(seller_company[1].pk)
     fund(buyer, "1000.00", "CNY")
-    hold = services.hold_in_escrow(payer=buyer, amount=cny("199.99"), reference="order:1", actor=alice)
+    hold = services.escrow_hold(payer=buyer, amount=cny("199.99"), reference="order:1", actor=alice)
     [b] = selectors.balances(owner=buyer)
     assert (b.available, b.held, b.balance) == (cny("800.01"), cny("199.99"), cny("1000.00"))
-    again = services.hold_in_escrow(payer=buyer, amount=cny("199.99"), reference="order:1", actor=alice)
+    again = services.escrow_hold(payer=buyer, amount=cny("199.99"), reference="order:1", actor=alice)
     assert again.id == hold.id and not again.booked and wallet_minor(buyer, "CNY") == 80001
 
-    services.release_escrow(reference="order:1", payee=seller, commission_rate=Decimal("0.05"), actor=SYSTEM_ACTOR)
+    services.escrow_release(reference="order:1", payee=seller, commission_rate=Decimal("0.05"), actor=SYSTEM_ACTOR)
     # 5 % of 199.99 = 9.9995 -> 10.00 (half-up): the seller keeps 189.99
     assert wallet_minor(seller, "CNY") == 18999
     assert platform_minor("commission", "CNY") == 1000
@@ -129,7 +129,7 @@ def test_escrow_hold_release_pays_the_seller_minus_commission(alice, fund, selle
     kinds = [e.txn.kind for e in selectors.statement(owner=seller, currency="CNY")]
     assert kinds == ["commission", "escrow_release"]
     # releasing again books nothing
-    repeat = services.release_escrow(reference="order:1", payee=seller, commission_rate=Decimal("0.05"), actor=SYSTEM_ACTOR)
+    repeat = services.escrow_release(reference="order:1", payee=seller, commission_rate=Decimal("0.05"), actor=SYSTEM_ACTOR)
     assert not repeat.booked and wallet_minor(seller, "CNY") == 18999
     [b] = selectors.balances(owner=buyer)
     assert b.held == cny("0") and b.balance == cny("800.01")
@@ -139,7 +139,7 @@ def test_escrow_hold_release_pays_the_seller_minus_commission(alice, fund, selle
 def test_a_hold_the_payer_cannot_afford_is_refused_and_nothing_is_recorded(alice, fund):
     fund(Owner.user(alice), "5.00", "CNY")
     with pytest.raises(DomainError) as err:
-        services.hold_in_escrow(payer=Owner.user(alice), amount=cny("5.01"), reference="order:9", actor=alice)
+        services.escrow_hold(payer=Owner.user(alice), amount=cny("5.01"), reference="order:9", actor=alice)
     assert err.value.code == "insufficient_funds"
     assert not EscrowHold.objects.filter(reference="order:9").exists()
 
@@ -147,60 +147,60 @@ def test_a_hold_the_payer_cannot_afford_is_refused_and_nothing_is_recorded(alice
 def test_partial_then_full_refund_returns_exactly_what_was_held(alice, fund):
     buyer = Owner.user(alice)
     fund(buyer, "100.00", "CNY")
-    services.hold_in_escrow(payer=buyer, amount=cny("60.00"), reference="order:2", actor=alice)
-    services.refund(reference="order:2", amount=cny("15.00"), actor=SYSTEM_ACTOR)
+    services.escrow_hold(payer=buyer, amount=cny("60.00"), reference="order:2", actor=alice)
+    services.escrow_refund(reference="order:2", amount=cny("15.00"), actor=SYSTEM_ACTOR)
     assert wallet_minor(buyer, "CNY") == 5500
-    assert not services.refund(reference="order:2", amount=cny("15.00"), actor=SYSTEM_ACTOR).booked
+    assert not services.escrow_refund(reference="order:2", amount=cny("15.00"), actor=SYSTEM_ACTOR).booked
     with pytest.raises(DomainError) as err:
-        services.refund(reference="order:2", amount=cny("45.01"), actor=SYSTEM_ACTOR)
+        services.escrow_refund(reference="order:2", amount=cny("45.01"), actor=SYSTEM_ACTOR)
     assert err.value.code == "invalid_amount"
     with pytest.raises(DomainError) as err:
-        services.refund(reference="order:2", amount=Money.of("1", "KZT"), actor=SYSTEM_ACTOR)
+        services.escrow_refund(reference="order:2", amount=Money.of("1", "KZT"), actor=SYSTEM_ACTOR)
     assert err.value.code == "currency_mismatch"
-    services.refund(reference="order:2", actor=SYSTEM_ACTOR)
+    services.escrow_refund(reference="order:2", actor=SYSTEM_ACTOR)
     assert wallet_minor(buyer, "CNY") == 10000
-    assert not services.refund(reference="order:2", actor=SYSTEM_ACTOR).booked
+    assert not services.escrow_refund(reference="order:2", actor=SYSTEM_ACTOR).booked
     assert EscrowHold.objects.get(reference="order:2").status == "refunded"
     with pytest.raises(DomainError) as err:
-        services.release_escrow(reference="order:2", payee=Owner.user(alice), commission_rate=Decimal("0.1"), actor=SYSTEM_ACTOR)
+        services.escrow_release(reference="order:2", payee=Owner.user(alice), commission_rate=Decimal("0.1"), actor=SYSTEM_ACTOR)
     assert err.value.code == "conflict"
     assert_ledger_consistent()
 
 
 def test_refund_after_release_is_a_conflict(alice, bob, fund):
     fund(Owner.user(alice), "10.00", "CNY")
-    services.hold_in_escrow(payer=Owner.user(alice), amount=cny("10.00"), reference="order:3", actor=alice)
-    services.release_escrow(reference="order:3", payee=Owner.user(bob), commission_rate=Decimal("0"), actor=SYSTEM_ACTOR)
+    services.escrow_hold(payer=Owner.user(alice), amount=cny("10.00"), reference="order:3", actor=alice)
+    services.escrow_release(reference="order:3", payee=Owner.user(bob), commission_rate=Decimal("0"), actor=SYSTEM_ACTOR)
     with pytest.raises(DomainError) as err:
-        services.refund(reference="order:3", actor=SYSTEM_ACTOR)
+        services.escrow_refund(reference="order:3", actor=SYSTEM_ACTOR)
     assert err.value.code == "conflict" and err.value.status == 409
     assert wallet_minor(Owner.user(bob), "CNY") == 1000
 
 
 def test_unknown_escrow_reference_is_404(currencies):
     with pytest.raises(DomainError) as err:
-        services.refund(reference="order:404", actor=SYSTEM_ACTOR)
+        services.escrow_refund(reference="order:404", actor=SYSTEM_ACTOR)
     assert err.value.status == 404
 
 
 @pytest.mark.parametrize("rate", ["1", "-0.1", "abc", "NaN"])
 def test_a_commission_rate_outside_0_to_1_is_refused(alice, bob, fund, rate):
     fund(Owner.user(alice), "10.00", "CNY")
-    services.hold_in_escrow(payer=Owner.user(alice), amount=cny("10.00"), reference="order:4", actor=alice)
+    services.escrow_hold(payer=Owner.user(alice), amount=cny("10.00"), reference="order:4", actor=alice)
     with pytest.raises(DomainError) as err:
-        services.release_escrow(reference="order:4", payee=Owner.user(bob), commission_rate=rate, actor=SYSTEM_ACTOR)
+        services.escrow_release(reference="order:4", payee=Owner.user(bob), commission_rate=rate, actor=SYSTEM_ACTOR)
     assert "commission_rate" in err.value.fields
 
 
 def test_charge_books_duty_to_the_customs_duty_account(alice, fund):
     fund(Owner.user(alice), "100.00", "CNY")
-    info = services.charge(payer=Owner.user(alice), amount=cny("12.34"), kind="duty", reference="declaration:7",
-                           idempotency_key="decl-7", actor=SYSTEM_ACTOR)
+    info = services.wallet_charge(payer=Owner.user(alice), amount=cny("12.34"), kind="duty", reference="declaration:7",
+                                  idempotency_key="decl-7", actor=SYSTEM_ACTOR)
     assert info.kind == "duty" and info.amount_for("customs_duty") == cny("12.34")
     assert platform_minor("customs_duty", "CNY") == 1234 and wallet_minor(Owner.user(alice), "CNY") == 8766
     with pytest.raises(DomainError) as err:
-        services.charge(payer=Owner.user(alice), amount=cny("1.00"), kind="bribe", reference="x", idempotency_key="y",
-                        actor=SYSTEM_ACTOR)
+        services.wallet_charge(payer=Owner.user(alice), amount=cny("1.00"), kind="bribe", reference="x", idempotency_key="y",
+                               actor=SYSTEM_ACTOR)
     assert "kind" in err.value.fields
 
 
@@ -235,15 +235,15 @@ def test_a_batch_of_transfers_is_all_or_nothing_and_idempotent(alice, bob, fund)
     a, b = Owner.user(alice), Owner.user(bob)
     fund(a, "10.00", "CNY")
     batch = [services.TransferRequest(a, b, cny("3.00"), "batch", f"b-{i}") for i in range(3)]
-    infos = services.transfer_batch(transfers=batch, actor=SYSTEM_ACTOR)
+    infos = services.wallet_transfer_batch(transfers=batch, actor=SYSTEM_ACTOR)
     assert [i.booked for i in infos] == [True] * 3 and wallet_minor(b, "CNY") == 900
     # one more transfer than a can afford: the whole batch is refused, the replayed ones book nothing
     more = [*batch, services.TransferRequest(a, b, cny("1.01"), "batch", "b-3")]
     with pytest.raises(DomainError) as err:
-        services.transfer_batch(transfers=more, actor=SYSTEM_ACTOR)
+        services.wallet_transfer_batch(transfers=more, actor=SYSTEM_ACTOR)
     assert err.value.code == "insufficient_funds"
     assert wallet_minor(a, "CNY") == 100 and wallet_minor(b, "CNY") == 900
-    again = services.transfer_batch(transfers=batch, actor=SYSTEM_ACTOR)
+    again = services.wallet_transfer_batch(transfers=batch, actor=SYSTEM_ACTOR)
     assert [i.booked for i in again] == [False] * 3 and [i.id for i in again] == [i.id for i in infos]
     lines = list(selectors.statement(owner=b, currency="CNY"))
     assert [e.balance_after for e in lines] == [900, 600, 300]

@@ -19,7 +19,7 @@ def test_a_payout_is_paid_by_the_worker(celery_worker, seller_company, fund):
     user, company = seller_company
     owner = Owner.company(company.pk)
     fund(owner, "500.00", "KZT")
-    payout = services.request_payout(owner=owner, amount=Money.of("200.00", "KZT"), actor=user)
+    payout = services.payout_request(owner=owner, amount=Money.of("200.00", "KZT"), actor=user)
     assert wallet_minor(owner, "KZT") == 30000
     wait_for(lambda: Payout.objects.get(pk=payout.pk).status == "paid")
     payout.refresh_from_db()
@@ -34,13 +34,13 @@ def test_a_failed_payout_returns_the_money(seller_company, fund):
     user, company = seller_company
     owner = Owner.company(company.pk)
     fund(owner, "100.00", "KZT")
-    payout = services.request_payout(owner=owner, amount=Money.of("50.13", "KZT"), actor=user)
-    services.process_payout(payout_id=payout.pk)
+    payout = services.payout_request(owner=owner, amount=Money.of("50.13", "KZT"), actor=user)
+    services.payout_process(payout_id=payout.pk)
     payout.refresh_from_db()
     assert payout.status == "failed" and "rejected" in payout.failure_reason
     assert wallet_minor(owner, "KZT") == 10000
     # running the task again changes nothing more
-    services.process_payout(payout_id=payout.pk)
+    services.payout_process(payout_id=payout.pk)
     assert wallet_minor(owner, "KZT") == 10000
     assert_ledger_consistent()
 
@@ -50,10 +50,10 @@ def test_a_paid_payout_cannot_fail_afterwards(seller_company, fund):
     user, company = seller_company
     owner = Owner.company(company.pk)
     fund(owner, "100.00", "KZT")
-    payout = services.request_payout(owner=owner, amount=Money.of("10.00", "KZT"), actor=user)
-    services.process_payout(payout_id=payout.pk)
+    payout = services.payout_request(owner=owner, amount=Money.of("10.00", "KZT"), actor=user)
+    services.payout_process(payout_id=payout.pk)
     with pytest.raises(DomainError) as err:
-        services.fail_payout(payout=payout, reason="late", actor=SYSTEM_ACTOR)
+        services.payout_fail(payout=payout, reason="late", actor=SYSTEM_ACTOR)
     assert err.value.code == "illegal_transition"
     assert wallet_minor(owner, "KZT") == 9000
 
@@ -62,7 +62,7 @@ def test_a_paid_payout_cannot_fail_afterwards(seller_company, fund):
 def test_a_seller_cannot_move_its_own_payout(seller_company, fund):
     user, company = seller_company
     fund(Owner.company(company.pk), "100.00", "KZT")
-    payout = services.request_payout(owner=Owner.company(company.pk), amount=Money.of("10.00", "KZT"), actor=user)
+    payout = services.payout_request(owner=Owner.company(company.pk), amount=Money.of("10.00", "KZT"), actor=user)
     with pytest.raises(DomainError) as err:
-        services.fail_payout(payout=payout, reason="mine", actor=user)
+        services.payout_fail(payout=payout, reason="mine", actor=user)
     assert err.value.code == "transition_not_permitted"

@@ -51,23 +51,23 @@ def test_any_sequence_keeps_the_ledger_balanced(owners, ops):
         try:
             match op:
                 case ("top_up", i, minor, cur):
-                    services.top_up(owner=owners[i], amount=Money(minor, cur), provider="simulator",
-                                    provider_event_id=key, actor=SYSTEM_ACTOR)
+                    services.wallet_top_up(owner=owners[i], amount=Money(minor, cur), provider="simulator",
+                                           provider_event_id=key, actor=SYSTEM_ACTOR)
                 case ("transfer", i, j, minor, cur):
-                    services.transfer(source=owners[i], destination=owners[j], amount=Money(minor, cur),
-                                      reference="p", idempotency_key=key, actor=SYSTEM_ACTOR)
+                    services.wallet_transfer(source=owners[i], destination=owners[j], amount=Money(minor, cur),
+                                             reference="p", idempotency_key=key, actor=SYSTEM_ACTOR)
                 case ("convert", i, minor, src, dst):
-                    services.convert(owner=owners[i], amount=Money(minor, src), to_currency=dst, idempotency_key=key,
-                                     actor=SYSTEM_ACTOR)
-                case ("hold", i, minor, cur, r):
-                    services.hold_in_escrow(payer=owners[i], amount=Money(minor, cur), reference=f"{run}-order:{r}",
+                    services.wallet_convert(owner=owners[i], amount=Money(minor, src), to_currency=dst, idempotency_key=key,
                                             actor=SYSTEM_ACTOR)
+                case ("hold", i, minor, cur, r):
+                    services.escrow_hold(payer=owners[i], amount=Money(minor, cur), reference=f"{run}-order:{r}",
+                                         actor=SYSTEM_ACTOR)
                 case ("release", r, j, rate):
-                    services.release_escrow(reference=f"{run}-order:{r}", payee=owners[j],
+                    services.escrow_release(reference=f"{run}-order:{r}", payee=owners[j],
                                             commission_rate=Decimal(rate), actor=SYSTEM_ACTOR)
                 case ("refund", r, minor):
-                    services.refund(reference=f"{run}-order:{r}", actor=SYSTEM_ACTOR,
-                                    amount=None if minor is None else Money(minor, "CNY"))
+                    services.escrow_refund(reference=f"{run}-order:{r}", actor=SYSTEM_ACTOR,
+                                           amount=None if minor is None else Money(minor, "CNY"))
         except DomainError as exc:
             # only the refusals a user could cause; never an unbalanced or internal error
             assert exc.code in {"insufficient_funds", "validation_error", "invalid_amount", "not_found",

@@ -23,7 +23,7 @@ def browser_client(client):
 
 def test_wallet_page_shows_balance_held_available_and_the_statement(browser_client, alice, fund):
     fund(Owner.user(alice), "500.00", "CNY")
-    services.hold_in_escrow(payer=Owner.user(alice), amount=Money.of("120.00", "CNY"), reference="order:77", actor=alice)
+    services.escrow_hold(payer=Owner.user(alice), amount=Money.of("120.00", "CNY"), reference="order:77", actor=alice)
     client = browser_client(alice)
     resp = client.get("/wallet/", follow=True)
     assert resp.redirect_chain[-1][0] == "/wallet/CNY/"
