@@ -1,5 +1,7 @@
-"""Shared fixtures: users per role, API clients, a real Celery worker, Debian's chromium."""
+"""Shared fixtures: users per role, sellers and their companies, API clients, a real Celery worker,
+Debian's chromium."""
 
+import itertools
 import os
 import shutil
 
@@ -8,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from core.access import GROUP_ROLES
+from core.access import GROUP_ROLES, SYSTEM_ACTOR
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
@@ -56,6 +58,82 @@ def other_buyer(make_user):
 @pytest.fixture
 def staff(make_user):
     return make_user("staff_a", "staff")
+
+
+# --- companies and the sellers who own them -----------------------------------------------
+
+_seq = itertools.count(1)
+
+
+def kz_bin() -> str:
+    """A Kazakh BIN with a valid check digit, new on each call."""
+    from core.taxids import kz_make
+
+    while True:
+        value = kz_make(f"{next(_seq):011d}")
+        if value:
+            return value
+
+
+def cn_uscc() -> str:
+    """A Chinese unified social credit code with a valid check character, new on each call."""
+    from core.taxids import cn_make
+
+    return cn_make(f"9111000060{next(_seq):07d}")
+
+
+def tax_id_for(country: str) -> str:
+    """A tax id of the format ``country`` uses (checked where the country publishes a check)."""
+    if country == "KZ":
+        return kz_bin()
+    if country == "CN":
+        return cn_uscc()
+    return f"{next(_seq):014d}" if country == "KG" else f"{next(_seq):09d}"
+
+
+@pytest.fixture
+def make_company(reference):
+    """make_company(country="KZ", *, owner=None, storefronts=(), verified=True, name=None): a company
+    with a valid tax id of its country, owned by ``owner`` when given, admitted to ``storefronts``
+    (requested and approved, as staff would)."""
+    from core.models import Company, CompanyMember
+    from marketplace import services
+    from marketplace.models import Storefront, StorefrontMembership
+
+    def make(country="KZ", *, owner=None, storefronts=(), verified=True, name=None):
+        company = Company.objects.create(
+            name=name or f"{country} Trading {next(_seq)}", country_id=country, tax_id=tax_id_for(country),
+            verification=Company.Verification.VERIFIED if verified else Company.Verification.PENDING,
+        )
+        if owner is not None:
+            CompanyMember.objects.create(company=company, user=owner, role=CompanyMember.Role.OWNER)
+        for code in storefronts:
+            membership = services.storefront_join_request(company=company, storefront=Storefront.objects.get(code=code),
+                                                          actor=SYSTEM_ACTOR)
+            services.storefront_membership_decide(membership=membership, to=StorefrontMembership.Status.APPROVED,
+                                                  actor=SYSTEM_ACTOR)
+        return company
+
+    return make
+
+
+@pytest.fixture
+def make_seller(make_user, make_company):
+    """make_seller(username, country="KZ", *, company=None, role="owner", name=None, storefronts=(),
+    verified=True): a user with the seller role in a company: ``company`` when given (as ``role``),
+    else a new one of ``country`` that the user owns (see make_company). ``user.company`` is it."""
+    from core.models import CompanyMember
+
+    def make(username, country="KZ", *, company=None, role=CompanyMember.Role.OWNER, name=None, storefronts=(),
+             verified=True):
+        user = make_user(username, "seller")
+        if company is None:
+            company = make_company(country, storefronts=storefronts, verified=verified, name=name)
+        CompanyMember.objects.create(company=company, user=user, role=role)
+        user.company = company
+        return user
+
+    return make
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Catalogue fixtures: verified companies admitted to their storefronts, products, photos."""
+"""Catalogue fixtures: the seller's company on the kz pavilion, products, photos (companies and
+sellers: make_company and make_seller in tests/conftest.py)."""
 
 import io
 import itertools
@@ -8,25 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from core.access import SYSTEM_ACTOR
-from core.models import Company, CompanyMember
 from core.money import Money
-from core.taxids import cn_make, kz_make
 from marketplace import services
-from marketplace.models import Storefront, StorefrontMembership
+from marketplace.models import Storefront
 
 _seq = itertools.count(1)
-
-
-def kz_bin() -> str:
-    while True:
-        first11 = f"{next(_seq):011d}"
-        value = kz_make(first11)
-        if value:
-            return value
-
-
-def cn_uscc() -> str:
-    return cn_make(f"9111000060{next(_seq):07d}")
 
 
 @pytest.fixture(autouse=True)
@@ -42,28 +29,6 @@ def _eager_tasks(settings, tmp_path):
 
 
 @pytest.fixture
-def make_company(reference, make_user):
-    def make(country="KZ", *, owner=None, storefronts=(), verified=True, name=None):
-        tax_id = {"KZ": kz_bin, "CN": cn_uscc}.get(country, lambda: f"{next(_seq):09d}")()
-        if country == "KG":
-            tax_id = f"{next(_seq):014d}"
-        company = Company.objects.create(
-            name=name or f"{country} Trading {next(_seq)}", country_id=country, tax_id=tax_id,
-            verification=Company.Verification.VERIFIED if verified else Company.Verification.PENDING,
-        )
-        if owner is not None:
-            CompanyMember.objects.create(company=company, user=owner, role=CompanyMember.Role.OWNER)
-        for code in storefronts:
-            membership = services.storefront_join_request(company=company, storefront=Storefront.objects.get(code=code),
-                                                          actor=SYSTEM_ACTOR)
-            services.storefront_membership_decide(membership=membership, to=StorefrontMembership.Status.APPROVED,
-                                                  actor=SYSTEM_ACTOR)
-        return company
-
-    return make
-
-
-@pytest.fixture
 def seller(make_user):
     return make_user("seller_a", "seller")
 
@@ -75,6 +40,7 @@ def other_seller(make_user):
 
 @pytest.fixture
 def kz_company(make_company, seller):
+    """The seller's company on the kz pavilion (make_company: tests/conftest.py)."""
     return make_company("KZ", owner=seller, storefronts=["kz"], name="Altyn Bal LLP")
 
 

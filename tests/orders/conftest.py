@@ -7,11 +7,10 @@ import pytest
 from django.db import connection
 
 from core.access import SYSTEM_ACTOR
-from core.models import Company, CompanyMember
 from core.money import Money
-from core.taxids import cn_make, kz_make
+from core.taxids import kz_make
 from marketplace import services
-from marketplace.models import Storefront, StorefrontMembership
+from marketplace.models import Storefront
 from payments import selectors as pay_selectors
 from payments import services as pay_services
 from payments.interface import Owner
@@ -19,26 +18,6 @@ from warehouses import services as wh_services
 from warehouses.models import StockLevel
 
 _seq = itertools.count(1)
-
-
-def kz_bin() -> str:
-    while True:
-        value = kz_make(f"{next(_seq):011d}")
-        if value:
-            return value
-
-
-def _company(country: str, name: str, owner, storefronts):
-    tax_id = kz_bin() if country == "KZ" else cn_make(f"9111000060{next(_seq):07d}")
-    company = Company.objects.create(name=name, country_id=country, tax_id=tax_id,
-                                     verification=Company.Verification.VERIFIED)
-    CompanyMember.objects.create(company=company, user=owner, role=CompanyMember.Role.OWNER)
-    for code in storefronts:
-        membership = services.storefront_join_request(company=company, storefront=Storefront.objects.get(code=code),
-                                                      actor=SYSTEM_ACTOR)
-        services.storefront_membership_decide(membership=membership, to=StorefrontMembership.Status.APPROVED,
-                                              actor=SYSTEM_ACTOR)
-    return company
 
 
 def make_product(company, *, storefront, price, title, hs_code, category, weight, origin=None, status="active"):
@@ -75,17 +54,13 @@ def wallet(user_or_owner, currency: str):
 
 
 @pytest.fixture
-def kz_seller(make_user, reference):
-    user = make_user("seller_kz", "seller")
-    user.company = _company("KZ", "Altyn Bal LLP", user, ["kz"])
-    return user
+def kz_seller(make_seller):
+    return make_seller("seller_kz", "KZ", name="Altyn Bal LLP", storefronts=["kz"])
 
 
 @pytest.fixture
-def cn_seller(make_user, reference):
-    user = make_user("seller_cn", "seller")
-    user.company = _company("CN", "Shenzhen Bright Electronics", user, ["cn-kz"])
-    return user
+def cn_seller(make_seller):
+    return make_seller("seller_cn", "CN", name="Shenzhen Bright Electronics", storefronts=["cn-kz"])
 
 
 @pytest.fixture

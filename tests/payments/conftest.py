@@ -39,11 +39,7 @@ def bob(make_user):
 
 
 @pytest.fixture
-def seller_company(make_user, currencies):
-    """A seller user and the company it acts for."""
-    from core.models import Company, CompanyMember
-
-    user = make_user("seller_kz", "seller")
-    company = Company.objects.create(name="Altyn Bal LLP", country_id="KZ", tax_id="123456789012")
-    CompanyMember.objects.create(company=company, user=user, role="owner")
-    return user, company
+def seller_company(make_seller, currencies):
+    """A seller user and the company it owns (make_seller: tests/conftest.py)."""
+    user = make_seller("seller_kz", "KZ", name="Altyn Bal LLP")
+    return user, user.company

@@ -1,4 +1,5 @@
-"""Warehouses fixtures: companies with SKUs, operators of TAS and ALA, stock booked in."""
+"""Warehouses fixtures: companies with SKUs, operators of TAS and ALA, stock booked in (sellers and
+their companies: make_seller and make_company in tests/conftest.py)."""
 
 import itertools
 
@@ -42,24 +43,18 @@ def wh(reference):
 
 
 @pytest.fixture
-def seller_company(reference):
-    return CompanyFactory(name="Shenzhen Bright Electronics", country_id="CN")
+def seller_company(make_company):
+    return make_company("CN", name="Shenzhen Bright Electronics")
 
 
 @pytest.fixture
-def seller(make_user, seller_company):
-    user = make_user("seller_cn", "seller")
-    CompanyMember.objects.create(company=seller_company, user=user, role=CompanyMember.Role.OWNER)
-    return user
+def seller(make_seller, seller_company):
+    return make_seller("seller_cn", company=seller_company)
 
 
 @pytest.fixture
-def other_seller(make_user, reference):
-    company = CompanyFactory(name="Almaty Honey LLP", country_id="KZ")
-    user = make_user("seller_kz", "seller")
-    CompanyMember.objects.create(company=company, user=user)
-    user.company = company
-    return user
+def other_seller(make_seller):
+    return make_seller("seller_kz", "KZ", name="Almaty Honey LLP", role=CompanyMember.Role.MANAGER)
 
 
 @pytest.fixture
