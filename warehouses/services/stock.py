@@ -27,10 +27,10 @@ from core.money import Money, check_currency
 from core.states import check, transition, transition_batch
 from core.tasks import enqueue
 
-from . import customs_link, interface
-from .access import may_operate
-from .gateways import carrier
-from .models import (
+from .. import customs_link, interface
+from ..access import may_operate
+from ..gateways import carrier
+from ..models import (
     BondStatus,
     Consignment,
     ConsignmentLine,
@@ -793,7 +793,7 @@ def _check_seller(consignment: Consignment, actor):
 
 def consignment_submit(*, consignment: Consignment, actor) -> Consignment:
     """Hand the consignment to the carrier; the transit simulator takes it from there."""
-    from .tasks import advance_consignment
+    from ..tasks import advance_consignment
 
     _check_seller(consignment, actor)
     _check_declarable(consignment)
@@ -830,7 +830,7 @@ def consignment_advance(*, consignment: Consignment, expected: str, actor) -> Co
     On arrival in customs the entry is declared to the customs app; its callback admits the
     consignment for receipt once released. A consignment that crosses no border is cleared at once.
     """
-    from .tasks import advance_consignment
+    from ..tasks import advance_consignment
 
     if consignment.status != expected or expected not in _NEXT:
         return consignment
@@ -1101,7 +1101,7 @@ def _simulated_parcels(fulfilment: Fulfilment) -> list[dict]:
 
 def _simulate_later(fulfilment_id: int, status: str, *, countdown: float | None = None) -> None:
     """Schedule the simulator's step after ``status``, after commit, with that status' delay."""
-    from .tasks import simulate_fulfilment
+    from ..tasks import simulate_fulfilment
 
     delay = settings.WAREHOUSES_FULFILMENT_DELAYS.get(str(status), 0) if countdown is None else countdown
     enqueue(simulate_fulfilment, fulfilment_id, countdown=delay or None)
