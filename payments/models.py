@@ -11,10 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from core.access import SELLER, STAFF, SYSTEM
-from core.states import StateMachine, move
+from .states import ESCROW_MACHINE, PAYOUT_MACHINE, PAYOUT_REQUEST_ROLES, EscrowStatus, PayoutStatus
 
 
 class AccountKind(models.TextChoices):
@@ -126,12 +124,11 @@ class Entry(models.Model):
 
 
 class EscrowHold(models.Model):
-    """Money a payer put into escrow for one reference (an order), until released or refunded."""
+    """Money a payer put into escrow for one reference (an order), until released or refunded.
+    The status follows :data:`~payments.states.ESCROW_MACHINE`."""
 
-    class Status(models.TextChoices):
-        HELD = "held", pgettext_lazy("escrow status", "Held")
-        RELEASED = "released", pgettext_lazy("escrow status", "Released")
-        REFUNDED = "refunded", pgettext_lazy("escrow status", "Refunded")
+    Status = EscrowStatus
+    machine = ESCROW_MACHINE
 
     reference = models.CharField(max_length=128, unique=True)
     payer_kind = models.CharField(max_length=8)
@@ -211,23 +208,12 @@ class ProviderEvent(models.Model):
 
 
 class Payout(models.Model):
-    class Status(models.TextChoices):
-        REQUESTED = "requested", pgettext_lazy("payout status", "Requested")
-        PROCESSING = "processing", pgettext_lazy("payout status", "Processing")
-        PAID = "paid", pgettext_lazy("payout status", "Paid")
-        FAILED = "failed", pgettext_lazy("payout status", "Failed")
+    """A seller's money on its way to its bank. The status follows
+    :data:`~payments.states.PAYOUT_MACHINE`."""
 
-    machine = StateMachine(
-        "payout",
-        Status,
-        [
-            move(Status.REQUESTED, Status.PROCESSING, SYSTEM, STAFF),
-            move(Status.PROCESSING, Status.PAID, SYSTEM, STAFF),
-            move([Status.REQUESTED, Status.PROCESSING], Status.FAILED, SYSTEM, STAFF),
-        ],
-    )
-    # Sellers request; only the gateway (system) or staff move a payout on.
-    REQUEST_ROLES = frozenset({SELLER, STAFF})
+    Status = PayoutStatus
+    machine = PAYOUT_MACHINE
+    REQUEST_ROLES = PAYOUT_REQUEST_ROLES
 
     owner_kind = models.CharField(max_length=8)
     owner_id = models.BigIntegerField()

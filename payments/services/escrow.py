@@ -1,5 +1,8 @@
 """Escrow: the buyer's money held for an order until it is released to the seller, refunded, or
 pays the parcel's duties.
+
+The hold's status follows :data:`~payments.states.ESCROW_MACHINE`: ``check`` before the money
+moves (a refused move books nothing), ``transition`` after, in the same database transaction.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.states import check, record_creation, transition
 
+from ..access import may_act_for
 from ..interface import Owner, TxnInfo
 from ..models import AccountKind, Entry, EscrowHold, TxnKind
+from ..states import EscrowStatus
 from .posting import AccountKey, _check_owner, _existing, _fingerprint, _post, _shard, check_amount, platform, wallet
 
 
@@ -35,10 +41,11 @@ def escrow_hold(*, payer: Owner, amount: Money, reference: str, actor) -> TxnInf
         )
         if info.booked:
             now = timezone.now()
-            EscrowHold.objects.create(
+            hold = EscrowHold.objects.create(
                 reference=reference, payer_kind=payer.kind, payer_id=payer.id, currency=amount.currency,
                 amount_minor=amount.minor, hold_txn_id=info.id, created_at=now, updated_at=now,
             )
+            record_creation(hold, actor=actor, at=now, payload={"amount": amount.to_api(), "txn": info.id})
     return info
 
 
@@ -65,12 +72,13 @@ def escrow_release(*, reference: str, payee: Owner, commission_rate: Decimal, ac
     key = f"escrow_release:{reference}"
     with transaction.atomic():
         hold = _locked_hold(reference)
-        if hold.status == EscrowHold.Status.RELEASED:
+        if hold.status == EscrowStatus.RELEASED:
             if (hold.payee_kind, hold.payee_id) != (payee.kind, payee.id):
                 raise DomainError(ErrorCode.CONFLICT, f"{reference} was already released to another payee.")
             return _existing(key)
         if hold.open_minor == 0:
-            raise DomainError(ErrorCode.CONFLICT, f"{reference} was refunded in full: nothing to release.")
+            raise DomainError(ErrorCode.CONFLICT, f"{reference} has nothing left in escrow to release.")
+        check(hold, EscrowStatus.RELEASED, actor=actor)
         gross = Money(hold.open_minor, hold.currency)
         commission = gross.times(rate)
         info = _post(
@@ -87,12 +95,11 @@ def escrow_release(*, reference: str, payee: Owner, commission_rate: Decimal, ac
                       (platform(AccountKind.COMMISSION, hold.currency, _shard(reference)), commission.minor)],
                 actor=actor, memo={"rate": str(rate), "base": gross.minor},
             )
-        hold.released_minor = gross.minor
-        hold.commission_minor = commission.minor
-        hold.payee_kind, hold.payee_id = payee.kind, payee.id
-        hold.status = EscrowHold.Status.RELEASED
-        hold.updated_at = timezone.now()
-        hold.save(update_fields=["released_minor", "commission_minor", "payee_kind", "payee_id", "status", "updated_at"])
+        transition(hold, EscrowStatus.RELEASED, actor=actor,
+                   payload={"payee": payee.label, "released": gross.to_api(), "commission": commission.to_api(),
+                            "txn": info.id},
+                   extra_updates={"released_minor": gross.minor, "commission_minor": commission.minor,
+                                  "payee_kind": payee.kind, "payee_id": payee.id, "updated_at": timezone.now()})
     return info
 
 
@@ -115,7 +122,7 @@ def escrow_pay_duty(*, reference: str, assessed: Money, prepaid: Money, actor) -
         if assessed.currency != hold.currency or prepaid.currency != hold.currency:
             raise DomainError(ErrorCode.CURRENCY_MISMATCH, _("%(ref)s is held in %(cur)s.") % {"ref": reference, "cur": hold.currency},
                               {"assessed": [_("Must be in %(cur)s.") % {"cur": hold.currency}]})
-        if hold.status != EscrowHold.Status.HELD:
+        if hold.status != EscrowStatus.HELD:
             raise DomainError(ErrorCode.CONFLICT, _("%(ref)s is no longer held in escrow.") % {"ref": reference})
         if prepaid.minor > hold.open_minor:
             msg = _("Only %(money)s is still held.") % {"money": Money(hold.open_minor, hold.currency)}
@@ -135,6 +142,7 @@ def escrow_pay_duty(*, reference: str, assessed: Money, prepaid: Money, actor) -
         info = _post(kind=TxnKind.DUTY, reference=reference, key=key,
                      fingerprint=_fingerprint(assessed=assessed.minor, prepaid=prepaid.minor), legs=legs, actor=actor,
                      memo={"assessed": assessed.minor, "prepaid": prepaid.minor, "guarantee": max(over, 0)})
+        # Amounts, not the status: the hold stays held until it is released or refunded.
         hold.settled_minor += min(assessed.minor, prepaid.minor)
         hold.refunded_minor += max(-over, 0)
         hold.updated_at = timezone.now()
@@ -157,14 +165,16 @@ def escrow_refund(*, reference: str, actor, amount: Money | None = None, idempot
     """Return held money to the payer: all that is still held (``amount=None``) or part of it.
 
     Idempotent: the same call (same reference and amount, or the same ``idempotency_key``) books
-    nothing more. Refused once the money was released to the payee.
+    nothing more. Refused once the money was released to the payee. The refund that empties the
+    hold moves it to ``refunded``; a partial one changes only its amounts. The payer, the system and
+    staff may refund.
     """
     key = f"refund:{reference}:{idempotency_key or (amount.minor if isinstance(amount, Money) else 'all')}"
     with transaction.atomic():
         hold = _locked_hold(reference)
         if (done := _existing(key)) is not None:
             return done
-        if hold.status == EscrowHold.Status.RELEASED:
+        if hold.status == EscrowStatus.RELEASED:
             raise DomainError(ErrorCode.CONFLICT, f"{reference} was already paid out to the seller; it cannot be refunded from escrow.")
         open_minor = hold.open_minor
         if amount is None:
@@ -180,15 +190,21 @@ def escrow_refund(*, reference: str, actor, amount: Money | None = None, idempot
             minor = amount.minor
         if minor == 0:
             raise DomainError(ErrorCode.CONFLICT, f"{reference} has nothing left to refund.")
+        check(hold, EscrowStatus.REFUNDED, actor=actor)  # may this actor refund at all?
         payer = Owner(hold.payer_kind, hold.payer_id)
+        if not may_act_for(actor, payer):
+            raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only the payer may have this money refunded."))
         info = _post(
             kind=TxnKind.REFUND, reference=reference, key=key, fingerprint=_fingerprint(amount=minor),
             legs=[(_escrow_account(hold), -minor), (wallet(payer, hold.currency), minor)],
             actor=actor,
         )
         hold.refunded_minor += minor
-        if hold.open_minor == 0:
-            hold.status = EscrowHold.Status.REFUNDED
         hold.updated_at = timezone.now()
-        hold.save(update_fields=["refunded_minor", "status", "updated_at"])
+        if hold.open_minor == 0:
+            transition(hold, EscrowStatus.REFUNDED, actor=actor,
+                       payload={"refunded": Money(minor, hold.currency).to_api(), "txn": info.id},
+                       extra_updates={"refunded_minor": hold.refunded_minor, "updated_at": hold.updated_at})
+        else:
+            hold.save(update_fields=["refunded_minor", "updated_at"])
     return info

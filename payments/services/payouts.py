@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.access import SYSTEM_ACTOR, roles_of
 from core.errors import DomainError, ErrorCode
 from core.money import Money
-from core.states import transition
+from core.states import record_creation, transition
 from core.tasks import enqueue
 
 from ..access import may_act_for
@@ -43,6 +43,7 @@ def payout_request(*, owner: Owner, amount: Money, actor) -> Payout:
                   (platform(AccountKind.PAYOUTS_PENDING, amount.currency), amount.minor)],
             actor=actor,
         )
+        record_creation(payout, actor=actor, at=now, payload={"amount": amount.to_api()})
         from .. import tasks
 
         enqueue(tasks.process_payout, payout.pk)

@@ -24,7 +24,9 @@ def test_a_payout_is_paid_by_the_worker(celery_worker, seller_company, fund):
     wait_for(lambda: Payout.objects.get(pk=payout.pk).status == "paid")
     payout.refresh_from_db()
     assert payout.gateway_reference == f"SIM-PAYOUT-{payout.pk}"
-    assert [(e.from_state, e.to_state) for e in history(payout)] == [("requested", "processing"), ("processing", "paid")]
+    assert [(e.from_state, e.to_state) for e in history(payout)] == [
+        ("", "requested"), ("requested", "processing"), ("processing", "paid")]
+    assert history(payout)[0].actor == user
     assert platform_minor("payouts_pending", "KZT") == 0
     assert_ledger_consistent()
 
