@@ -32,7 +32,9 @@ if PRODUCTION:
 else:
     SECRET_KEY = env("SECRET_KEY", default="karavan-insecure-demo-key-change-me-" + "x" * 20)
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
-    DEBUG = env.bool("DEBUG", default=DEMO)
+    # The demo runs like production: no debug pages (branded 404 and 500 in the reader's language),
+    # static files from WhiteNoise. DEBUG=1 turns Django's debug pages on for development.
+    DEBUG = env.bool("DEBUG", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

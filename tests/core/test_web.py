@@ -84,6 +84,22 @@ def test_healthz_reports_a_dead_broker(client, monkeypatch):
 def test_unknown_page_is_a_friendly_404(client, reference):
     resp = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="ru")
     assert resp.status_code == 404
+    html = resp.content.decode()
+    assert "Не найдено" in html and 'class="topbar"' in html
+    assert "URLconf" not in html and "Traceback" not in html  # never Django's debug page
+
+
+def test_the_demo_runs_without_debug_pages():
+    """`make demo` sets nothing: the defaults of demo mode must not turn DEBUG on."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_SETTINGS_MODULE", "PYTEST_VERSION")}
+    env.update(KARAVAN_ENV="demo", DJANGO_SETTINGS_MODULE="config.settings")
+    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+                          "print(settings.DEBUG, settings.DEMO)"], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_a_page_of_another_role_is_a_branded_403(client, make_user, reference):

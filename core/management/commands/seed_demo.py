@@ -11,11 +11,11 @@ class Command(BaseCommand):
     help = "Create the demo data: storefronts, warehouses, one account per role, a catalogue. Idempotent; demo mode only."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off (never in production).")
+        parser.add_argument("--force", action="store_true", help="Run outside demo mode (never in production).")
 
     def handle(self, *args, force=False, **options):
-        if not settings.DEBUG and not force:
-            raise CommandError("seed_demo runs in demo mode only (DEBUG on); pass --force to override.")
+        if not settings.DEMO and not force:
+            raise CommandError("seed_demo runs in demo mode only (KARAVAN_ENV=demo); pass --force to override.")
         if settings.PRODUCTION:
             raise CommandError("seed_demo never runs with KARAVAN_ENV=production.")
         call_command("load_reference", stdout=self.stdout)

@@ -1,0 +1,25 @@
+// The few behaviours every page shares, without inline scripts (the CSP forbids them).
+(function () {
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+  ready(function () {
+    // The folding menu on narrow screens.
+    var bar = document.querySelector(".topbar");
+    var toggle = document.querySelector(".menu-toggle");
+    if (bar && toggle) {
+      toggle.addEventListener("click", function () {
+        var open = bar.classList.toggle("open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    }
+    // Panels open on a wide screen fold away on a phone (storefront filters).
+    if (window.matchMedia("(max-width: 768px)").matches) {
+      document.querySelectorAll("details.fold-on-phone[open]").forEach(function (d) { d.removeAttribute("open"); });
+    }
+    // The language switcher submits on change.
+    document.querySelectorAll("[data-submit-on-change]").forEach(function (el) {
+      el.addEventListener("change", function () { el.form.submit(); });
+    });
+  });
+})();
