@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
-      "user": os.environ.get("PGUSER", "karavan")}
+from bench import scratch  # noqa: E402 - after the path
+
 DB = os.environ.get("CATALOGUE_BENCH_DB", "karavan_bench_catalogue")
 
 # Companies per country: several hundred sellers, the national pavilions and the China-goods side.
@@ -46,27 +46,6 @@ SENTENCES = [
     ("A favourite of buyers across the region.", "Любимый товар покупателей всего региона.", "深受整个地区买家喜爱。"),
     ("Made to last, with a one-year warranty.", "Сделано на совесть, гарантия один год.", "经久耐用，保修一年。"),
 ]
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-        conn.execute(sql)
-
-
-def setup_django() -> None:
-    os.environ["KARAVAN_ENV"] = "test"
-    os.environ["DEBUG"] = "false"
-    os.environ["DATABASE_URL"] = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB}"
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
-    # The benchmark is one anonymous client firing thousands of requests: not an attack.
-    os.environ["API_THROTTLE_ANON"] = "100000000/min"
-    os.environ["API_THROTTLE_USER"] = "100000000/min"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 def columns(model) -> list:
@@ -269,30 +248,14 @@ def measure(client, urls, n: int) -> dict:
     return {"p50": statistics.median(times), "p95": pct(95), "p99": pct(99)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--products", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=200, help="per measured endpoint")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--reuse", action="store_true", help="reuse a kept database (skip loading)")
-    args = parser.parse_args()
-    rng = random.Random(2026)
-
-    if not args.reuse:
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        admin_sql(f'CREATE DATABASE "{DB}"')
-    setup_django()
-    from django.core.management import call_command
+def benchmark(args, rng: random.Random) -> None:
+    """Load the catalogue (unless reused), then time every page and API call."""
     from django.test import Client
     from django.test.utils import override_settings
 
     t0 = time.perf_counter()
     if not args.reuse:
-        call_command("migrate", verbosity=0)
-        from importlib import import_module
-
-        for app in ("core", "payments", "warehouses", "marketplace"):
-            import_module(f"{app}.reference").load()
+        scratch.migrate(reference=("core", "payments", "warehouses", "marketplace"))
         t_schema = time.perf_counter() - t0
         counts = generate(args.products, rng)
         t_load = time.perf_counter() - t0 - t_schema
@@ -336,12 +299,21 @@ def main() -> None:
         verdict = "" if name.startswith("hello") else (
             f"p50<{50}: {'ok' if r['p50'] < 50 else 'MISS'}; p95<{target}: {'ok' if r['p95'] < target else 'miss'}")
         print(f"{name:<28}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}{r['p50'] / hello:>13.1f}  {verdict}")
-    if not args.keep:
-        from django.db import connections
 
-        connections.close_all()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        print(f"\ndropped {DB}")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200, help="per measured endpoint")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="reuse a kept database (skip loading)")
+    args = parser.parse_args()
+    rng = random.Random(2026)
+
+    # The benchmark is one anonymous client firing thousands of requests: not an attack.
+    with scratch.database(DB, keep=args.keep, reuse=args.reuse, REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"),
+                          API_THROTTLE_ANON="100000000/min", API_THROTTLE_USER="100000000/min"):
+        benchmark(args, rng)
 
 
 if __name__ == "__main__":

@@ -34,34 +34,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
-      "user": os.environ.get("PGUSER", "karavan")}
+from bench import scratch  # noqa: E402 - after the path
+
 DB = os.environ.get("CHECKOUT_BENCH_DB", "karavan_bench_checkout")
 
 STOREFRONT = "cn-kz"
 WAREHOUSE = "ALA"
 PRICE = "5000.00"  # KZT: well under the 200 EUR personal-parcel allowance, so no duty, one cheap quote
 FUNDS = "1000000.00"
+# Kazakhstan's customs need the recipient's IIN (core.identity): one with a valid check digit.
 SHIP_TO = {"country": "KZ", "city": "Almaty", "address": "Abay Ave 10, apt 5", "postal_code": "050000",
-           "name": "Aigerim Nurlanovna", "phone": "+7 701 123 4567"}
+           "name": "Aigerim Nurlanovna", "phone": "+7 701 123 4567", "id_number": "900307400102"}
 TARGET_P99_MS = 50.0
 TARGET_UNCONTENDED_RATE = 300.0
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-        conn.execute(sql)
-
-
-def setup_django() -> None:
-    os.environ["KARAVAN_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 # --- seeding -------------------------------------------------------------------------------------
@@ -73,7 +58,6 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
     naive baseline's two tables. Returns the ids the runs need."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
     from django.db import connection
 
     from core.access import SYSTEM_ACTOR
@@ -86,8 +70,7 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
     from payments.interface import Owner
     from warehouses import services as wh_services
 
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    scratch.migrate()
     User = get_user_model()
 
     seller = User.objects.create_user("bench_seller", password=None)
@@ -304,11 +287,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
 
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DB}"')
     failed = False
-    try:
-        setup_django()
+    with scratch.database(DB, keep=args.keep):
         t = time.perf_counter()
         ids = seed(args.buyers, args.units, args.uncontended)
         print(f"seeded 1 + {args.uncontended} products on {STOREFRONT} ({WAREHOUSE}) and "
@@ -368,14 +348,6 @@ def main() -> None:
         if errors:
             failed = True
             print("  [FAIL] unexpected errors:", errors)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        else:
-            print(f"kept database {DB}")
     sys.exit(1 if failed else 0)
 
 

@@ -22,31 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
-      "user": os.environ.get("PGUSER", "karavan")}
+from bench import scratch  # noqa: E402 - after the path
+
 DB = os.environ.get("LEDGER_BENCH_DB", "karavan_bench")
 PGBENCH_DB = DB + "_pgbench"
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-        conn.execute(sql)
-
-
-def recreate(db: str) -> None:
-    admin_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{db}"')
-
-
-def setup_django() -> None:
-    os.environ["KARAVAN_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 def seed(accounts: int) -> list[int]:
@@ -55,9 +34,6 @@ def seed(accounts: int) -> list[int]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from core import reference
-
-    reference.load()
     User = get_user_model()
     User.objects.bulk_create([User(username=f"bench{i}", password="!") for i in range(accounts)], batch_size=2000)
     ids = list(User.objects.filter(username__startswith="bench").order_by("pk").values_list("pk", flat=True))
@@ -166,12 +142,13 @@ def check_invariants() -> None:
 
 
 def pgbench(seconds: int, clients: int) -> float:
-    recreate(PGBENCH_DB)
-    env = {**os.environ, "PGHOST": PG["host"], "PGPORT": PG["port"], "PGUSER": PG["user"]}
+    scratch.create(PGBENCH_DB)
+    pg = scratch.PG
+    env = {**os.environ, "PGHOST": pg["host"], "PGPORT": pg["port"], "PGUSER": pg["user"]}
     subprocess.run(["pgbench", "-i", "-q", "-s", "10", PGBENCH_DB], check=True, env=env, capture_output=True)
     out = subprocess.run(["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), "-N", PGBENCH_DB],
                          check=True, env=env, capture_output=True, text=True).stdout
-    admin_sql(f'DROP DATABASE IF EXISTS "{PGBENCH_DB}" WITH (FORCE)')
+    scratch.drop(PGBENCH_DB)
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
@@ -191,14 +168,10 @@ def main() -> None:
     print(f"  baseline: {baseline:,.0f} TPS (simple-update)")
 
     print(f"creating {DB}, migrating, seeding {opts.accounts:,} funded wallets ...")
-    recreate(DB)
-    setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    owners = seed(opts.accounts)
-    hot = owners[: opts.hot]
-    try:
+    with scratch.database(DB, keep=opts.keep):
+        scratch.migrate(reference=("core",))
+        owners = seed(opts.accounts)
+        hot = owners[: opts.hot]
         print("transfers through payments.services (each a balanced 2-entry transaction, own DB transaction):")
         figures = {
             "single, spread": run(f"1 worker, {len(owners):,} accounts", owners, 1, opts.seconds),
@@ -214,12 +187,6 @@ def main() -> None:
         print("ratio to pgbench -N:")
         for name, rate in figures.items():
             print(f"  {name:<22} {rate / baseline:5.2f} x pgbench")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not opts.keep:
-            admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

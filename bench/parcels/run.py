@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
-      "user": os.environ.get("PGUSER", "karavan")}
+from bench import scratch  # noqa: E402 - after the path
+
 DB = os.environ.get("PARCELS_BENCH_DB", "karavan_bench_parcels")
-DATABASE_URL = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB}"
+DATABASE_URL = scratch.url(DB)
 REDIS_URL = os.environ.get("PARCELS_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 
 MUST, AIM = 625, 2500  # PRODUCT.md §6, "parcel pipeline"
@@ -53,28 +53,10 @@ GOODS, SHIPPING = 1_000_000, 150_000  # minor units (10,000.00 + 1,500.00 KZT)
 STEPS = [("shipped", "in_transit"), ("in_transit", "at_customs"), ("at_customs", "cleared"), ("cleared", "delivered")]
 
 
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-        conn.execute(sql)
-
-
 def redis_client():
     import redis
 
     return redis.Redis.from_url(REDIS_URL)
-
-
-def setup_django() -> None:
-    os.environ["KARAVAN_ENV"] = "test"
-    os.environ["DATABASE_URL"] = DATABASE_URL
-    os.environ["CELERY_BROKER_URL"] = REDIS_URL
-    os.environ["REDIS_URL"] = REDIS_URL  # the cache too: never touch Redis db 0
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 # --- seeding ----------------------------------------------------------------------------------------
@@ -83,7 +65,6 @@ def setup_django() -> None:
 def seed(orders: int, batches: list[int]) -> list[tuple[int, int]]:
     """``orders`` shipped orders per batch size, each with its escrow hold; returns their id ranges."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -91,8 +72,7 @@ def seed(orders: int, batches: list[int]) -> list[tuple[int, int]]:
     from marketplace.models import Storefront
     from orders.models import Order
 
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    scratch.migrate()
     buyer = get_user_model().objects.create(username="bench_buyer", password="!")
     company = Company.objects.create(name="Bench Seller", country_id="CN", tax_id="BENCH000001", verification="verified")
     storefront = Storefront.objects.get(code=STOREFRONT)
@@ -332,77 +312,70 @@ def main() -> None:
 
     r = redis_client()
     r.flushdb()
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DB}"')
     proc = None
     log = tempfile.NamedTemporaryFile("w+", prefix="parcels-worker-", suffix=".log", delete=False)  # noqa: SIM115
     failed = False
-    try:
-        setup_django()
-        print(f"load average {os.getloadavg()[0]:.2f}; creating {DB}, migrating, seeding {opts.orders:,} shipped orders "
-              f"× {len(batches)} batch size(s) with escrow holds ...")
-        t = time.perf_counter()
-        ranges = seed(opts.orders, batches)
-        print(f"  seeded in {time.perf_counter() - t:.1f} s (route {WAREHOUSE}>{COUNTRY}, storefront {STOREFRONT}, "
-              f"delivery to {len(CITIES)} cities)")
+    with scratch.database(DB, keep=opts.keep, CELERY_BROKER_URL=REDIS_URL, REDIS_URL=REDIS_URL):
+        try:
+            print(f"load average {os.getloadavg()[0]:.2f}; creating {DB}, migrating, seeding {opts.orders:,} shipped orders "
+                  f"× {len(batches)} batch size(s) with escrow holds ...")
+            t = time.perf_counter()
+            ranges = seed(opts.orders, batches)
+            print(f"  seeded in {time.perf_counter() - t:.1f} s (route {WAREHOUSE}>{COUNTRY}, storefront {STOREFRONT}, "
+                  f"delivery to {len(CITIES)} cities)")
 
-        from django.db import connections
+            from django.db import connections
 
-        connections.close_all()
-        print(f"worker: celery -A config worker -Q marketplace,default --concurrency {opts.concurrency} --pool prefork "
-              f"(KARAVAN_ENV=demo, broker {REDIS_URL}, tracking delays 0; log {log.name})")
-        ping_rate, ping_s, proc = baseline(r, opts.pings, opts.concurrency, log, log.name, opts.timeout)
-        print(f"  no-op core.ping: {opts.pings:,} tasks drained in {ping_s:.2f} s = {ping_rate:,.0f} tasks/s")
+            connections.close_all()
+            print(f"worker: celery -A config worker -Q marketplace,default --concurrency {opts.concurrency} --pool prefork "
+                  f"(KARAVAN_ENV=demo, broker {REDIS_URL}, tracking delays 0; log {log.name})")
+            ping_rate, ping_s, proc = baseline(r, opts.pings, opts.concurrency, log, log.name, opts.timeout)
+            print(f"  no-op core.ping: {opts.pings:,} tasks drained in {ping_s:.2f} s = {ping_rate:,.0f} tasks/s")
 
-        results = []
-        for batch, (lo, hi) in zip(batches, ranges, strict=True):
-            res = pipeline(r, lo, hi, batch, opts.poll, opts.timeout, proc, log.name)
-            results.append(res)
-            print(f"  pipeline, {batch} ids/task: {res['orders']:,} orders × 4 transitions in {res['seconds']:.2f} s "
-                  f"= {res['rate']:,.0f} transitions/s ({res['tasks']} tasks; first ones sent in {res['send_seconds'] * 1000:.0f} ms)")
-            steps = step_times(lo, hi, res["wall0"])
-            for to, count, first, last in steps:
-                span = last - first
-                rate = f"{count / span:9,.0f}/s over its span" if span > 0 else ""
-                print(f"    → {to:<11} {count:>7,} events, first at +{first:6.2f} s, last at +{last:6.2f} s  {rate}")
-            cleared_last = steps[2][3]
-            res["batched"] = 3 * res["orders"] / cleared_last if cleared_last > 0 else 0.0
-            res["delivery"] = steps[3][1] / (steps[3][3] - steps[3][2]) if steps[3][3] > steps[3][2] else 0.0
-            if not check_invariants(lo, hi):
-                failed = True
-        print(f"  load average {os.getloadavg()[0]:.2f}")
+            results = []
+            for batch, (lo, hi) in zip(batches, ranges, strict=True):
+                res = pipeline(r, lo, hi, batch, opts.poll, opts.timeout, proc, log.name)
+                results.append(res)
+                print(f"  pipeline, {batch} ids/task: {res['orders']:,} orders × 4 transitions in {res['seconds']:.2f} s "
+                      f"= {res['rate']:,.0f} transitions/s ({res['tasks']} tasks; first ones sent in {res['send_seconds'] * 1000:.0f} ms)")
+                steps = step_times(lo, hi, res["wall0"])
+                for to, count, first, last in steps:
+                    span = last - first
+                    rate = f"{count / span:9,.0f}/s over its span" if span > 0 else ""
+                    print(f"    → {to:<11} {count:>7,} events, first at +{first:6.2f} s, last at +{last:6.2f} s  {rate}")
+                cleared_last = steps[2][3]
+                res["batched"] = 3 * res["orders"] / cleared_last if cleared_last > 0 else 0.0
+                res["delivery"] = steps[3][1] / (steps[3][3] - steps[3][2]) if steps[3][3] > steps[3][2] else 0.0
+                if not check_invariants(lo, hi):
+                    failed = True
+            print(f"  load average {os.getloadavg()[0]:.2f}")
 
-        print("\nparcel pipeline (PRODUCT.md §6): transitions counted: shipped→in_transit→at_customs→cleared→delivered "
-              "(4 per order,\ndelivery releasing the escrow), worker "
-              f"--concurrency {opts.concurrency} prefork, poll {opts.poll} s\n")
-        print(f"{'run':40} {'rate':>18} {'÷ no-op':>8} {'must 625/s':>11} {'aim 2,500/s':>12}")
-        print(f"{f'no-op core.ping ({opts.pings:,} tasks)':40} {ping_rate:>11,.0f} tasks/s {1:>7.2f}x")
-        for res in results:
-            label = f"pipeline, {res['batch']} ids/task ({res['orders']:,} orders)"
-            print(f"{label:40} {res['rate']:>13,.0f} trans/s {res['rate'] / ping_rate:>7.2f}x "
-                  f"{'yes' if res['rate'] >= MUST else 'NO':>11} {'yes' if res['rate'] >= AIM else 'no':>12}")
-            print(f"{'  of which 3 batched steps (to cleared)':40} {res['batched']:>13,.0f} trans/s "
-                  f"{res['batched'] / ping_rate:>7.2f}x   (3 × orders ÷ time to the last 'cleared' event)")
-            print(f"{'  of which delivery (per order, escrow)':40} {res['delivery']:>13,.0f} trans/s "
-                  f"{res['delivery'] / ping_rate:>7.2f}x   (orders ÷ first to last 'delivered' event)")
-        print(f"{'targets':40} {'625/s must, 2,500/s aim (above the no-op rate by batching)':>60}")
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        stop_worker(proc)
-        log.close()
-        if not opts.keep:
-            if "django" in sys.modules:
-                from django.db import connections
-
-                connections.close_all()
-            admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-            r.flushdb()
-            if not failed:
-                os.unlink(log.name)
-        print(f"(stopped the worker; {'kept' if opts.keep else 'dropped'} {DB}"
-              f"{'' if opts.keep else ' and flushed ' + REDIS_URL}{'; worker log ' + log.name if failed or opts.keep else ''})")
+            print("\nparcel pipeline (PRODUCT.md §6): transitions counted: shipped→in_transit→at_customs→cleared→delivered "
+                  "(4 per order,\ndelivery releasing the escrow), worker "
+                  f"--concurrency {opts.concurrency} prefork, poll {opts.poll} s\n")
+            print(f"{'run':40} {'rate':>18} {'÷ no-op':>8} {'must 625/s':>11} {'aim 2,500/s':>12}")
+            print(f"{f'no-op core.ping ({opts.pings:,} tasks)':40} {ping_rate:>11,.0f} tasks/s {1:>7.2f}x")
+            for res in results:
+                label = f"pipeline, {res['batch']} ids/task ({res['orders']:,} orders)"
+                print(f"{label:40} {res['rate']:>13,.0f} trans/s {res['rate'] / ping_rate:>7.2f}x "
+                      f"{'yes' if res['rate'] >= MUST else 'NO':>11} {'yes' if res['rate'] >= AIM else 'no':>12}")
+                print(f"{'  of which 3 batched steps (to cleared)':40} {res['batched']:>13,.0f} trans/s "
+                      f"{res['batched'] / ping_rate:>7.2f}x   (3 × orders ÷ time to the last 'cleared' event)")
+                print(f"{'  of which delivery (per order, escrow)':40} {res['delivery']:>13,.0f} trans/s "
+                      f"{res['delivery'] / ping_rate:>7.2f}x   (orders ÷ first to last 'delivered' event)")
+            print(f"{'targets':40} {'625/s must, 2,500/s aim (above the no-op rate by batching)':>60}")
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            stop_worker(proc)
+            log.close()
+            if not opts.keep:
+                r.flushdb()
+                if not failed:
+                    os.unlink(log.name)
+            print(f"(stopped the worker; {'keeping' if opts.keep else 'dropping'} {DB}"
+                  f"{'' if opts.keep else ' and flushed ' + REDIS_URL}{'; worker log ' + log.name if failed or opts.keep else ''})")
     if failed:
         raise SystemExit(1)
 

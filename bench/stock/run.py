@@ -22,28 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
-      "user": os.environ.get("PGUSER", "karavan")}
+from bench import scratch  # noqa: E402 - after the path
+
 DB = os.environ.get("STOCK_BENCH_DB", "karavan_bench_stock")
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-        conn.execute(sql)
-
-
-def setup_django() -> None:
-    os.environ["KARAVAN_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.ROOT_URLCONF = "bench.stock.urls"
 
 
 def seed(rows: int):
@@ -54,14 +35,12 @@ def seed(rows: int):
     """
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
     from django.db import connection
 
     from core.models import Company
     from warehouses.models import Warehouse
 
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    scratch.migrate()
     Company.objects.bulk_create([Company(name=f"Bench Trading {i:03d}", country_id="CN", tax_id=f"BENCH{i:06d}",
                                          verification="verified") for i in range(300)])
     operator = get_user_model().objects.create_user("bench_operator", password="bench-pass-1234")
@@ -127,10 +106,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
 
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DB}"')
-    try:
-        setup_django()
+    with scratch.database(DB, keep=args.keep):
+        from django.conf import settings
+
+        settings.ROOT_URLCONF = "bench.stock.urls"  # the project's URLs plus the hello-world baseline
         t = time.perf_counter()
         operator, tas_rows, moves = seed(args.rows)
         print(f"seeded {tas_rows:,} TAS stock rows and {moves:,} movements in {time.perf_counter() - t:.1f} s")
@@ -163,12 +142,6 @@ def main() -> None:
             base = base or p50
             print(f"{name:34} {p50:7.2f} {p95:7.2f} {p99:7.2f} {p50 / base:10.1f}")
         connection.close()
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
