@@ -30,7 +30,9 @@ def balances(*, owner: Owner) -> list[Balance]:
     )
     held = dict(
         EscrowHold.objects.filter(payer_kind=owner.kind, payer_id=owner.id, status=EscrowHold.Status.HELD)
-        .values("currency").annotate(open=Sum(F("amount_minor") - F("refunded_minor") - F("released_minor")))
+        # What is still open: EscrowHold.open_minor, summed (duties paid out of escrow have left it).
+        .values("currency").annotate(open=Sum(F("amount_minor") - F("refunded_minor") - F("released_minor")
+                                              - F("settled_minor")))
         .values_list("currency", "open")
     )
     pending = dict(

@@ -22,8 +22,8 @@ def fund(currencies):
     counter = iter(range(1, 10**9))
 
     def top_up(owner: Owner, amount: str, currency: str):
-        return services.top_up(owner=owner, amount=Money.of(amount, currency), provider="simulator",
-                               provider_event_id=f"test-{next(counter)}", actor=SYSTEM_ACTOR)
+        return services.wallet_top_up(owner=owner, amount=Money.of(amount, currency), provider="simulator",
+                                      provider_event_id=f"test-{next(counter)}", actor=SYSTEM_ACTOR)
 
     return top_up
 

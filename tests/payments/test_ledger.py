@@ -136,6 +136,19 @@ def test_escrow_hold_release_pays_the_seller_minus_commission(alice, fund, selle
     assert_ledger_consistent()
 
 
+def test_duties_paid_out_of_escrow_are_no_longer_held(alice, fund):
+    """Customs assessed 12.00 of the 20.00 prepaid: 12.00 goes to customs, 8.00 back to the buyer."""
+    buyer = Owner.user(alice)
+    fund(buyer, "200.00", "CNY")
+    services.escrow_hold(payer=buyer, amount=cny("120.00"), reference="order:5", actor=alice)
+    services.escrow_pay_duty(reference="order:5", assessed=cny("12.00"), prepaid=cny("20.00"), actor=SYSTEM_ACTOR)
+    [b] = selectors.balances(owner=buyer)
+    assert (b.available, b.held, b.balance) == (cny("88.00"), cny("100.00"), cny("188.00"))
+    assert EscrowHold.objects.get(reference="order:5").open_minor == 10000
+    assert platform_minor("customs_duty", "CNY") == 1200
+    assert_ledger_consistent()
+
+
 def test_a_hold_the_payer_cannot_afford_is_refused_and_nothing_is_recorded(alice, fund):
     fund(Owner.user(alice), "5.00", "CNY")
     with pytest.raises(DomainError) as err:
