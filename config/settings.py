@@ -442,6 +442,12 @@ MARKETPLACE_TRACKING_SWEEP_MAX_BATCHES = env.int("MARKETPLACE_TRACKING_SWEEP_MAX
 CELERY_BEAT_SCHEDULE.update({
     "marketplace-parcels-sweep": {"task": "marketplace.parcels_sweep", "schedule": timedelta(minutes=1)},
 })
+# Returns: a seller who does not answer a return request within this many seconds approves it.
+ORDERS_RETURN_AUTO_APPROVE_AFTER = env.int("ORDERS_RETURN_AUTO_APPROVE_AFTER", default=3 * 24 * 3600)
+CELERY_BEAT_SCHEDULE.update({
+    "orders-returns-auto-approve": {"task": "orders.returns_auto_approve", "schedule": timedelta(minutes=10)},
+    "orders-returns-sweep": {"task": "orders.returns_sweep", "schedule": timedelta(minutes=5)},
+})
 
 # --- personal data ---
 # Fernet keys (urlsafe base64 of 32 bytes: Fernet.generate_key()) that encrypt personal data at rest,

@@ -56,6 +56,8 @@ class ErrorCode(StrEnum):
     COMPANY_NOT_VERIFIED = "company_not_verified"
     DUPLICATE_SKU = "duplicate_sku"
     PRODUCT_INCOMPLETE = "product_incomplete"
+    # orders
+    RETURN_WINDOW_CLOSED = "return_window_closed"
 
 
 # HTTP status per code; a code missing here answers 400.
@@ -88,6 +90,7 @@ STATUS = {
     ErrorCode.UNBALANCED_TRANSACTION: 500,
     ErrorCode.STOREFRONT_NOT_ALLOWED: 422,
     ErrorCode.COMPANY_NOT_VERIFIED: 409,
+    ErrorCode.RETURN_WINDOW_CLOSED: 409,
     ErrorCode.DUPLICATE_SKU: 409,
     ErrorCode.PRODUCT_INCOMPLETE: 422,
 }

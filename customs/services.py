@@ -219,6 +219,21 @@ def allowance_release(*, reference: str, actor) -> int:
     return AllowanceUse.objects.filter(reference=reference, released_at__isnull=True).update(released_at=timezone.now())
 
 
+def allowance_restore(*, reference: str, amount: Money, actor) -> int:
+    """Give back part of what an order took from the buyer's limits: units returned within China's
+    CBEC window count as never imported. Returns the minor units restored (never below zero)."""
+    with transaction.atomic():
+        rows = list(AllowanceUse.objects.select_for_update().filter(reference=reference, released_at__isnull=True,
+                                                                    currency=amount.currency))
+        restored = 0
+        for row in rows:
+            take = min(row.amount_minor, amount.minor - restored)
+            if take > 0:
+                AllowanceUse.objects.filter(pk=row.pk).update(amount_minor=row.amount_minor - take)
+                restored += take
+    return restored
+
+
 # --- declarations -------------------------------------------------------------------------------
 
 _TASK_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Product, Storefront
 
-from .states import ORDER_MACHINE, OrderStatus, Road
+from .states import ORDER_MACHINE, RETURN_MACHINE, OrderStatus, ReturnReason, ReturnStatus, Road
 
 
 class Order(models.Model):
@@ -136,3 +136,91 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_id} in order {self.order_id}"
+
+
+class ReturnWindow(models.Model):
+    """How many days after delivery a buyer may ask to return, per destination country and kind of
+    reason: consumer law for a change of mind (7 days into China, 14 into Kazakhstan and Kyrgyzstan,
+    10 into Uzbekistan), the platform's policy (30 days) for a fault. Categories listed in
+    ``excluded_categories`` (slugs) cannot be returned for that reason (fresh food in China)."""
+
+    class Kind(models.TextChoices):
+        CHANGED_MIND = "changed_mind", _("Change of mind")
+        FAULT = "fault", _("Defective, wrong or not as described")
+
+    country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    days = models.PositiveSmallIntegerField()
+    excluded_categories = models.CharField(max_length=300, blank=True)
+    source = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["country", "kind"], name="return_window_once")]
+
+    def __str__(self):
+        return f"{self.country_id} {self.kind}: {self.days} days"
+
+
+class Return(models.Model):
+    """A buyer's return of some delivered units of an order, and its refund."""
+
+    Status = ReturnStatus
+    Reason = ReturnReason
+    machine = RETURN_MACHINE
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    comment = models.CharField(max_length=1000, blank=True)
+    refusal_reason = models.CharField(max_length=500, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    # The refund as promised when asked (goods, their share of shipping and taxes, less the return
+    # shipping a change of mind pays); what was paid is ``refund_minor`` once refunded.
+    goods_minor = models.BigIntegerField(default=0)
+    shipping_share_minor = models.BigIntegerField(default=0)
+    taxes_minor = models.BigIntegerField(default=0)
+    return_shipping_minor = models.BigIntegerField(default=0)
+    refund_minor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(goods_minor__gte=0, shipping_share_minor__gte=0, taxes_minor__gte=0,
+                                                      return_shipping_minor__gte=0, refund_minor__gte=0),
+                                   name="return_amounts_not_negative"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="return_due_idx")]
+
+    def __str__(self):
+        return f"return {self.pk} of order {self.order_id} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        return f"return:{self.pk}"
+
+    @property
+    def estimate_minor(self) -> int:
+        buyer_pays = self.return_shipping_minor if self.reason == ReturnReason.CHANGED_MIND else 0
+        return max(0, self.goods_minor + self.shipping_share_minor + self.taxes_minor - buyer_pays)
+
+
+class ReturnLine(models.Model):
+    ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+    restocked = models.PositiveIntegerField(default=0)
+    damaged = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["ret", "line__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ret", "line"], name="return_line_once"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="return_line_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(restocked__lte=models.F("quantity") - models.F("damaged")),
+                                   name="return_line_received_within_quantity"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × line {self.line_id} in return {self.ret_id}"

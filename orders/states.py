@@ -20,7 +20,7 @@ unpaid orders and books the return after a refusal; staff may fire every move bu
 from django.db import models
 from django.utils.translation import pgettext_lazy
 
-from core.access import BROKER, BUYER, OPERATOR, STAFF, SYSTEM
+from core.access import BROKER, BUYER, OPERATOR, SELLER, STAFF, SYSTEM
 from core.states import StateMachine, move
 
 
@@ -71,4 +71,33 @@ ORDER_MACHINE = StateMachine("order", OrderStatus, [
     move(S.AT_CUSTOMS, S.CLEARED, SYSTEM, BROKER, STAFF, name="release"),
     move(S.AT_CUSTOMS, S.CUSTOMS_REJECTED, SYSTEM, BROKER, STAFF, name="reject"),
     move(S.CUSTOMS_REJECTED, S.RETURNED, SYSTEM, STAFF),
+])
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("return status", "Requested")
+    APPROVED = "approved", pgettext_lazy("return status", "Approved")
+    REFUSED = "refused", pgettext_lazy("return status", "Refused")
+    IN_TRANSIT = "in_transit", pgettext_lazy("return status", "On its way back")
+    RECEIVED = "received", pgettext_lazy("return status", "Received")
+    REFUNDED = "refunded", pgettext_lazy("return status", "Refunded")
+
+
+class ReturnReason(models.TextChoices):
+    CHANGED_MIND = "changed_mind", pgettext_lazy("return reason", "Changed my mind")
+    DEFECTIVE = "defective", pgettext_lazy("return reason", "Defective")
+    WRONG_ITEM = "wrong_item", pgettext_lazy("return reason", "Wrong item")
+    NOT_AS_DESCRIBED = "not_as_described", pgettext_lazy("return reason", "Not as described")
+
+
+R = ReturnStatus
+
+# A return after delivery: the buyer asks, the seller decides (or the system approves after three
+# days of silence), the buyer ships back, the operator receives line by line, Celery refunds.
+RETURN_MACHINE = StateMachine("return", ReturnStatus, [
+    move(R.REQUESTED, R.APPROVED, SELLER, STAFF, SYSTEM, name="approve"),
+    move(R.REQUESTED, R.REFUSED, SELLER, STAFF, name="refuse"),
+    move(R.APPROVED, R.IN_TRANSIT, BUYER, STAFF, name="ship"),
+    move(R.IN_TRANSIT, R.RECEIVED, OPERATOR, STAFF, name="receive"),
+    move(R.RECEIVED, R.REFUNDED, SYSTEM, STAFF, name="refund"),
 ])

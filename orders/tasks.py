@@ -95,3 +95,31 @@ def return_rejected(order_id: int) -> bool:
         return False
     order_return(order=order, actor=SYSTEM_ACTOR, reason="customs refused the parcel")
     return True
+
+
+@shared_task(name="orders.refund_return", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def refund_return(return_id: int) -> bool:
+    """Refund a received return (one balanced transaction); a second run finds it refunded."""
+    from .returns import return_refund
+
+    return return_refund(return_id=return_id)
+
+
+@shared_task(name="orders.returns_auto_approve")
+def returns_auto_approve() -> int:
+    """Celery beat: returns left unanswered by the seller for three days are approved."""
+    from .returns import returns_auto_approve as approve
+
+    return approve()
+
+
+@shared_task(name="orders.returns_sweep")
+def returns_sweep() -> int:
+    """Celery beat: received returns whose refund task was lost are refunded."""
+    from .models import Return
+    from .states import ReturnStatus
+
+    pending = list(Return.objects.filter(status=ReturnStatus.RECEIVED).values_list("pk", flat=True)[:200])
+    for pk in pending:
+        refund_return.delay(pk)
+    return len(pending)

@@ -29,11 +29,14 @@ class AccountKind(models.TextChoices):
     SHIPPING = "shipping", _("Shipping collected")
     # What the platform pays when customs assesses more than the landed cost it quoted (an expense).
     LANDED_COST_GUARANTEE = "landed_cost_guarantee", _("Landed-cost guarantee")
+    # What sellers owe the platform (refunds their wallets could not cover): a debit balance.
+    SELLER_RECEIVABLES = "seller_receivables", _("Owed by sellers")
 
 
 # Platform accounts mirror money outside the platform (clearing) or a position (fx): they may go
 # below zero. Wallets and escrow hold real money of someone and never may.
-MAY_GO_NEGATIVE = {AccountKind.FX, AccountKind.PROVIDER_CLEARING, AccountKind.LANDED_COST_GUARANTEE}
+MAY_GO_NEGATIVE = {AccountKind.FX, AccountKind.PROVIDER_CLEARING, AccountKind.LANDED_COST_GUARANTEE,
+                   AccountKind.SELLER_RECEIVABLES}
 
 
 class Account(models.Model):
@@ -238,3 +241,31 @@ class Payout(models.Model):
     @property
     def reference(self) -> str:
         return f"payout:{self.pk}"
+
+
+class SellerDebt(models.Model):
+    """What a seller owes the platform after a refund its wallet could not cover; taken from its
+    next payouts (``settled_minor`` grows until it equals ``amount_minor``)."""
+
+    owner_kind = models.CharField(max_length=8)
+    owner_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    settled_minor = models.BigIntegerField(default=0)
+    reference = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="seller_debt_positive"),
+            models.CheckConstraint(condition=Q(settled_minor__gte=0, settled_minor__lte=F("amount_minor")),
+                                   name="seller_debt_settled_within_amount"),
+        ]
+        indexes = [models.Index(fields=["owner_kind", "owner_id", "currency"], name="seller_debt_owner_idx")]
+
+    def __str__(self):
+        return f"{self.owner_kind}:{self.owner_id} owes {self.amount_minor - self.settled_minor} {self.currency}"
+
+    @property
+    def open_minor(self) -> int:
+        return self.amount_minor - self.settled_minor

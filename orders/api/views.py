@@ -17,6 +17,7 @@ from .. import selectors
 from .. import services as orders
 from ..models import Order
 from ..states import OrderStatus, Road
+from .returns import ReturnCreateSerializer, ReturnSerializer, order_returns_create
 
 # --- input ---------------------------------------------------------------------------------
 
@@ -208,3 +209,11 @@ class OrderViewSet(GenericViewSet):
         serializer.is_valid(raise_exception=True)
         orders.order_cancel(order=order, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(self._detail(order.pk))
+
+    @extend_schema(request=ReturnCreateSerializer, responses={201: ReturnSerializer}, parameters=[IDEMPOTENCY_HEADER],
+                   tags=["returns"])
+    @action(detail=True, methods=["post"], url_path="returns")
+    def returns(self, request, pk=None):
+        """Ask to return delivered units: 201 with the refund estimate; 409 ``return_window_closed``
+        past the window; 400 for more units than were delivered."""
+        return order_returns_create(self, request, pk)

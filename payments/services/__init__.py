@@ -5,7 +5,8 @@
 - ``escrow``: hold, release, refund, and the parcel's duties paid out of escrow;
 - ``fx``: quotes, conversions, rates loaded from the provider;
 - ``webhooks``: payment providers' signed events, and the demo's simulated top-up;
-- ``payouts``: request, process, complete, fail.
+- ``payouts``: request, process, complete, fail;
+- ``returns``: refunds of returns after delivery, and the sellers' debts they leave.
 
 Callers import from here (``from payments import services``); the modules are an inner layout.
 """
@@ -24,6 +25,7 @@ from .posting import (
     txn_info,
     wallet,
 )
+from .returns import debts_settle, return_refund
 from .wallets import (
     CHARGE_ACCOUNTS,
     TransferRequest,
@@ -53,7 +55,8 @@ __all__ = [
     "conversion_quote", "escrow_hold", "escrow_pay_duty", "escrow_refund", "escrow_release", "fx_rates_load",
     "may_act_for", "new_idempotency_key", "payout_complete", "payout_fail", "payout_process", "payout_request",
     "platform", "spread", "txn_info", "wallet", "wallet_charge", "wallet_convert", "wallet_top_up",
-    "wallet_top_up_simulate", "wallet_transfer", "wallet_transfer_batch", "webhook_receive",
+    "wallet_top_up_simulate", "wallet_transfer", "wallet_transfer_batch", "webhook_receive", "return_refund",
+    "debts_settle",
     # old names
     "charge", "complete_payout", "convert", "fail_payout", "hold_in_escrow", "process_payout", "refund",
     "release_escrow", "request_payout", "simulate_top_up", "top_up", "transfer", "transfer_batch",

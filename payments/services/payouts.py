@@ -32,6 +32,10 @@ def payout_request(*, owner: Owner, amount: Money, actor) -> Payout:
     gateway = payout_gateways.get()
     now = timezone.now()
     with transaction.atomic():
+        # What the seller owes the platform (refunds its wallet could not cover) is settled first.
+        from .returns import debts_settle
+
+        debts_settle(owner=owner, currency=amount.currency, actor=SYSTEM_ACTOR)
         payout = Payout.objects.create(
             owner_kind=owner.kind, owner_id=owner.id, currency=amount.currency, amount_minor=amount.minor,
             requested_by=None if actor is SYSTEM_ACTOR else actor, gateway=gateway.name, created_at=now, updated_at=now,
