@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-# Roles are Django groups, except staff (is_staff) and system (Celery, commands).
+# Roles are Django groups, except staff (see is_staff) and system (Celery, commands).
 BUYER, SELLER, OPERATOR, BROKER, STAFF, SYSTEM = "buyer", "seller", "operator", "broker", "staff", "system"
 ROLES = (BUYER, SELLER, OPERATOR, BROKER, STAFF, SYSTEM)
 GROUP_ROLES = (BUYER, SELLER, OPERATOR, BROKER)
@@ -51,6 +51,18 @@ def scope(model: type[Model]):
     return register
 
 
+def is_staff(user) -> bool:
+    """The one answer to "is this staff?": a signed-in user with ``is_staff`` or a superuser.
+
+    Never an anonymous visitor, never the system actor (rules that also let the system act say so
+    themselves). Roles, visibility and every app's checks ask here, so a superuser without the
+    ``is_staff`` flag and a staff user who is not a superuser are treated alike everywhere.
+    """
+    if user is None or user is SYSTEM_ACTOR or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
+
 def roles_of(user) -> frozenset[str]:
     if user is SYSTEM_ACTOR:
         return frozenset({SYSTEM})
@@ -59,7 +71,7 @@ def roles_of(user) -> frozenset[str]:
     cached = getattr(user, "_karavan_roles", None)
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(names & set(GROUP_ROLES) | ({STAFF} if user.is_staff else set()))
+        cached = frozenset(names & set(GROUP_ROLES) | ({STAFF} if is_staff(user) else set()))
         user._karavan_roles = cached
     return cached
 
@@ -82,16 +94,14 @@ def has_role(user, role: str) -> bool:
 
 
 def visible(user, queryset: QuerySet) -> QuerySet:
-    """The rows of ``queryset`` that ``user`` may see."""
-    if user is SYSTEM_ACTOR or (getattr(user, "is_authenticated", False) and user.is_superuser):
+    """The rows of ``queryset`` that ``user`` may see: all of them for staff and the system."""
+    if user is SYSTEM_ACTOR or is_staff(user):
         return queryset
     if not getattr(user, "is_authenticated", False):
         rule = _scopes.get(queryset.model)
         return rule(None, queryset) if rule and getattr(rule, "public", False) else queryset.none()
     rule = _scopes.get(queryset.model)
-    if rule is None:
-        return queryset if user.is_staff else queryset.none()
-    return rule(user, queryset)
+    return queryset.none() if rule is None else rule(user, queryset)
 
 
 def get_visible(user, queryset: QuerySet, **lookup):

@@ -1,9 +1,9 @@
 """Visibility of core's own models."""
 
-from .access import company_ids, scope
+from .access import company_ids, is_staff, scope
 from .models import Company
 
 
 @scope(Company)
 def companies_visible(user, qs):
-    return qs if user.is_staff else qs.filter(pk__in=company_ids(user))
+    return qs if is_staff(user) else qs.filter(pk__in=company_ids(user))

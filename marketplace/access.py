@@ -1,6 +1,6 @@
 from django.db.models import Q
 
-from core.access import STAFF, company_ids, has_role, public, scope
+from core.access import STAFF, company_ids, has_role, is_staff, public, scope
 from core.models import CompanyMember
 
 from .models import Listing, Product, ProductImage, Storefront, StorefrontMembership
@@ -55,6 +55,6 @@ def memberships_visible(user, qs):
 
 def products_editable(user, qs):
     """The products ``user`` may change: those of their companies (staff: all)."""
-    if user is not None and getattr(user, "is_authenticated", False) and (has_role(user, STAFF) or user.is_superuser):
+    if is_staff(user):
         return qs
     return qs.filter(company_id__in=company_ids(user))

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.http import Http404
 
-from core.access import SELLER, STAFF, SYSTEM_ACTOR, company_ids, has_role, roles_of, scope
+from core.access import SELLER, STAFF, SYSTEM_ACTOR, company_ids, has_role, is_staff, roles_of, scope
 
 from .interface import Owner
 from .models import Account, EscrowHold, Payout
@@ -26,17 +26,17 @@ def may_act_for(actor, owner: Owner) -> bool:
 
 @scope(Account)
 def accounts_visible(user, qs):
-    return qs if user.is_staff else qs.filter(_owned(user))
+    return qs if is_staff(user) else qs.filter(_owned(user))
 
 
 @scope(Payout)
 def payouts_visible(user, qs):
-    return qs if user.is_staff else qs.filter(_owned(user))
+    return qs if is_staff(user) else qs.filter(_owned(user))
 
 
 @scope(EscrowHold)
 def holds_visible(user, qs):
-    return qs if user.is_staff else qs.filter(_owned(user, "payer"))
+    return qs if is_staff(user) else qs.filter(_owned(user, "payer"))
 
 
 def owner_for(user, company_id=None) -> Owner:
@@ -47,7 +47,7 @@ def owner_for(user, company_id=None) -> Owner:
             pk = int(company_id)
         except (TypeError, ValueError):
             raise Http404 from None
-        if pk not in company_ids(user) and not user.is_staff:
+        if pk not in company_ids(user) and not is_staff(user):
             raise Http404
         return Owner.company(pk)
     if has_role(user, SELLER):
