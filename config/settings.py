@@ -2,7 +2,8 @@
 
 KARAVAN_ENV picks the defaults:
 - ``demo`` (default): SQLite in WAL mode and kombu's filesystem broker, so ``make demo`` needs no server.
-- ``test`` (default under pytest): PostgreSQL and Redis on 127.0.0.1.
+- ``test`` (default under pytest): PostgreSQL and Redis on 127.0.0.1, simulator delays at 0. The
+  suite itself runs with ``tests/settings.py``, which adds its test-only app and URLs to these.
 - ``production``: refuses to start without its secrets; passes ``manage.py check --deploy``.
 DATABASE_URL, REDIS_URL and CELERY_BROKER_URL override the defaults in every mode.
 """
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "core.context_processors.karavan",
+                "orders.context_processors.counts",
             ],
         },
     },

@@ -3,7 +3,7 @@
 Creates and drops its own database (karavan_bench_checkout), never the demo or test one. Seeds the
 reference data, a Chinese seller on the cn-kz storefront (stock bonded in Almaty, prices in KZT),
 one product with ``--units`` units, ``--uncontended`` more products with stock, and buyers with
-funded KZT wallets (``payments.services.top_up``). Then, each buyer a task of a pool of
+funded KZT wallets (``payments.services.wallet_top_up``). Then, each buyer a task of a pool of
 ``--workers`` processes (forked; each closes the parent's connection and opens its own):
 
 1. contended: ``--buyers`` buyers each ``order_place`` 1 unit of the hot product, then ``order_pay``;
@@ -12,7 +12,7 @@ funded KZT wallets (``payments.services.top_up``). Then, each buyer a task of a 
 3. uncontended: ``--uncontended`` orders, each on its own product, place + pay.
 
 Prints orders/s and p50/p95/p99 latency (place + pay, measured in the worker), the ratio to the
-naive baseline and the targets of PRODUCT.md §6, then checks the invariants of the contended run
+naive baseline and the targets (bench/README.md), then checks the invariants of the contended run
 (exactly ``--units`` orders, available stock 0, no negative wallet, escrow held = paid totals).
 Asserts nothing about timings; exits 1 when an invariant fails.
 
@@ -101,7 +101,7 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
     users = User.objects.bulk_create([User(username=f"bench_buyer{i:04d}", password="!") for i in range(buyers + uncontended)])
     buyer_group.user_set.add(*users)
     for u in users:
-        pay_services.top_up(owner=Owner.user(u), amount=Money.of(FUNDS, currency), provider="simulator",
+        pay_services.wallet_top_up(owner=Owner.user(u), amount=Money.of(FUNDS, currency), provider="simulator",
                             provider_event_id=f"bench-{u.pk}", actor=SYSTEM_ACTOR)
 
     with connection.cursor() as cur:
@@ -326,7 +326,7 @@ def main() -> None:
         print(f"ratio to naive: contended attempts/s {contended['attempts_rate'] / naive['attempts_rate']:.2f}x, "
               f"uncontended orders/s vs naive attempts/s {spread['rate'] / naive['attempts_rate']:.2f}x")
         print()
-        print(f"{'target (PRODUCT.md §6)':46} {'goal':>12} {'measured':>12}")
+        print(f"{'target (bench/README.md)':46} {'goal':>12} {'measured':>12}")
         rows = [
             ("p99, contended (every attempt)", f"< {TARGET_P99_MS:.0f} ms", f"{contended['all'][2]:.1f} ms",
              contended["all"][2] < TARGET_P99_MS),

@@ -78,7 +78,7 @@ def worker(args) -> tuple[int, int, int, float]:
                 reqs.append(services.TransferRequest(Owner("user", a), Owner("user", b), amount, "bench", f"{tag}-{n}"))
                 n += 1
             try:
-                services.transfer_batch(transfers=reqs, actor=None)
+                services.wallet_transfer_batch(transfers=reqs, actor=None)
                 ok += batch
             except DomainError:
                 refused += batch
@@ -86,7 +86,7 @@ def worker(args) -> tuple[int, int, int, float]:
             continue
         a, b = rng.sample(owner_ids, 2)
         try:
-            services.transfer(source=Owner("user", a), destination=Owner("user", b), amount=amount,
+            services.wallet_transfer(source=Owner("user", a), destination=Owner("user", b), amount=amount,
                               reference="bench", idempotency_key=f"{tag}-{n}", actor=None)
             ok += 1
         except DomainError:
@@ -172,7 +172,7 @@ def main() -> None:
         scratch.migrate(reference=("core",))
         owners = seed(opts.accounts)
         hot = owners[: opts.hot]
-        print("transfers through payments.services (each a balanced 2-entry transaction, own DB transaction):")
+        print("transfers through payments.services.wallet_transfer (each a balanced 2-entry transaction, own DB transaction):")
         figures = {
             "single, spread": run(f"1 worker, {len(owners):,} accounts", owners, 1, opts.seconds),
             "concurrent, spread": run(f"{opts.workers} workers, {len(owners):,} accounts", owners, opts.workers, opts.seconds),
@@ -180,7 +180,7 @@ def main() -> None:
             "concurrent, hot": run(f"{opts.workers} workers, {len(hot)} hot accounts", hot, opts.workers, opts.seconds),
         }
         check_invariants()
-        print(f"batched path (services.transfer_batch, {opts.batch} transfers per DB transaction):")
+        print(f"batched path (services.wallet_transfer_batch, {opts.batch} transfers per DB transaction):")
         figures["batched, spread"] = run(f"{opts.workers} workers, {len(owners):,} accounts, batched", owners,
                                          opts.workers, opts.seconds, batch=opts.batch)
         check_invariants()

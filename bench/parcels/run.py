@@ -46,7 +46,7 @@ DB = os.environ.get("PARCELS_BENCH_DB", "karavan_bench_parcels")
 DATABASE_URL = scratch.url(DB)
 REDIS_URL = os.environ.get("PARCELS_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 
-MUST, AIM = 625, 2500  # PRODUCT.md §6, "parcel pipeline"
+MUST, AIM = 625, 2500  # bench/README.md, targets: "parcel pipeline"
 STOREFRONT, WAREHOUSE, COUNTRY, CURRENCY = "cn-kz", "ALA", "KZ", "KZT"  # route ALA>KZ: customs at the warehouse
 CITIES = ["Almaty", "Astana", "Shymkent"]  # three delivery places: each task groups its batch by place
 GOODS, SHIPPING = 1_000_000, 150_000  # minor units (10,000.00 + 1,500.00 KZT)
@@ -350,7 +350,7 @@ def main() -> None:
                     failed = True
             print(f"  load average {os.getloadavg()[0]:.2f}")
 
-            print("\nparcel pipeline (PRODUCT.md §6): transitions counted: shipped→in_transit→at_customs→cleared→delivered "
+            print("\nparcel pipeline (targets: bench/README.md): transitions counted: shipped→in_transit→at_customs→cleared→delivered "
                   "(4 per order,\ndelivery releasing the escrow), worker "
                   f"--concurrency {opts.concurrency} prefork, poll {opts.poll} s\n")
             print(f"{'run':40} {'rate':>18} {'÷ no-op':>8} {'must 625/s':>11} {'aim 2,500/s':>12}")
