@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import desk, views
 
 urlpatterns = [
     path("cart/", views.cart_view, name="cart"),
@@ -12,4 +12,13 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/pay/", views.order_pay, name="order-pay"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order-cancel"),
+    path("orders/<int:pk>/return/", desk.return_create, name="order-return"),
+    path("returns/<int:pk>/ship/", desk.return_ship, name="return-ship"),
+    # The seller's order desk and returns to decide; the operator's returns to receive.
+    path("seller/orders/", desk.seller_orders, name="seller-orders"),
+    path("seller/orders/<int:pk>/", desk.seller_order, name="seller-order"),
+    path("seller/returns/", desk.seller_returns, name="seller-returns"),
+    path("seller/returns/<int:pk>/decide/", desk.seller_return_decide, name="seller-return-decide"),
+    path("operator/returns/", desk.operator_returns, name="operator-returns"),
+    path("operator/returns/<int:pk>/receive/", desk.operator_return_receive, name="operator-return-receive"),
 ]

@@ -26,7 +26,7 @@ from customs.states import DeclarationStatus
 from . import cart as carts
 from . import selectors
 from . import services as orders
-from .states import OrderStatus, Road
+from .states import OrderStatus, ReturnReason, ReturnStatus, Road
 
 FINAL = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.RETURNED)
 STATUS_TONE = {
@@ -269,7 +269,20 @@ def _order_page(request, order, *, pay_error: str = "", status: int = 200):
         "customs": _customs(order),
         # The page follows the parcel by itself while Celery moves it on (htmx polling).
         "live": order.status not in (OrderStatus.PLACED, *FINAL),
+        "order_returns": _returns_of(order), "return_reasons": ReturnReason.choices,
+        "can_return": order.status == OrderStatus.DELIVERED and order.buyer_id == request.user.pk,
     }, status=status)
+
+
+def _returns_of(order) -> list:
+    rows = list(order.returns.prefetch_related("lines__line").order_by("-id"))
+    for ret in rows:
+        ret.status_label = ReturnStatus(ret.status).label
+        ret.reason_label = ReturnReason(ret.reason).label
+        ret.estimate = order.money(ret.estimate_minor)
+        ret.refund = order.money(ret.refund_minor)
+        ret.line_list = list(ret.lines.all())
+    return rows
 
 
 def _customs(order) -> dict | None:
