@@ -8,6 +8,7 @@ from decimal import Decimal, localcontext
 from django.conf import settings
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money, check_currency
@@ -94,8 +95,8 @@ def fx_rate(from_currency: str, to_currency: str, as_of: date | None = None) -> 
             continue
         row = _usd_rate(code, on)
         if row is None:
-            raise DomainError(ErrorCode.FX_RATE_MISSING, f"No exchange rate for {code} is loaded.",
-                              {"currency": [f"No rate for {code}."]})
+            raise DomainError(ErrorCode.FX_RATE_MISSING, _("No exchange rate for %(currency)s is loaded.") % {"currency": code},
+                              {"currency": [_("No rate for %(currency)s.") % {"currency": code}]})
         legs[code] = row
     per_usd = {code: row.usd_per_unit for code, row in legs.items()} | {"USD": Decimal(1)}
     with localcontext() as ctx:

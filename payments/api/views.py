@@ -1,5 +1,6 @@
 """Thin adapters: parse, call one service or selector, render."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
@@ -103,7 +104,7 @@ class PayoutDetailView(APIView):
     def get(self, request, pk):
         payout = selectors.payouts(owner=_owner(request)).filter(pk=pk).first()
         if payout is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "No such payout.")
+            raise DomainError(ErrorCode.NOT_FOUND, _("No such payout."))
         return Response(s.PayoutSerializer(payout).data)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 
@@ -83,11 +84,13 @@ class UrlFxProvider(FxProvider):
         try:
             text = self._read()
         except OSError as exc:
-            raise DomainError(ErrorCode.FX_RATE_MISSING, f"Could not read FX rates from {self.location}: {exc}") from None
+            raise DomainError(ErrorCode.FX_RATE_MISSING, _("Could not read FX rates from %(location)s: %(error)s")
+                              % {"location": self.location, "error": exc}) from None
         try:
             return self._parse_json(text) if text.lstrip().startswith("{") else self._parse_csv(text)
         except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
-            raise DomainError(ErrorCode.VALIDATION, f"FX rates at {self.location} are malformed: {exc}") from None
+            raise DomainError(ErrorCode.VALIDATION, _("FX rates at %(location)s are malformed: %(error)s")
+                              % {"location": self.location, "error": exc}) from None
 
     def _parse_json(self, text: str) -> list[RateRow]:
         data = json.loads(text, parse_float=Decimal)

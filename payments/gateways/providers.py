@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
@@ -63,19 +64,21 @@ class Provider:
         ts = headers.get(TIMESTAMP_HEADER)
         sig = headers.get(SIGNATURE_HEADER)
         if not ts or not sig:
-            raise _invalid("The webhook is not signed: X-Karavan-Timestamp and X-Karavan-Signature are required.")
+            raise _invalid(_("The webhook is not signed: %(timestamp)s and %(signature)s are required.")
+                           % {"timestamp": TIMESTAMP_HEADER, "signature": SIGNATURE_HEADER})
         if not ts.isdigit():
-            raise _invalid("X-Karavan-Timestamp must be Unix seconds.")
+            raise _invalid(_("%(timestamp)s must be Unix seconds.") % {"timestamp": TIMESTAMP_HEADER})
         # Compare over every v1 signature offered (providers send two while rotating secrets).
         offered = [part.strip() for part in sig.split(",")]
         expected = self.signature(ts, body)
         if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
-            raise _invalid("The webhook signature does not match.")
+            raise _invalid(_("The webhook signature does not match."))
         now = time.time() if now is None else now
         tolerance = settings.PAYMENTS_WEBHOOK_TOLERANCE_SECONDS
         if abs(now - int(ts)) > tolerance:
-            raise DomainError(ErrorCode.WEBHOOK_STALE, f"The webhook timestamp is more than {tolerance} seconds away.",
-                              {TIMESTAMP_HEADER: ["Outside the accepted window."]})
+            raise DomainError(ErrorCode.WEBHOOK_STALE,
+                              _("The webhook timestamp is more than %(seconds)s seconds away.") % {"seconds": tolerance},
+                              {TIMESTAMP_HEADER: [_("Outside the accepted window.")]})
         return parse(body)
 
 
@@ -83,21 +86,22 @@ def parse(body: bytes) -> WebhookEvent:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise DomainError(ErrorCode.PARSE_ERROR, "The webhook body is not JSON.") from None
+        raise DomainError(ErrorCode.PARSE_ERROR, _("The webhook body is not JSON.")) from None
     if not isinstance(payload, dict):
-        raise DomainError(ErrorCode.VALIDATION, "The webhook body must be an object.")
+        raise DomainError(ErrorCode.VALIDATION, _("The webhook body must be an object."))
     event_id, event_type = payload.get("id"), payload.get("type")
     if not isinstance(event_id, str) or not event_id or len(event_id) > 128:
-        raise DomainError(ErrorCode.VALIDATION, "The event needs an id.", {"id": ["1 to 128 characters."]})
+        raise DomainError(ErrorCode.VALIDATION, _("The event needs an id."), {"id": [_("1 to 128 characters.")]})
     if not isinstance(event_type, str) or not event_type:
-        raise DomainError(ErrorCode.VALIDATION, "The event needs a type.", {"type": ["Required."]})
+        raise DomainError(ErrorCode.VALIDATION, _("The event needs a type."), {"type": [_("Required.")]})
     owner = amount = None
     if event_type == TOP_UP_SUCCEEDED:
         data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
         try:
             owner = Owner.parse(data.get("owner", ""))
         except (ValueError, AttributeError):
-            raise DomainError(ErrorCode.VALIDATION, "Unknown wallet owner.", {"data.owner": ["Expected user:<id> or company:<id>."]}) from None
+            raise DomainError(ErrorCode.VALIDATION, _("Unknown wallet owner."),
+                              {"data.owner": [_("Expected user:<id> or company:<id>.")]}) from None
         amount = Money.from_api(data.get("amount"), "data.amount")
     return WebhookEvent(id=event_id, type=event_type, owner=owner, amount=amount, payload=payload)
 
@@ -105,7 +109,7 @@ def parse(body: bytes) -> WebhookEvent:
 def get(name: str) -> Provider:
     secret = settings.PAYMENT_WEBHOOK_SECRETS.get(name)
     if not secret:
-        raise DomainError(ErrorCode.NOT_FOUND, f"Unknown payment provider {name!r}.")
+        raise DomainError(ErrorCode.NOT_FOUND, _("Unknown payment provider %(name)s.") % {"name": repr(name)})
     return SimulatorProvider(secret) if name == SimulatorProvider.NAME else Provider(name, secret)
 
 

@@ -30,7 +30,7 @@ def escrow_hold(*, payer: Owner, amount: Money, reference: str, actor) -> TxnInf
     _check_owner(payer, "payer")
     check_amount(amount)
     if not reference:
-        raise DomainError(ErrorCode.VALIDATION, "A reference is required.", {"reference": ["Required."]})
+        raise DomainError(ErrorCode.VALIDATION, _("A reference is required."), {"reference": [_("Required.")]})
     with transaction.atomic():
         info = _post(
             kind=TxnKind.ESCROW_HOLD, reference=reference, key=f"escrow_hold:{reference}",
@@ -52,7 +52,8 @@ def escrow_hold(*, payer: Owner, amount: Money, reference: str, actor) -> TxnInf
 def _locked_hold(reference: str) -> EscrowHold:
     hold = EscrowHold.objects.select_for_update().filter(reference=reference).first()
     if hold is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"Nothing is held in escrow for {reference}.", {"reference": ["Unknown."]})
+        raise DomainError(ErrorCode.NOT_FOUND, _("Nothing is held in escrow for %(ref)s.") % {"ref": reference},
+                          {"reference": [_("Unknown.")]})
     return hold
 
 
@@ -74,10 +75,11 @@ def escrow_release(*, reference: str, payee: Owner, commission_rate: Decimal, ac
         hold = _locked_hold(reference)
         if hold.status == EscrowStatus.RELEASED:
             if (hold.payee_kind, hold.payee_id) != (payee.kind, payee.id):
-                raise DomainError(ErrorCode.CONFLICT, f"{reference} was already released to another payee.")
+                raise DomainError(ErrorCode.CONFLICT,
+                                  _("%(ref)s was already released to another payee.") % {"ref": reference})
             return _existing(key)
         if hold.open_minor == 0:
-            raise DomainError(ErrorCode.CONFLICT, f"{reference} has nothing left in escrow to release.")
+            raise DomainError(ErrorCode.CONFLICT, _("%(ref)s has nothing left in escrow to release.") % {"ref": reference})
         check(hold, EscrowStatus.RELEASED, actor=actor)
         gross = Money(hold.open_minor, hold.currency)
         commission = gross.times(rate)
@@ -156,8 +158,8 @@ def _check_rate(rate) -> Decimal:
     except InvalidOperation:
         rate = None
     if rate is None or not rate.is_finite() or not Decimal(0) <= rate < Decimal(1):
-        raise DomainError(ErrorCode.VALIDATION, "The commission rate must be a decimal from 0 up to 1.",
-                          {"commission_rate": ["From 0 up to (not including) 1."]})
+        raise DomainError(ErrorCode.VALIDATION, _("The commission rate must be a decimal from 0 up to 1."),
+                          {"commission_rate": [_("From 0 up to (not including) 1.")]})
     return rate
 
 
@@ -175,21 +177,23 @@ def escrow_refund(*, reference: str, actor, amount: Money | None = None, idempot
         if (done := _existing(key)) is not None:
             return done
         if hold.status == EscrowStatus.RELEASED:
-            raise DomainError(ErrorCode.CONFLICT, f"{reference} was already paid out to the seller; it cannot be refunded from escrow.")
+            raise DomainError(ErrorCode.CONFLICT, _("%(ref)s was already paid out to the seller; it cannot be refunded "
+                                                   "from escrow.") % {"ref": reference})
         open_minor = hold.open_minor
         if amount is None:
             minor = open_minor
         else:
             check_amount(amount)
             if amount.currency != hold.currency:
-                raise DomainError(ErrorCode.CURRENCY_MISMATCH, f"{reference} is held in {hold.currency}.",
-                                  {"amount": [f"Must be in {hold.currency}."]})
+                raise DomainError(ErrorCode.CURRENCY_MISMATCH,
+                                  _("%(ref)s is held in %(cur)s.") % {"ref": reference, "cur": hold.currency},
+                                  {"amount": [_("Must be in %(cur)s.") % {"cur": hold.currency}]})
             if amount.minor > open_minor:
-                msg = f"Only {Money(open_minor, hold.currency)} is still held."
+                msg = _("Only %(money)s is still held.") % {"money": Money(open_minor, hold.currency)}
                 raise DomainError(ErrorCode.INVALID_AMOUNT, msg, {"amount": [msg]})
             minor = amount.minor
         if minor == 0:
-            raise DomainError(ErrorCode.CONFLICT, f"{reference} has nothing left to refund.")
+            raise DomainError(ErrorCode.CONFLICT, _("%(ref)s has nothing left to refund.") % {"ref": reference})
         check(hold, EscrowStatus.REFUNDED, actor=actor)  # may this actor refund at all?
         payer = Owner(hold.payer_kind, hold.payer_id)
         if not may_act_for(actor, payer):

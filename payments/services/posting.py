@@ -42,7 +42,8 @@ AccountKey = tuple[str, int, str, str]
 def check_amount(amount, field: str = "amount") -> Money:
     """A positive, not absurd amount in a wallet currency, else a 400 naming ``field``."""
     if not isinstance(amount, Money):
-        raise DomainError(ErrorCode.INVALID_AMOUNT, "Amount must be money.", {field: ["Expected an amount and a currency."]})
+        raise DomainError(ErrorCode.INVALID_AMOUNT, _("Amount must be money."),
+                          {field: [_("Expected an amount and a currency.")]})
     check_wallet_currency(amount.currency, field)
     if amount.minor <= 0:
         raise DomainError(ErrorCode.INVALID_AMOUNT, _("The amount must be positive."), {field: [_("Must be positive.")]})
@@ -61,7 +62,7 @@ def check_wallet_currency(code: str, field: str = "currency") -> str:
 
 def _check_owner(owner, field: str = "owner") -> Owner:
     if not isinstance(owner, Owner) or owner.kind not in (USER, COMPANY):
-        raise DomainError(ErrorCode.VALIDATION, "Unknown wallet owner.", {field: ["Expected a user or a company."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Unknown wallet owner."), {field: [_("Expected a user or a company.")]})
     return owner
 
 
@@ -73,7 +74,8 @@ def _owner_exists(owner: Owner) -> bool:
 
 def _check_kind(kind: str) -> str:
     if kind not in TxnKind.values:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown transaction kind {kind!r}.", {"kind": ["Unknown kind."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Unknown transaction kind %(kind)s.") % {"kind": repr(kind)},
+                          {"kind": [_("Unknown kind.")]})
     return str(kind)
 
 
@@ -127,8 +129,8 @@ def _accounts(keys: set[AccountKey], *, creatable: set[AccountKey]) -> dict[Acco
     if missing:
         for key in missing:
             if key[0] != PLATFORM and not _owner_exists(Owner(key[0], key[1])):
-                raise DomainError(ErrorCode.VALIDATION, f"No such wallet owner {key[0]}:{key[1]}.",
-                                  {"owner": ["Unknown user or company."]})
+                raise DomainError(ErrorCode.VALIDATION, _("No such wallet owner %(owner)s.") % {"owner": f"{key[0]}:{key[1]}"},
+                                  {"owner": [_("Unknown user or company.")]})
         now = timezone.now()
         values = ", ".join(["(%s, %s, %s, %s, 0, %s, %s)"] * len(missing))
         params: list = []
@@ -161,7 +163,7 @@ def _post(*, kind: str, reference: str, key: str, fingerprint: str, legs: list[t
     for acct, minor in legs:
         per_currency[acct[3]] += minor
     if len(legs) < 2 or any(per_currency.values()):
-        raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, f"Refusing an unbalanced {kind} transaction.")
+        raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, _("Refusing an unbalanced %(kind)s transaction.") % {"kind": kind})
     deltas: dict[AccountKey, int] = defaultdict(int)
     for acct, minor in legs:
         deltas[acct] += minor
@@ -232,7 +234,7 @@ def _post_pg(txn_row: list, legs, deltas: dict[AccountKey, int], now) -> int | N
         txn_id, ok, found, updated, written = cursor.fetchone()
         if txn_id is not None:
             if updated != len(deltas) or written != len(legs):  # pragma: no cover - guarded by ok
-                raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, "The booking was incomplete.")
+                raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, _("The booking was incomplete."))
             return txn_id
         if ok or Transaction.objects.filter(idempotency_key=txn_row[2]).exists():
             return None  # booked before: a replay
@@ -308,8 +310,8 @@ def _insufficient(acct: AccountKey) -> DomainError:
 def _replay(key: str, fingerprint: str) -> TxnInfo:
     txn = Transaction.objects.get(idempotency_key=key)
     if txn.fingerprint != fingerprint:
-        raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for a different request.",
-                          {"idempotency_key": ["Already used with a different request."]})
+        raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, _("This idempotency key was used for a different request."),
+                          {"idempotency_key": [_("Already used with a different request.")]})
     return txn_info(txn, booked=False)
 
 

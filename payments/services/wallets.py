@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
@@ -58,8 +59,8 @@ def wallet_transfer(*, source: Owner, destination: Owner, amount: Money, kind: s
     _check_owner(destination, "destination")
     check_amount(amount)
     if source == destination:
-        raise DomainError(ErrorCode.VALIDATION, "Source and destination are the same wallet.",
-                          {"destination": ["Must differ from the source."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Source and destination are the same wallet."),
+                          {"destination": [_("Must differ from the source.")]})
     kind = _check_kind(kind)
     return _post(
         kind=kind, reference=reference, key=f"transfer:{idempotency_key}",
@@ -76,8 +77,8 @@ def wallet_charge(*, payer: Owner, amount: Money, kind: str, reference: str, ide
     check_amount(amount)
     account = CHARGE_ACCOUNTS.get(kind)
     if account is None:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown charge kind {kind!r}.",
-                          {"kind": [f"One of {', '.join(CHARGE_ACCOUNTS)}."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Unknown charge kind %(kind)s.") % {"kind": repr(kind)},
+                          {"kind": [_("One of %(kinds)s.") % {"kinds": ", ".join(CHARGE_ACCOUNTS)}]})
     return _post(
         kind=kind, reference=reference, key=f"charge:{idempotency_key}",
         fingerprint=_fingerprint(payer=payer.label, amount=amount.minor, currency=amount.currency, kind=kind,
@@ -114,11 +115,12 @@ def wallet_transfer_batch(*, transfers: list[TransferRequest], actor) -> list[Tx
         check_amount(t.amount)
         _check_kind(t.kind)
         if t.source == t.destination:
-            raise DomainError(ErrorCode.VALIDATION, "Source and destination are the same wallet.",
-                              {"destination": ["Must differ from the source."]})
+            raise DomainError(ErrorCode.VALIDATION, _("Source and destination are the same wallet."),
+                              {"destination": [_("Must differ from the source.")]})
     keys = [f"transfer:{t.idempotency_key}" for t in transfers]
     if len(set(keys)) != len(keys):
-        raise DomainError(ErrorCode.VALIDATION, "Idempotency keys repeat within the batch.", {"transfers": ["Duplicate key."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Idempotency keys repeat within the batch."),
+                          {"transfers": [_("Duplicate key.")]})
     if connection.vendor != "postgresql":
         # The zero-setup demo (SQLite) books them one by one, still in one transaction.
         with transaction.atomic():
@@ -145,13 +147,13 @@ def wallet_transfer_batch(*, transfers: list[TransferRequest], actor) -> list[Tx
             legs = [(txn_id, acct, minor) for t, txn_id in fresh
                     for acct, minor in ((wallet(t.source, t.amount.currency), -t.amount.minor),
                                         (wallet(t.destination, t.amount.currency), t.amount.minor))]
-            credited = {acct for _, acct, minor in legs if minor > 0}
-            wanted = {acct for _, acct, _ in legs}
+            credited = {acct for _txn, acct, minor in legs if minor > 0}
+            wanted = {acct for _txn, acct, _minor in legs}
             ids = _accounts(wanted, creatable=credited)
             if len(ids) < len(wanted):
                 raise _insufficient(next(acct for acct in wanted if acct not in ids))
             deltas: dict[int, int] = defaultdict(int)
-            for _, acct, minor in legs:
+            for _txn, acct, minor in legs:
                 deltas[ids[acct]] += minor
             order = sorted(deltas)
             cursor.execute("SELECT id FROM payments_account WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [order])

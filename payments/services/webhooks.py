@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode
@@ -30,8 +31,8 @@ def webhook_receive(*, provider: str, headers, body: bytes) -> TxnInfo | None:
                     received_at=timezone.now(),
                 )
         except IntegrityError:
-            raise DomainError(ErrorCode.WEBHOOK_REPLAYED, f"Event {event.id} was already received.",
-                              {"id": ["Already received."]}) from None
+            raise DomainError(ErrorCode.WEBHOOK_REPLAYED, _("Event %(id)s was already received.") % {"id": event.id},
+                              {"id": [_("Already received.")]}) from None
         if event.type != providers.TOP_UP_SUCCEEDED:
             return None  # stored for the record; nothing to book
         info = wallet_top_up(owner=event.owner, amount=event.amount, provider=provider, provider_event_id=event.id,
@@ -46,7 +47,7 @@ def wallet_top_up_simulate(*, owner: Owner, amount: Money, actor) -> TxnInfo:
     _check_owner(owner)
     check_amount(amount)
     if not may_act_for(actor, owner):
-        raise DomainError(ErrorCode.PERMISSION_DENIED, "You may not top up this wallet.")
+        raise DomainError(ErrorCode.PERMISSION_DENIED, _("You may not top up this wallet."))
     simulator = providers.get(providers.SimulatorProvider.NAME)
     headers, body = simulator.top_up_event(owner=owner, amount=amount)
     return webhook_receive(provider=simulator.name, headers=headers, body=body)

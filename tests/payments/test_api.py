@@ -134,3 +134,43 @@ def test_system_actor_top_up_then_api_shows_it(api_as, alice, currencies):
     services.wallet_top_up(owner=Owner.user(alice), amount=Money.of("5.00", "USD"), provider="simulator",
                            provider_event_id="e1", actor=SYSTEM_ACTOR)
     assert api_as(alice).get("/api/v1/wallets/").json()[0]["available"] == money("5.00", "USD")
+
+
+def test_a_refusal_comes_back_in_russian_when_the_client_asks_for_it(api_as, alice, fund):
+    """LocaleMiddleware reads Accept-Language; the code stays the same, the message and the field
+    messages are in the reader's language."""
+    fund(Owner.user(alice), "10.00", "CNY")
+    client = api_as(alice)
+    resp = client.post("/api/v1/wallets/convert/", {"amount": money("1000.00", "CNY"), "to_currency": "KZT"},
+                       HTTP_ACCEPT_LANGUAGE="ru")
+    assert resp.status_code == 409
+    assert resp.json()["error"] == {"code": "insufficient_funds", "message": "Недостаточно средств в кошельке CNY.",
+                                    "fields": {"amount": ["Недостаточно средств в кошельке CNY."]}}
+    english = client.post("/api/v1/wallets/convert/", {"amount": money("1000.00", "CNY"), "to_currency": "KZT"})
+    assert english.json()["error"]["message"] == "Not enough money in the CNY wallet."
+    assert wallet_minor(Owner.user(alice), "CNY") == 1000
+
+
+def test_a_replayed_webhook_is_refused_in_russian(api, alice, currencies, settings):
+    from payments.gateways.providers import SimulatorProvider
+
+    simulator = SimulatorProvider(settings.PAYMENT_WEBHOOK_SECRETS["simulator"])
+    headers, body = simulator.top_up_event(owner=Owner.user(alice), amount=Money.of("10.00", "CNY"), event_id="evt_ru")
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    url = "/api/v1/payments/webhooks/simulator/"
+    assert api.post(url, data=body, content_type="application/json", **extra).status_code == 200
+    resp = api.post(url, data=body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru", **extra)
+    assert resp.status_code == 409
+    assert resp.json()["error"] == {"code": "webhook_replayed", "message": "Событие evt_ru уже получено.",
+                                    "fields": {"id": ["Уже получено."]}}
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("ru", "Такой выплаты нет."), ("kk", "Мұндай төлем жоқ."), ("uz", "Bunday toʻlov yoʻq."),
+    ("zh-hans", "没有该提现记录。"), ("en", "No such payout."),
+])
+def test_an_unknown_payout_is_404_in_each_language(api_as, seller_company, language, message):
+    user, _company = seller_company
+    resp = api_as(user).get("/api/v1/payouts/987654/", HTTP_ACCEPT_LANGUAGE=language)
+    assert resp.status_code == 404
+    assert resp.json()["error"]["code"] == "not_found" and resp.json()["error"]["message"] == message
