@@ -163,6 +163,8 @@ class Company(models.Model):
     name = models.CharField(max_length=200)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
     tax_id = models.CharField(max_length=32)
+    # Changed only through the machine the marketplace declares (marketplace/states.py, carried by the
+    # proxy marketplace.models.SellerCompany): each verdict is a TransitionEvent with who and why.
     verification = models.CharField(max_length=16, choices=Verification.choices, default=Verification.PENDING)
     # Set where the country's format cannot be checked automatically (Turkmenistan).
     needs_manual_check = models.BooleanField(default=False)

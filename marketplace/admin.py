@@ -4,10 +4,15 @@ Admin actions call the services, so the same rules and events apply as everywher
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.models import Company, CompanyMember
+from core.states import history
 from core.taxids import validate_tax_id
 
 from . import services
@@ -20,6 +25,7 @@ from .models import (
     Storefront,
     StorefrontMembership,
 )
+from .states import COMPANY_VERIFICATION_MACHINE
 
 
 class MemberInline(admin.TabularInline):
@@ -39,11 +45,25 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+class VerificationActionForm(ActionForm):
+    """The action bar of the company list, with the reason the verdict is recorded with."""
+
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500,
+                             help_text=_("Required to reject: the company's owner reads it."))
+
+
 def _set_verification(value):
     def action(modeladmin, request, queryset):
+        done = 0
+        reason = request.POST.get("reason", "")
         for company in queryset:
-            services.company_verification_set(company=company, verification=value, actor=request.user)
-        modeladmin.message_user(request, _("%(n)d companies updated.") % {"n": queryset.count()})
+            try:
+                services.company_verification_set(company=company, verification=value, actor=request.user,
+                                                  reason=reason)
+                done += 1
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{company}: {exc.message}", messages.WARNING)
+        modeladmin.message_user(request, _("%(n)d companies updated.") % {"n": done})
 
     action.__name__ = f"mark_{value}"
     action.short_description = {
@@ -57,11 +77,32 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "country", "tax_id", "verification", "needs_manual_check", "created_at"]
     list_filter = ["verification", "country", "needs_manual_check"]
     search_fields = ["name", "tax_id"]
-    readonly_fields = ["verification", "needs_manual_check", "created_at"]
+    readonly_fields = ["verification", "needs_manual_check", "created_at", "verification_history"]
     inlines = [MemberInline, MembershipInline]
     actions = [_set_verification("verified"), _set_verification("rejected"), _set_verification("pending")]
+    action_form = VerificationActionForm
 
     form = None  # set below
+
+    @admin.display(description=_("Verification history"))
+    def verification_history(self, obj):
+        """Who registered, verified or rejected the company, when and why (oldest first)."""
+        labels = dict(Company.Verification.choices)
+        events = [e for e in history(obj) if e.machine == COMPANY_VERIFICATION_MACHINE.name] if obj.pk else []
+        if not events:
+            return _("No verification events yet.")
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((date_format(localtime(e.at), "DATETIME_FORMAT"),
+              labels.get(e.to_state, e.to_state) if e.from_state else _("Registered: %(state)s") % {
+                  "state": labels.get(e.to_state, e.to_state)},
+              e.actor_label, e.reason) for e in events),
+        )
+        return format_html(
+            '<table data-testid="verification-history"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            _("When"), _("Verification"), _("By"), _("Reason"), rows,
+        )
 
     def save_model(self, request, obj, form, change):
         checked = form.cleaned_data["_checked"]

@@ -20,10 +20,11 @@ from PIL import Image, ImageDraw
 from core.access import SYSTEM_ACTOR
 from core.models import Company, CompanyMember
 from core.money import Money
+from core.states import record_creation
 from core.taxids import cn_make, kz_make
 
 from . import services
-from .models import Product, Storefront, StorefrontMembership
+from .models import Product, SellerCompany, Storefront, StorefrontMembership
 
 # Per origin: (category, HS code, base price in CNY, net weight g, (en, ru, zh), description (en, ru, zh), variants)
 # Each variant is (en, ru, zh, price factor, weight factor).
@@ -277,16 +278,20 @@ def _company(owner, country, name, storefronts, seed) -> Company:
         company = Company.objects.filter(name=name).first()
     valid = tax_id(country, seed)
     if company is None:
-        company = Company.objects.create(name=name, country_id=country, tax_id=valid, needs_manual_check=country == "TM",
-                                         verification=Company.Verification.VERIFIED)
+        company = Company.objects.create(name=name, country_id=country, tax_id=valid, needs_manual_check=country == "TM")
+        record_creation(SellerCompany.of(company), actor=SYSTEM_ACTOR, payload={"demo": True})
     else:
         from core.taxids import is_valid
 
-        updates = {"verification": Company.Verification.VERIFIED}
         if not is_valid(company.country_id, company.tax_id):
-            updates["tax_id"] = valid
-        Company.objects.filter(pk=company.pk).update(**updates)
-        company.refresh_from_db()
+            Company.objects.filter(pk=company.pk).update(tax_id=valid)
+            company.refresh_from_db()
+    if company.verification == Company.Verification.REJECTED:
+        services.company_verification_set(company=company, verification=Company.Verification.PENDING,
+                                          actor=SYSTEM_ACTOR, reason="demo")
+    if company.verification != Company.Verification.VERIFIED:
+        services.company_verification_set(company=company, verification=Company.Verification.VERIFIED,
+                                          actor=SYSTEM_ACTOR, reason="demo")
     if owner is not None:
         CompanyMember.objects.get_or_create(company=company, user=owner, defaults={"role": CompanyMember.Role.OWNER})
     for code in storefronts:
@@ -374,6 +379,6 @@ def _demo_stock(product, storefronts, rng, always: bool = False) -> None:
             warehouse, bond_status = at_home[0], "released"
         # Opening stock arrived a month ago: the console's 30-day chart shows the demo's daily
         # traffic rather than one spike today, and bonded stock has an age.
-        with mock.patch("warehouses.services.timezone.now", return_value=OPENING_STOCK_AT):
+        with mock.patch("warehouses.services.ledger.timezone.now", return_value=OPENING_STOCK_AT):
             stock_receive(warehouse=warehouse.code, sku_id=product.sku_id, quantity=rng.randint(3, 120),
                           bond_status=bond_status, reference=f"DEMO-MP-{product.pk}-{code}", actor=SYSTEM_ACTOR)

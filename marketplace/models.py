@@ -3,10 +3,16 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from core.access import SELLER, STAFF, SYSTEM
-from core.states import StateMachine, move
+from core.models import Company
+
+from .states import (
+    COMPANY_VERIFICATION_MACHINE,
+    PRODUCT_MACHINE,
+    STOREFRONT_MEMBERSHIP_MACHINE,
+    MembershipStatus,
+    ProductStatus,
+)
 
 # Languages a product is written in. "zh" is Simplified Chinese (Django's zh-hans).
 CONTENT_LANGUAGES = ["en", "ru", "zh", "kk", "uz"]
@@ -63,23 +69,34 @@ class Storefront(models.Model):
         return content_language(self.default_language)
 
 
+class SellerCompany(Company):
+    """A company as the marketplace sees it: a seller whose papers staff verifies.
+
+    A proxy of core.Company (the same table and rows) that carries the verification machine of
+    marketplace/states.py, so that ``core.states.transition`` can move ``verification`` and record
+    who did it, while core itself knows nothing of the marketplace's rules.
+    """
+
+    machine = COMPANY_VERIFICATION_MACHINE
+
+    class Meta:
+        proxy = True
+        verbose_name = _("seller company")
+        verbose_name_plural = _("seller companies")
+
+    @classmethod
+    def of(cls, company: Company) -> "SellerCompany":
+        """The same row seen as a seller, without a query."""
+        seller = cls(**{f.attname: getattr(company, f.attname) for f in cls._meta.concrete_fields})
+        seller._state.adding, seller._state.db = company._state.adding, company._state.db
+        return seller
+
+
 class StorefrontMembership(models.Model):
     """A company's request to sell on a storefront, and staff's decision on it."""
 
-    class Status(models.TextChoices):
-        REQUESTED = "requested", _("Requested")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-        SUSPENDED = "suspended", _("Suspended")
-
-    machine = StateMachine("storefront_membership", Status, [
-        move("requested", "approved", STAFF, SYSTEM),
-        move(["requested", "approved", "suspended"], "rejected", STAFF, SYSTEM),
-        move("approved", "suspended", STAFF, SYSTEM),
-        move("suspended", "approved", STAFF, SYSTEM),
-        # A rejected company may ask again (the seller re-opens its own request).
-        move("rejected", "requested", SELLER, STAFF),
-    ])
+    Status = MembershipStatus
+    machine = STOREFRONT_MEMBERSHIP_MACHINE
 
     company = models.ForeignKey("core.Company", on_delete=models.CASCADE, related_name="storefront_memberships")
     storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="memberships")
@@ -133,16 +150,8 @@ class Product(models.Model):
     """What a company sells. Price lives per storefront (:class:`Listing`); stock lives in the
     warehouses' :class:`~warehouses.models.Sku`, which the checkout reads through ``sku``."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        ACTIVE = "active", pgettext_lazy("product status", "Active")
-        ARCHIVED = "archived", _("Archived")
-
-    machine = StateMachine("product", Status, [
-        move(["draft", "archived"], "active", SELLER, STAFF, SYSTEM),
-        move(["draft", "active"], "archived", SELLER, STAFF, SYSTEM),
-        move(["active", "archived"], "draft", SELLER, STAFF, SYSTEM),
-    ])
+    Status = ProductStatus
+    machine = PRODUCT_MACHINE
 
     company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="products")
     sku = models.OneToOneField("warehouses.Sku", on_delete=models.PROTECT, related_name="product")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q
 
 from core.access import visible
 from core.errors import DomainError, ErrorCode, field_error
-from core.models import Country
+from core.models import Company, Country, TransitionEvent
 from core.money import Money
 from warehouses.models import StockLevel
 
@@ -24,6 +25,7 @@ from .models import (
     Storefront,
     content_language,
 )
+from .states import COMPANY_VERIFICATION_MACHINE
 
 ORDERINGS = {
     # name: (cursor ordering, label)
@@ -296,12 +298,19 @@ def load_cards(rows: list[dict], *, language: str, storefront: Storefront | None
     return products
 
 
-def card_languages(language: str, storefront: Storefront | None) -> list[str]:
-    """The user's language, then the storefront's, then English, then the rest."""
-    order = [content_language(language)]
+# The languages a reader of each language can read, in order: a Kazakh or Uzbek reader reads Russian,
+# everyone reads English; Chinese only a Chinese reader (or as the very last resort, when the
+# product has no text in any language the reader knows).
+FALLBACKS = {"kk": ["kk", "ru", "en"], "uz": ["uz", "ru", "en"], "ru": ["ru", "en"], "zh": ["zh", "en"], "en": ["en"]}
+
+
+def card_languages(language: str, storefront: Storefront | None = None) -> list[str]:
+    """The reader's language and its fallback chain (kk → ru → en, uz → ru → en, zh → en), then the
+    storefront's own language, then the rest."""
+    order = list(FALLBACKS.get(content_language(language), [content_language(language), "en"]))
     if storefront is not None:
         order.append(storefront.content_language)
-    order += ["en", "ru", "zh", *CONTENT_LANGUAGES]
+    order += CONTENT_LANGUAGES
     return list(dict.fromkeys(order))
 
 
@@ -415,3 +424,15 @@ def buyer_currency(user) -> str | None:
         return None
     preferred = Profile.objects.filter(user=user).values_list("currency_id", flat=True).first()
     return preferred if preferred in held else held[0]
+
+
+def company_verdicts(company_ids) -> dict:
+    """The latest verification event of each company (who decided, when, why), by company id; one
+    query. Uses index transition_object_idx."""
+    latest = {}
+    for event in TransitionEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(Company), object_id__in=list(company_ids),
+        machine=COMPANY_VERIFICATION_MACHINE.name,
+    ).order_by("object_id", "at", "id"):
+        latest[event.object_id] = event
+    return latest

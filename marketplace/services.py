@@ -13,11 +13,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import STAFF, SYSTEM_ACTOR, company_ids, has_role
+from core.access import SYSTEM_ACTOR, company_ids, is_staff
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company, CompanyMember, Country
 from core.money import Money
-from core.states import transition
+from core.states import record_creation, transition
 from core.tasks import enqueue
 from core.taxids import validate_tax_id
 from customs import selectors as customs_selectors
@@ -34,6 +34,7 @@ from .models import (
     ProductSearch,
     ProductTranslation,
     SearchTerm,
+    SellerCompany,
     Storefront,
     StorefrontMembership,
 )
@@ -47,7 +48,8 @@ MAX_SIDE_MM = 10_000
 
 
 def _is_staff(actor) -> bool:
-    return actor is SYSTEM_ACTOR or has_role(actor, STAFF) or getattr(actor, "is_superuser", False)
+    """Staff (core.access.is_staff, superusers included) or the system."""
+    return actor is SYSTEM_ACTOR or is_staff(actor)
 
 
 def _require_member(actor, company_id: int) -> None:
@@ -69,9 +71,12 @@ def company_register(*, user, name: str, country: str, tax_id: str, actor) -> Co
     if Company.objects.filter(country_id=checked.country, tax_id=checked.value).exists():
         raise DomainError(ErrorCode.CONFLICT, _("A company with this tax id is already registered."),
                           {"tax_id": [_("Already registered: ask its owner to add you as a manager.")]})
-    company = Company.objects.create(name=name, country_id=checked.country, tax_id=checked.value,
-                                     needs_manual_check=checked.needs_manual_check)
-    CompanyMember.objects.create(company=company, user=user, role=CompanyMember.Role.OWNER)
+    with transaction.atomic():
+        company = SellerCompany.objects.create(name=name, country_id=checked.country, tax_id=checked.value,
+                                               needs_manual_check=checked.needs_manual_check)
+        CompanyMember.objects.create(company=company, user=user, role=CompanyMember.Role.OWNER)
+        # The first event of its verification history: who registered it, and when.
+        record_creation(company, actor=actor)
     if hasattr(user, "_karavan_companies"):
         del user._karavan_companies
     return company
@@ -88,15 +93,21 @@ def company_member_add(*, company: Company, user, role: str, actor) -> CompanyMe
     return member
 
 
-def company_verification_set(*, company: Company, verification: str, actor) -> Company:
-    """Staff's verdict on a company's papers. A company no longer verified disappears from sale."""
+def company_verification_set(*, company: Company, verification: str, actor, reason: str = "") -> Company:
+    """Staff's verdict on a company's papers, recorded with who gave it, when and why (the
+    ``company_verification`` machine of marketplace/states.py). A rejection says why: the seller
+    reads it on its company page. A company no longer verified disappears from sale."""
     if not _is_staff(actor):
         raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only staff verify companies."))
     if verification not in Company.Verification.values:
         raise field_error("verification", _("Unknown verification status."))
-    company.verification = verification
-    company.save(update_fields=["verification"])
-    listings_refresh(company_id=company.pk)
+    reason = (reason or "").strip()
+    if verification == Company.Verification.REJECTED and not reason:
+        raise field_error("reason", _("Say why the company is rejected: its owner will read it."))
+    with transaction.atomic():
+        transition(SellerCompany.of(company), verification, actor=actor, reason=reason)
+        company.refresh_from_db(fields=["verification"])
+        listings_refresh(company_id=company.pk)
     return company
 
 

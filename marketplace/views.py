@@ -199,6 +199,9 @@ def seller_company(request):
                 return redirect("seller-company")
         except DomainError as exc:
             apply_errors(company_form if request.POST.get("form") == "company" else join_form, exc)
+    verdicts = selectors.company_verdicts(c.pk for c in companies)
+    for company in companies:
+        company.verdict = verdicts.get(company.pk)
     return render(request, "marketplace/seller_company.html", {
         "companies": companies, "memberships": memberships, "company_form": company_form, "join_form": join_form,
     })
