@@ -35,8 +35,10 @@ def seed(out, users, **context) -> dict:
                                reference="DEMO-B2B-1", actor=SYSTEM_ACTOR)
     # Thirty days of history so the charts have a shape: the services run with the clock set back
     # (the ledger is append-only, so history is written as it would have been, never rewritten).
+    # The ``timezone`` the stock services read is Django's module itself, so this one patch sets the
+    # clock of the ledger, the reservations and the shipments alike.
     for day in range(30, 0, -1):
-        with mock.patch("warehouses.services.timezone.now", return_value=timezone.now() - timedelta(days=day)):
+        with mock.patch("warehouses.services.stock.timezone.now", return_value=timezone.now() - timedelta(days=day)):
             for code in ("TAS", "ALA"):
                 services.stock_receive(warehouse=code, sku_id=rng.choice(skus).pk, quantity=rng.randint(5, 60),
                                        bond_status="bonded", reference=f"DEMO-R{day}-{code}", actor=SYSTEM_ACTOR)

@@ -160,7 +160,7 @@ def test_pick_pack_ship_fires_the_callers_callback(console, sku, wh, monkeypatch
     page = console.get("/warehouses/TAS/picking/").content.decode()
     assert "B02-03" in page and "ORD-77" in page
     sent = []
-    monkeypatch.setattr("warehouses.services.current_app.send_task",
+    monkeypatch.setattr("warehouses.services.fulfilment.current_app.send_task",
                         lambda name, args, kwargs: sent.append((name, args, kwargs)))
     with django_capture_on_commit_callbacks(execute=True):
         console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pick/")

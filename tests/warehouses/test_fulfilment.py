@@ -37,7 +37,7 @@ def order(sku, qty, *, reference="ORD-1", country="UZ", warehouses=("TAS",), cal
 @pytest.fixture
 def sent(monkeypatch):
     calls = []
-    monkeypatch.setattr("warehouses.services.current_app.send_task",
+    monkeypatch.setattr("warehouses.services.fulfilment.current_app.send_task",
                         lambda name, args, kwargs: calls.append((name, args, kwargs)))
     return calls
 

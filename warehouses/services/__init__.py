@@ -1,7 +1,75 @@
-"""Writes of the warehouses app (being split by concern: see the modules of this package).
+"""Writes of the warehouses app, one module per concern:
 
-Callers import from here: ``from warehouses import services; services.stock_reserve(...)``.
+* :mod:`.ledger`: the one way a stock level changes (``_move``), the level lock order, SKUs,
+  receipts and adjustments;
+* :mod:`.stock`: reservations, shipments, release from bond, returns from the border;
+* :mod:`.transfers`: units moved between warehouses;
+* :mod:`.consignments`: inbound consignments, their road and their customs clearance;
+* :mod:`.fulfilment`: pick, pack and ship, and the fulfilment simulator.
+
+Callers keep importing from here (``from warehouses import services; services.stock_reserve(...)``):
+every public name is re-exported below.
 """
 
-from .stock import *  # noqa: F403
-from .stock import MAX_QUANTITY, PARCEL_LIMITS  # noqa: F401
+from .consignments import (
+    MAX_DECLARED_MINOR,
+    consignment_advance,
+    consignment_cancel,
+    consignment_create,
+    consignment_customs_changed,
+    consignment_receive,
+    consignment_submit,
+)
+from .fulfilment import (
+    PARCEL_LIMITS,
+    fulfilment_pick,
+    fulfilment_request,
+    fulfilment_ship,
+    fulfilment_simulate,
+    fulfilments_resume,
+    parcel_pack,
+)
+from .ledger import MAX_QUANTITY, sku_upsert, stock_adjust, stock_receive
+from .stock import (
+    RESERVE_ATTEMPTS,
+    reservations_expire,
+    stock_confirm_shipment,
+    stock_keep,
+    stock_release,
+    stock_release_from_bond,
+    stock_reserve,
+    stock_return_shipment,
+)
+from .transfers import transfer_cancel, transfer_create, transfer_receive
+
+__all__ = [
+    "MAX_DECLARED_MINOR",
+    "MAX_QUANTITY",
+    "PARCEL_LIMITS",
+    "RESERVE_ATTEMPTS",
+    "consignment_advance",
+    "consignment_cancel",
+    "consignment_create",
+    "consignment_customs_changed",
+    "consignment_receive",
+    "consignment_submit",
+    "fulfilment_pick",
+    "fulfilment_request",
+    "fulfilment_ship",
+    "fulfilment_simulate",
+    "fulfilments_resume",
+    "parcel_pack",
+    "reservations_expire",
+    "sku_upsert",
+    "stock_adjust",
+    "stock_confirm_shipment",
+    "stock_keep",
+    "stock_receive",
+    "stock_release",
+    "stock_release_from_bond",
+    "stock_reserve",
+    "stock_return_shipment",
+    "transfer_cancel",
+    "transfer_create",
+    "transfer_receive",
+]
