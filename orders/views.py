@@ -21,6 +21,7 @@ from core.errors import DomainError, ErrorCode
 from core.models import Profile
 from core.money import Money
 from customs import selectors as customs_selectors
+from customs.labels import line_kind_label, regime_label
 from customs.states import DeclarationStatus
 
 from . import cart as carts
@@ -235,9 +236,11 @@ def _landed(order) -> dict:
     currency = order.currency_id
     breakdown = []
     for item in quote.get("breakdown") or []:
-        breakdown.append({**item, "base": _money(item.get("base"), currency), "amount": _money(item.get("amount"), currency)})
+        breakdown.append({**item, "base": _money(item.get("base"), currency), "amount": _money(item.get("amount"), currency),
+                          "kind_label": line_kind_label(item.get("kind", ""))})
     return {
-        "regime": quote.get("regime") or order.regime, "date": quote.get("date"),
+        "regime": quote.get("regime") or order.regime, "regime_label": regime_label(quote.get("regime") or order.regime),
+        "date": quote.get("date"),
         "customs_value": _money(quote.get("customs_value"), currency),
         "duty": _money(quote.get("duty"), currency), "vat": _money(quote.get("vat"), currency),
         "excise": _money(quote.get("excise"), currency), "fees": _money(quote.get("fees"), currency),

@@ -20,3 +20,52 @@ def money(value, currency: str | None = None):
 def localname(obj):
     """The object's name in the active language (objects with a ``name(language)`` method)."""
     return obj.name(get_language() or "en")
+
+
+def _decimal(value):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+@register.filter
+def number(value, digits: int | None = None):
+    """A number in the reader's locale: {{ 4269|number }} → '4 269' in Russian, '4,269' in English."""
+    from babel.numbers import format_decimal
+
+    from core.money import babel_locale
+
+    amount = _decimal(value)
+    if amount is None:
+        return value
+    pattern = None if digits is None else "#,##0" + ("." + "0" * int(digits) if int(digits) else "")
+    return format_decimal(amount, format=pattern, locale=babel_locale(get_language() or "en"))
+
+
+@register.filter
+def percent(value):
+    """A rate given in percent points ('16', '6.3') as the reader writes it: '16 %', '6,3 %'."""
+    from babel.numbers import format_percent
+
+    from core.money import babel_locale
+
+    amount = _decimal(value)
+    if amount is None or value in ("", None):
+        return ""
+    return format_percent(amount / 100, locale=babel_locale(get_language() or "en"), decimal_quantization=False)
+
+
+@register.filter
+def fxrate(value):
+    """An exchange rate with at most four decimals, in the reader's locale."""
+    from babel.numbers import format_decimal
+
+    from core.money import babel_locale
+
+    amount = _decimal(value)
+    if amount is None:
+        return value
+    return format_decimal(amount, format="#,##0.####", locale=babel_locale(get_language() or "en"))

@@ -1,0 +1,40 @@
+"""Numbers, rates and percentages as the reader writes them; every customs regime has a name."""
+
+import pytest
+from django.utils import translation
+
+from core.templatetags.karavan import fxrate, number, percent
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "4,269"), ("ru", "4\u00a0269"), ("zh-hans", "4,269")])
+def test_numbers_are_grouped_per_locale(language, expected):
+    with translation.override(language):
+        assert number(4269) == expected
+
+
+@pytest.mark.parametrize(("language", "value", "expected"), [
+    ("en", "6.3", "6.3%"), ("ru", "6.3", "6,3\u00a0%"), ("en", "16", "16%"), ("en", "", "")])
+def test_rates_carry_a_percent_sign(language, value, expected):
+    with translation.override(language):
+        assert percent(value) == expected
+
+
+def test_fx_rates_show_at_most_four_decimals():
+    with translation.override("en"):
+        assert fxrate("590.2475997980") == "590.2476"
+        assert fxrate("12927.1619062") == "12,927.1619"
+    with translation.override("ru"):
+        assert fxrate("0.0775000000") == "0,0775"
+
+
+def test_every_regime_the_rules_can_choose_has_a_name():
+    import inspect
+
+    from customs import rules
+    from customs.labels import REGIMES
+
+    source = inspect.getsource(rules.compute) + inspect.getsource(rules.select_regime)
+    import re
+
+    codes = set(re.findall(r'"([a-z]{2,4}_[a-z0-9_]+|domestic)"', source))
+    assert codes and codes <= set(REGIMES), codes - set(REGIMES)
