@@ -38,14 +38,16 @@ from core.errors import DomainError, ErrorCode, field_error
 from core.models import Place
 from core.money import Money
 from core.states import check, record_creation, transition
-from core.tasks import enqueue
+from core.tasks import callback, enqueue
 from customs import selectors as customs_selectors
 from customs import services as customs
 from customs.interface import DeclarationLineInput, ParcelInput, QuoteLine
 from marketplace.models import Listing, ProductTranslation, Storefront, content_language
 from payments import services as payments
 from payments.interface import Owner
+from warehouses import selectors as warehouse_selectors
 from warehouses import services as warehouses
+from warehouses.interface import Reservation as WarehouseReservation
 
 from .models import Order, OrderLine
 from .states import BOND, BORDER, DOMESTIC
@@ -59,8 +61,8 @@ MAX_QUANTITY = 1000
 SHIP_TO_LIMITS = {"city": 100, "address": 300, "postal_code": 20, "name": 150, "phone": 32}
 PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
 REFERENCE = re.compile(r"^order:(\d+)$")
-FULFILMENT_CALLBACK = "orders.fulfilment_changed"
-DECLARATION_CALLBACK = "orders.declaration_changed"
+FULFILMENT_CALLBACK = callback("orders.fulfilment_changed")
+DECLARATION_CALLBACK = callback("orders.declaration_changed")
 # Moves without side effects, which the operator, broker or staff may fire by hand (the admin).
 PLAIN_MOVES = frozenset({S.PICKING, S.PACKED, S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEARED, S.CUSTOMS_REJECTED})
 
@@ -227,6 +229,52 @@ def _road(reservation, country: str) -> str:
     return DOMESTIC
 
 
+def _landed(storefront: Storefront, rows: list[OrderLine], country: str, buyer, source_warehouse: str, road: str):
+    """The shipping and the customs quote of ``rows`` sent to ``country`` from ``source_warehouse``."""
+    currency = storefront.currency_id
+    shipping = shipping_for(storefront, sum(row.gross_weight_g * row.quantity for row in rows))
+    quote = customs.quote(
+        origin_country=rows[0].origin_country_id, destination_country=country, currency=currency,
+        lines=[QuoteLine(hs_code=row.hs_code, description=row.title, quantity=row.quantity,
+                         unit_price=Money(row.unit_price_minor, currency), weight_kg=Decimal(row.gross_weight_g) / 1000,
+                         origin_country=row.origin_country_id) for row in rows],
+        shipping=shipping, insurance=Money.zero(currency), buyer_id=getattr(buyer, "pk", None),
+        source_warehouse=source_warehouse,
+        # Released stock sold in its own country crosses no customs: the price holds domestic VAT.
+        channel="domestic" if road == DOMESTIC else "courier",
+    )
+    return shipping, quote
+
+
+def order_quote(*, buyer, storefront, lines, country: str) -> dict:
+    """The full landed cost of ``lines`` delivered to ``country``, before anything is placed: where
+    the units would be taken from (nothing reserved), the road, goods, shipping, duty, VAT, fees and
+    total. Raises the refusals order_place would raise (unknown products, short stock, customs limits)."""
+    storefront = _storefront(storefront)
+    wanted = _wanted(lines)
+    country = str(country or "").strip().upper()
+    if not storefront.markets.filter(iso2=country).exists():
+        raise field_error("ship_to.country", _("This storefront does not deliver there."))
+    offers = _offers(storefront, wanted)
+    rows = [OrderLine(position=i, product=listing.product, sku_id=listing.product.sku_id, title=listing.product.sku_code,
+                      hs_code=listing.product.hs_code, origin_country_id=listing.product.origin_country_id,
+                      gross_weight_g=listing.product.gross_weight_g, quantity=qty, unit_price_minor=listing.price_minor,
+                      line_total_minor=listing.price_minor * qty)
+            for i, (listing, (_pid, qty)) in enumerate(zip(offers, wanted, strict=True))]
+    plan = warehouse_selectors.allocation_preview(
+        lines=[(row.sku_id, row.quantity) for row in rows],
+        storefront_warehouses=list(storefront.warehouses.values_list("code", flat=True)), buyer_country=country)
+    if plan is None:
+        raise DomainError(ErrorCode.INSUFFICIENT_STOCK, _("Not enough stock for this cart."), {"lines": [_("Not enough stock.")]})
+    preview = WarehouseReservation(reference="", status="preview", buyer_country=country, expires_at=None, lines=plan)
+    source = _source_warehouse(preview)
+    road = _road(preview, country)
+    shipping, quote = _landed(storefront, rows, country, buyer, source, road)
+    goods = Money(sum(row.line_total_minor for row in rows), storefront.currency_id)
+    return {"quote": quote, "road": road, "source_warehouse": source, "goods": goods, "shipping": shipping,
+            "taxes": quote.taxes_total, "total": goods + shipping + quote.taxes_total}
+
+
 def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     """Place an order: reserve every line (all or nothing), fix the landed cost, start the clock.
 
@@ -271,16 +319,7 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
         order.source_warehouse = _source_warehouse(reservation)
         order.road = _road(reservation, address["country"])
         currency = storefront.currency_id
-        shipping = shipping_for(storefront, sum(row.gross_weight_g * row.quantity for row in rows))
-        quote = customs.quote(
-            origin_country=rows[0].origin_country_id, destination_country=address["country"], currency=currency,
-            lines=[QuoteLine(hs_code=row.hs_code, description=row.title, quantity=row.quantity,
-                             unit_price=Money(row.unit_price_minor, currency), weight_kg=Decimal(row.gross_weight_g) / 1000,
-                             origin_country=row.origin_country_id) for row in rows],
-            shipping=shipping, insurance=Money.zero(currency), buyer_id=buyer.pk, source_warehouse=order.source_warehouse,
-            # Released stock sold in its own country crosses no customs: the price holds domestic VAT.
-            channel="domestic" if order.road == DOMESTIC else "courier",
-        )
+        shipping, quote = _landed(storefront, rows, address["country"], buyer, order.source_warehouse, order.road)
         goods = Money(sum(row.line_total_minor for row in rows), currency)
         order.goods_minor, order.shipping_minor, order.taxes_minor = goods.minor, shipping.minor, quote.taxes_total.minor
         order.total_minor = (goods + shipping + quote.taxes_total).minor

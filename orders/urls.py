@@ -8,6 +8,7 @@ urlpatterns = [
     path("cart/update/", views.cart_update, name="cart-update"),
     path("cart/clear/", views.cart_clear, name="cart-clear"),
     path("checkout/", views.checkout, name="checkout"),
+    path("checkout/quote/", views.checkout_quote, name="checkout-quote"),
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/pay/", views.order_pay, name="order-pay"),

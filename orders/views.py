@@ -146,6 +146,10 @@ class ShipToForm(forms.Form):
         language = _language()
         markets = list(storefront.markets.order_by("iso2"))
         self.fields["country"].choices = [(c.iso2, c.name(language)) for c in markets]
+        # The landed cost beside the form follows the country (htmx).
+        self.fields["country"].widget.attrs.update({
+            "hx-get": reverse("checkout-quote"), "hx-trigger": "change", "hx-target": "#landed-preview",
+            "hx-swap": "outerHTML", "hx-include": "this"})
         needing = [c.iso2 for c in markets if identity.needs_id(c.iso2)]
         if not needing:
             del self.fields["id_number"]  # no destination of this storefront asks for it
@@ -208,7 +212,41 @@ def checkout(request):
             return redirect("order-detail", pk=order.pk)
     context = _cart_context(request, line_errors)
     context["form"] = form
+    country = (form.data.get("country") if form.is_bound else None) or form.initial.get("country") or \
+        (form.fields["country"].choices[0][0] if form.fields["country"].choices else "")
+    context.update(_preview(request, storefront, country))
     return render(request, "orders/checkout.html", context)
+
+
+def _preview(request, storefront, country: str) -> dict:
+    """The landed cost of the cart sent to ``country``, before the order is placed."""
+    from customs.labels import regime_label
+    from marketplace.selectors import buyer_currency
+    from payments.selectors import fx_rate
+
+    try:
+        found = orders.order_quote(buyer=request.user, storefront=storefront, lines=carts.order_lines(request.session),
+                                   country=country)
+    except DomainError as exc:
+        return {"preview": None, "preview_error": " ".join(m for ms in (exc.fields or {}).values() for m in ms) or exc.message}
+    found["regime_label"] = regime_label(found["quote"].regime)
+    found["road_label"] = Road(found["road"]).label
+    wallet = buyer_currency(request.user)
+    if wallet and wallet != found["total"].currency:
+        try:
+            found["in_wallet"] = found["total"].convert(fx_rate(found["total"].currency, wallet).rate, wallet)
+        except DomainError:
+            found["in_wallet"] = None
+    return {"preview": found, "preview_error": ""}
+
+
+@_buyer_required
+def checkout_quote(request):
+    """The landed-cost box of the checkout for another country (htmx)."""
+    storefront = carts.cart_storefront(request.session)
+    if storefront is None:
+        raise Http404
+    return render(request, "orders/_landed_preview.html", _preview(request, storefront, request.GET.get("country", "")))
 
 
 # --- orders -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.access import visible
 from core.models import Company
 
+from . import interface
 from .models import (
     NEVER_AGED,
     BondStatus,
@@ -328,3 +329,20 @@ def oldest_bonded_days(levels) -> dict[int, int | None]:
     now = timezone.now()
     return {lv.pk: (now - lv.aged_since).days if lv.aged_since and lv.bond_status == BondStatus.BONDED else None for lv in levels}
 
+
+
+def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: list[str],
+                       buyer_country: str) -> list[interface.ReservationLine] | None:
+    """Where ``stock_reserve`` would take the units from now, without reserving anything: a checkout
+    quotes the landed cost from it before the order is placed. None when some line is short.
+    The same allocation rule as the reservation (``services.stock._plan``), read without locks."""
+    from .services.stock import _plan
+
+    out: list[interface.ReservationLine] = []
+    for sku_id, quantity in lines:
+        plan = _plan(sku_id, quantity, list(storefront_warehouses), buyer_country)
+        if not plan:
+            return None
+        out += [interface.ReservationLine(sku_id=sku_id, warehouse=level.warehouse_id, bond_status=level.bond_status,
+                                          quantity=take) for level, take in plan]
+    return out

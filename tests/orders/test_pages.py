@@ -235,3 +235,33 @@ def test_my_orders_newest_first_with_a_constant_query_count(client_cn, buyer_cn,
     assert [o.pk for o in rows] == sorted((o.pk for o in rows), reverse=True) and len(rows) == 5
     assert 'class="badge ok" data-testid="order-status">Paid' in page
     assert first.total.format("en") in page
+
+
+def test_checkout_shows_the_full_landed_cost_before_the_order_is_placed(client_cn, buyer_cn, honey):
+    add(client_cn, honey, quantity=3)
+    page = client_cn.get(reverse("checkout")).content.decode()
+    assert 'data-testid="landed-preview"' in page and 'hx-get="/checkout/quote/"' in page
+    assert Order.objects.count() == 0 and reserved(honey) == 0  # nothing reserved by looking
+
+    client_cn.post(reverse("checkout"), {"country": "CN", "city": "Urumqi", "address": "88 Xinhua Road",
+                                         "postal_code": "830002", "name": "Li Wei", "phone": "+86 138 0013 8000",
+                                         "id_number": CN_ADDRESS["id_number"]})
+    order = Order.objects.get()
+    # The box promised exactly what the order then fixed.
+    assert order.goods.format("en") in page and order.shipping.format("en") in page and order.total.format("en") in page
+    assert order.taxes_minor > 0
+
+
+def test_the_quote_box_follows_the_country_and_says_when_stock_is_short(client_cn, buyer_cn, honey):
+    add(client_cn, honey, quantity=2)
+    box = client_cn.get(reverse("checkout-quote"), {"country": "CN"}).content.decode()
+    assert 'data-testid="preview-total"' in box
+    nowhere = client_cn.get(reverse("checkout-quote"), {"country": "US"}).content.decode()
+    assert 'data-testid="preview-error"' in nowhere
+    from core.access import SYSTEM_ACTOR
+    from warehouses import services as wh
+
+    wh.stock_adjust(warehouse="LHW", sku_id=honey.sku_id, bond_status="bonded", quantity=-19, reason="damaged",
+                    actor=SYSTEM_ACTOR)
+    short = client_cn.get(reverse("checkout-quote"), {"country": "CN"}).content.decode()
+    assert 'data-testid="preview-error"' in short
