@@ -228,27 +228,43 @@ def _post_pg(txn_row: list, legs, deltas: dict[AccountKey, int], now) -> int | N
     sql = _BOOK_SQL.format(legs=", ".join(["(%s::int, %s::text, %s::bigint, %s::text, %s::text, %s::bigint)"] * len(legs)))
     params = [x for i, (acct, minor) in enumerate(legs) for x in (i, *acct, minor)]
     params += [len(deltas), *txn_row, now]
-    for attempt in range(2):
-        cursor = _prepared_cursor()
-        cursor.execute(sql, params, prepare=True)
-        txn_id, ok, found, updated, written = cursor.fetchone()
-        if txn_id is not None:
-            if updated != len(deltas) or written != len(legs):  # pragma: no cover - guarded by ok
-                raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, _("The booking was incomplete."))
-            return txn_id
-        if ok or Transaction.objects.filter(idempotency_key=txn_row[2]).exists():
-            return None  # booked before: a replay
-        if found < len(deltas) and attempt == 0:
-            # Create what a first credit needs (another booking may have just done it), then retry.
-            existing = _select_accounts(set(deltas))
-            creatable = {k for k in deltas if k not in existing and (deltas[k] > 0 or k[0] == PLATFORM)}
+    done, txn_id, found = _book_pg(sql, params, deltas, legs, txn_row[2])
+    if done:
+        return txn_id
+    if found < len(deltas):
+        existing = _select_accounts(set(deltas))
+        creatable = {k for k in deltas if k not in existing and (deltas[k] > 0 or k[0] == PLATFORM)}
+        # Create what a first credit needs (another booking may have just done it, or booked this
+        # very key) and book again, in one transaction: a booking refused anyway (a debit short)
+        # leaves no empty account behind.
+        with transaction.atomic():
             if creatable:
                 _accounts(creatable, creatable=creatable)
-            continue
-        break
+            done, txn_id, found = _book_pg(sql, params, deltas, legs, txn_row[2])
+            if done:
+                return txn_id
+            raise _insufficient(_short(deltas))
+    raise _insufficient(_short(deltas))
+
+
+def _book_pg(sql: str, params: list, deltas, legs, key: str) -> tuple[bool, int | None, int]:
+    """Run the booking statement once: (done, transaction id or None for a replay, accounts found)."""
+    cursor = _prepared_cursor()
+    cursor.execute(sql, params, prepare=True)
+    txn_id, ok, found, updated, written = cursor.fetchone()
+    if txn_id is not None:
+        if updated != len(deltas) or written != len(legs):  # pragma: no cover - guarded by ok
+            raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, _("The booking was incomplete."))
+        return True, txn_id, found
+    if ok or Transaction.objects.filter(idempotency_key=key).exists():
+        return True, None, found  # booked before: a replay
+    return False, None, found
+
+
+def _short(deltas: dict[AccountKey, int]) -> AccountKey:
+    """The account that refused the booking: one missing, else a debited wallet."""
     existing = _select_accounts(set(deltas))
-    short = next((k for k in deltas if k not in existing), None) or next(k for k in deltas if deltas[k] < 0 and k[0] != PLATFORM)
-    raise _insufficient(short)
+    return next((k for k in deltas if k not in existing), None) or next(k for k in deltas if deltas[k] < 0 and k[0] != PLATFORM)
 
 
 def _post_portable(txn_row: list, legs, deltas: dict[AccountKey, int], now) -> int | None:
