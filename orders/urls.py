@@ -9,6 +9,7 @@ urlpatterns = [
     path("cart/clear/", views.cart_clear, name="cart-clear"),
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/quote/", views.checkout_quote, name="checkout-quote"),
+    path("checkout/estimate/", views.product_estimate, name="product-estimate"),
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/pay/", views.order_pay, name="order-pay"),

@@ -220,13 +220,16 @@ def checkout(request):
 
 def _preview(request, storefront, country: str) -> dict:
     """The landed cost of the cart sent to ``country``, before the order is placed."""
+    return _preview_of(request, storefront, carts.order_lines(request.session), country)
+
+
+def _preview_of(request, storefront, lines, country: str) -> dict:
     from customs.labels import regime_label
     from marketplace.selectors import buyer_currency
     from payments.selectors import fx_rate
 
     try:
-        found = orders.order_quote(buyer=request.user, storefront=storefront, lines=carts.order_lines(request.session),
-                                   country=country)
+        found = orders.order_quote(buyer=request.user, storefront=storefront, lines=lines, country=country)
     except DomainError as exc:
         return {"preview": None, "preview_error": " ".join(m for ms in (exc.fields or {}).values() for m in ms) or exc.message}
     found["regime_label"] = regime_label(found["quote"].regime)
@@ -388,3 +391,21 @@ def order_cancel(request, pk):
     else:
         messages.success(request, _("Order cancelled."))
     return redirect("order-detail", pk=order.pk)
+
+
+@_buyer_required
+def product_estimate(request):
+    """The landed cost of one unit of a product delivered to the buyer's country (htmx, on the
+    product page): an estimate, fixed only when the order is placed."""
+    from marketplace.models import Storefront
+
+    storefront = Storefront.objects.filter(code=request.GET.get("storefront", ""), is_active=True).first()
+    product = _int(request.GET.get("product"))
+    if storefront is None or product is None:
+        raise Http404
+    markets = list(storefront.markets.values_list("iso2", flat=True))
+    profile = Profile.objects.filter(user=request.user).values_list("country_id", flat=True).first()
+    country = profile if profile in markets else (markets[0] if markets else "")
+    context = _preview_of(request, storefront, [{"product": product, "quantity": 1}], country)
+    context["estimate"] = True
+    return render(request, "orders/_landed_preview.html", context)

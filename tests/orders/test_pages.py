@@ -265,3 +265,11 @@ def test_the_quote_box_follows_the_country_and_says_when_stock_is_short(client_c
                     actor=SYSTEM_ACTOR)
     short = client_cn.get(reverse("checkout-quote"), {"country": "CN"}).content.decode()
     assert 'data-testid="preview-error"' in short
+
+
+def test_the_product_page_asks_for_an_estimate_and_gets_the_landed_cost_of_one_unit(client_cn, buyer_cn, honey):
+    page = client_cn.get(f"/p/{honey.pk}/?storefront=kz").content.decode()
+    assert 'data-testid="estimate-slot"' in page
+    box = client_cn.get(reverse("product-estimate"), {"product": honey.pk, "storefront": "kz"}).content.decode()
+    quote = orders.order_quote(buyer=buyer_cn, storefront="kz", lines=[{"product": honey.pk, "quantity": 1}], country="CN")
+    assert quote["total"].format("en") in box and reserved(honey) == 0
