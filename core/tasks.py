@@ -1,7 +1,30 @@
-"""Celery adapters of core, and the helper every app uses to enqueue after commit."""
+"""Celery adapters of core, the helper every app uses to enqueue after commit, and the registry of
+callback task names apps hand to another app (core.checks checks them against Celery)."""
+
+import sys
 
 from celery import shared_task
 from django.db import transaction
+
+# Callback task name -> the module that declared it (for the system check's message).
+_callbacks: dict[str, str] = {}
+
+
+def callback(name: str) -> str:
+    """Declare ``name`` as a Celery task that a lower app will call back by name, and return it.
+
+    A lower app cannot import its caller, so the caller passes the name of its own task (stored in a
+    row, e.g. ``Fulfilment.callback_task``). Declared here, the name is checked against the tasks
+    Celery has registered by ``manage.py check`` (core.checks): a typo or a renamed task is an
+    error at start-up, not a message lost on a worker.
+    """
+    _callbacks.setdefault(name, sys._getframe(1).f_globals.get("__name__", "?"))
+    return name
+
+
+def declared_callbacks() -> dict[str, str]:
+    """Every declared callback name, with the module that declared it."""
+    return dict(_callbacks)
 
 
 def enqueue(task, *args, countdown: float | None = None, **kwargs) -> None:

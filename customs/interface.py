@@ -99,3 +99,29 @@ class DeclarationInfo:
     customs_value: Money
     duties: Money  # duty + VAT + excise + fees
     rejection_reason: str
+
+
+@dataclass(frozen=True)
+class DeclarationEvent:
+    """A declaration moved on: what the caller's ``callback_task`` receives, after commit.
+
+    Wire shape (Celery sends JSON; customs never imports the caller)::
+
+        send_task(callback_task, args=[declaration_id, reference, status])
+
+    ``status`` is the declaration's new status (customs.states.DeclarationStatus), sent once per
+    transition; Celery may deliver it twice and late, so receivers re-read the declaration
+    (customs.selectors) rather than trust ``status``, and are idempotent.
+    """
+
+    declaration_id: int
+    reference: str
+    status: str
+
+    def task_args(self) -> list:
+        return [self.declaration_id, self.reference, self.status]
+
+    @classmethod
+    def from_task(cls, declaration_id: int, reference: str, status: str) -> DeclarationEvent:
+        """The event from a callback's arguments (the receiving task's signature, spelled once)."""
+        return cls(declaration_id=int(declaration_id), reference=str(reference), status=str(status))

@@ -29,7 +29,7 @@ from core.states import transition
 from core.tasks import enqueue
 
 from . import rules, validation
-from .interface import DeclarationInfo, DeclarationLineInput, ParcelInput, Quote, QuoteLine
+from .interface import DeclarationEvent, DeclarationInfo, DeclarationLineInput, ParcelInput, Quote, QuoteLine
 from .models import AllowanceUse, Declaration, DeclarationDocument, DeclarationLine
 from .rules import data as rule_data
 from .states import BROKER_ACTIONS
@@ -372,8 +372,9 @@ def _parcel_fields(parcel: ParcelInput | None, country: str) -> dict:
 
 def _notify(declaration: Declaration, status: str) -> None:
     if declaration.callback_task:
-        name, pk, ref = declaration.callback_task, declaration.pk, declaration.reference
-        transaction.on_commit(lambda: current_app.send_task(name, args=[pk, ref, status]))
+        name = declaration.callback_task
+        event = DeclarationEvent(declaration_id=declaration.pk, reference=declaration.reference, status=status)
+        transaction.on_commit(lambda: current_app.send_task(name, args=event.task_args()))
 
 
 def _move(declaration: Declaration, to: str, *, actor, reason: str = "", payload: dict | None = None,

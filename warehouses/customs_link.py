@@ -15,11 +15,12 @@ from decimal import Decimal
 
 from core.access import SYSTEM_ACTOR
 from core.money import Money
+from core.tasks import callback
 from customs import selectors as customs_selectors
 from customs import services as customs_services
 from customs.interface import DeclarationInfo, DeclarationLineInput
 
-CALLBACK_TASK = "warehouses.declaration_changed"
+CALLBACK_TASK = callback("warehouses.declaration_changed")
 REFERENCE_PREFIX = "consignment:"
 
 
