@@ -34,11 +34,15 @@ def test_enqueue_waits_for_commit(buyer, django_capture_on_commit_callbacks, mon
 
 @pytest.mark.django_db
 def test_a_rolled_back_change_sends_nothing(buyer, django_capture_on_commit_callbacks):
+    from django.db import connection
+
     shipment = Shipment.objects.create(owner=buyer)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         try:
             with transaction.atomic():
                 services.shipment_submit(shipment=shipment, actor=buyer)
+                # The change did ask for a task: it is the rollback that drops it.
+                assert len(connection.run_on_commit) == 1
                 raise RuntimeError("abort")
         except RuntimeError:
             pass

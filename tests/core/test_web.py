@@ -61,7 +61,8 @@ def test_logout_is_a_post(client, make_user):
     client.force_login(user)
     assert client.get("/accounts/logout/").status_code == 405
     assert client.post("/accounts/logout/").status_code == 302
-    assert "carol" not in client.get("/").content.decode()
+    home = client.get("/")
+    assert home.status_code == 200 and "carol" not in home.content.decode()
 
 
 def test_healthz_checks_database_and_broker(client):
