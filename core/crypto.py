@@ -1,4 +1,4 @@
-"""Encryption of personal data at rest (the recipient's ID number for customs, PRODUCT.md §3).
+"""Encryption of personal data at rest (the recipient's ID number that customs ask for on a parcel).
 
 Fernet (``cryptography``: AES-128-CBC with an HMAC-SHA256, so an altered token is refused, never
 decrypted to garbage) with the keys of ``settings.PERSONAL_DATA_KEYS``, a list of Fernet keys

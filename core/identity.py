@@ -1,4 +1,4 @@
-"""The recipient's identity document that customs ask for, by destination country (PRODUCT.md §3).
+"""The recipient's identity document that customs ask for on a buyer's parcel, by destination country.
 
 - China (CN): the 18-character resident ID number (居民身份证号码, GB 11643): a 6-digit region code,
   the birth date YYYYMMDD, a 3-digit sequence and a check character (ISO 7064 MOD 11-2, 0-9 or X;

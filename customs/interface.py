@@ -46,7 +46,9 @@ class Quote:
     usage: object = None  # rules.Usage: what allowance_record books for this order
 
     def to_api(self) -> dict:
-        """The PRODUCT.md §5 quote shape, plus the date, the allowance and the warnings."""
+        """The quote as the API answers it: regime, customs value, duty, VAT, excise, fees, their total and
+        the landed cost (in the buyer's and the storefront's currency), with the FX rates used and the
+        line-by-line breakdown; plus the date, the allowance and the warnings."""
         return {
             "regime": self.regime,
             "date": self.date.isoformat(),

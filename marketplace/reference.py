@@ -1,4 +1,5 @@
-"""The storefronts of PRODUCT.md §2."""
+"""The storefronts: a national pavilion per Central Asian country (its companies' goods, sold in China
+in yuan) and the China-goods storefronts stocked in bonded warehouses abroad (sold in tenge or sum)."""
 
 from .models import Storefront
 

@@ -182,7 +182,13 @@ def money_text(money: Money) -> str:
 
 
 def select_regime(*, origin: str, destination: str, channel: str, source_warehouse_country: str | None) -> str:
-    """PRODUCT.md §4 "Which regime applies"."""
+    """Which regime applies, from the route and the channel.
+
+    B2B is a release from bond (into Central Asia only); ``domestic`` or the same origin and destination
+    is a domestic sale. Into China: cross-border e-commerce (1210 when the goods already wait in a
+    Chinese bonded warehouse, else 9610) for goods from Central Asia not sent by post, otherwise personal
+    postal articles. Into Central Asia: the destination's personal-parcel rule, except between two
+    EAEU members, where goods are not imported at all."""
     if channel == "b2b":
         if destination not in CENTRAL_ASIA:
             raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, "A release from bond is supported into Central Asian countries only.",

@@ -7,8 +7,8 @@ excess, and, where the rule in force has a ``per_kg`` minimum (the courier rule 
 3 USD per kg), not less than that minimum. Rate and minimum are reported but not fully verified:
 they live in the data (customs/data/parcel_terms.csv) and the quote says so.
 
-Reading of the minimum (decided here; PRODUCT.md §4 and the csv row only say "not less than 3 USD
-per kg"): the kilograms are the parcel's gross weight, i.e. the sum of the quoted lines' weights
+Reading of the minimum (decided here; the published rule and the csv row only say "not less than
+3 USD per kg"): the kilograms are the parcel's gross weight, i.e. the sum of the quoted lines' weights
 (``per_kg_basis`` "total"), not a share of it in proportion to the excess, since Uzbekistan has no
 weight allowance to deduct (the 30 kg is a maximum per courier item, not a free weight) and the
 minimum qualifies the payment, not the excess. The minimum only applies when there is an excess:

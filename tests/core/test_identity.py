@@ -1,4 +1,4 @@
-"""The recipient's ID number for customs (PRODUCT.md §3) and the encryption of personal data at rest."""
+"""The recipient's ID number that customs ask for on a parcel, and the encryption of personal data at rest."""
 
 import base64
 import datetime as dt

@@ -1,4 +1,5 @@
-"""The customs API: the quote (PRODUCT.md §5 shape), the declarations queue, documents, broker actions."""
+"""The customs API: the quote (customs value, taxes, landed cost, breakdown), the declarations queue,
+documents, broker actions."""
 
 from decimal import Decimal
 
