@@ -426,6 +426,11 @@ CELERY_BEAT_SCHEDULE.update({
     "marketplace-expire-orders": {"task": "marketplace.expire_orders", "schedule": timedelta(minutes=1)},
 })
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = "orders.states.OrderStatus"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "ReturnStatusEnum": "orders.states.ReturnStatus",
+    "ReturnReasonEnum": "orders.states.ReturnReason",
+    "MovementReasonEnum": "warehouses.models.Movement.Reason",
+})
 # Parcel pipeline (orders/tracking.py): after shipment Celery moves the order along its road.
 MARKETPLACE_TRACKING_AUTOSTART = env.bool("MARKETPLACE_TRACKING_AUTOSTART", default=True)
 # Seconds an order stays in each status before its next timed step (status left -> delay); 0 in

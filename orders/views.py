@@ -1,5 +1,5 @@
 """The buyer's cart, checkout and orders pages: thin adapters over :mod:`orders.cart` and
-:mod:`orders.services` (PRODUCT.md §5)."""
+:mod:`orders.services`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The orders API (PRODUCT.md §5): place, pay, cancel, list, read with the timeline.
+"""The orders API: place, pay, cancel, list, read with the timeline, the customs side and the road.
 
 Thin: serializers check shapes, :mod:`orders.services` applies the rules.
 """
