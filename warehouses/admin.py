@@ -4,6 +4,7 @@ from core.admin import ReadOnlyAdmin, ScopedAdmin
 from core.errors import DomainError
 
 from . import services
+from .customs_link import reference_of
 from .models import Consignment, ConsignmentLine, Discrepancy, Movement, Sku, StockLevel, Transfer, Warehouse
 
 
@@ -84,7 +85,7 @@ class ConsignmentAdmin(ScopedAdmin):
                        "customs_declaration_id", "customs_status", "created_by"]
     raw_id_fields = ["company"]
     inlines = [ConsignmentLineInline, DiscrepancyInline]
-    actions = ["submit", "advance", "clear", "cancel"]
+    actions = ["submit", "advance", "refresh_customs", "cancel"]
 
     @admin.action(description="Submit (hand to the carrier)")
     def submit(self, request, queryset):
@@ -97,10 +98,10 @@ class ConsignmentAdmin(ScopedAdmin):
         _fire(self, request, queryset, "advanced",
               lambda c: services.consignment_advance(consignment=c, expected=c.status, actor=SYSTEM_ACTOR))
 
-    @admin.action(description="Mark cleared by customs")
-    def clear(self, request, queryset):
-        _fire(self, request, queryset, "cleared",
-              lambda c: services.consignment_customs_changed(reference=c.number, status="released"))
+    @admin.action(description="Read the customs status again from customs (customs alone clears)")
+    def refresh_customs(self, request, queryset):
+        _fire(self, request, queryset, "read from customs",
+              lambda c: services.consignment_customs_changed(reference=reference_of(c)))
 
     @admin.action(description="Cancel")
     def cancel(self, request, queryset):

@@ -7,11 +7,15 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .states import (
+    CONSIGNMENT_CUSTOMS_MACHINE,
     CONSIGNMENT_MACHINE,
     FULFILMENT_MACHINE,
+    RESERVATION_MACHINE,
     TRANSFER_MACHINE,
+    ConsignmentCustomsStatus,
     ConsignmentStatus,
     FulfilmentStatus,
+    ReservationStatus,
     TransferStatus,
 )
 
@@ -187,11 +191,8 @@ class Movement(models.Model):
 class Reservation(models.Model):
     """Units held for a caller's reference (an order) until shipped, released or expired."""
 
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        SHIPPED = "shipped", _("Shipped")
-        RELEASED = "released", _("Released")
-        EXPIRED = "expired", _("Expired")
+    Status = ReservationStatus
+    machine = RESERVATION_MACHINE
 
     reference = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -264,6 +265,22 @@ class Consignment(models.Model):
     @property
     def total_expected(self) -> int:
         return sum(line.expected_qty for line in self.lines.all())
+
+    @property
+    def customs_clearance(self) -> str:
+        """Where customs stands, in the reader's language (``customs_status`` is the code)."""
+        return str(dict(ConsignmentCustomsStatus.choices).get(self.customs_status, self.customs_status))
+
+
+class ConsignmentCustoms(Consignment):
+    """The customs side of a consignment: the same row under the machine of its ``customs_status``,
+    so that :func:`core.states.transition` moves it and records the event on the consignment."""
+
+    machine = CONSIGNMENT_CUSTOMS_MACHINE
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Consignment")
 
 
 class ConsignmentLine(models.Model):

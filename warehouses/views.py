@@ -354,7 +354,7 @@ def consignment_detail(request, pk):
     return render(request, "warehouses/consignment_detail.html", {
         "c": consignment, "lines": [(ln, line_errors.get(ln.pk, []), request.POST.get(f"counted_{ln.pk}", ""))
                                     for ln in lines],
-        "events": history(consignment), "can_receive": can_receive, "errors": errors,
+        "events": history(consignment).filter(machine=consignment.machine.name), "can_receive": can_receive, "errors": errors,
         "is_seller": consignment.company_id in _company_ids(request.user),
         "operated": _operated_list(request.user) if may_operate(request.user, consignment.warehouse_id) else [],
     })

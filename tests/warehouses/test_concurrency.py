@@ -1,6 +1,7 @@
 """Many buyers at once on PostgreSQL: the database, not Python, refuses the oversell."""
 
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -104,3 +105,61 @@ def test_mixed_reserve_release_expire_bond_release_ship_return_keep_levels_equal
     shipped = -sum(Movement.objects.filter(kind="ship").values_list("on_hand_delta", flat=True))
     returned = sum(Movement.objects.filter(kind="return").values_list("on_hand_delta", flat=True))
     assert sum(StockLevel.objects.values_list("on_hand", flat=True)) + shipped == 3 * 55 + returned
+
+
+def test_writers_of_the_same_two_levels_in_opposite_line_orders_never_deadlock(seller_company, wh):
+    """Shipments, releases, reservations and transfers all write the same two level rows at once,
+    each with its lines in the opposite order to the previous one's. The first SKU's level is the
+    younger row, so (sku, level pk) order and plain pk order disagree: a writer locking in pk order
+    or in its lines' order would deadlock against the others. Every writer locks in (sku, level pk)
+    order (``_lock_levels``), so every round finishes, and the levels still equal the ledger."""
+    rounds = 40
+    first, second = SkuFactory(company=seller_company), SkuFactory(company=seller_company)
+    book("TAS", second, 1000, "released")  # the older level row: the lower pk
+    book("TAS", first, 1000, "released")
+    a = StockLevel.objects.get(sku=first, warehouse_id="TAS")
+    b = StockLevel.objects.get(sku=second, warehouse_id="TAS")
+    assert a.sku_id < b.sku_id and a.pk > b.pk
+
+    def lines(i):
+        pair = [(first.pk, 1), (second.pk, 1)]
+        return pair if i % 2 else pair[::-1]
+
+    def reserve(ref, i):
+        services.stock_reserve(lines=lines(i), storefront_warehouses=["TAS"], buyer_country="KZ", reference=ref,
+                               ttl_seconds=None, actor=SYSTEM_ACTOR)
+
+    for i in range(rounds):  # a reservation to ship and one to release in every round
+        reserve(f"SHIP-{i}", i)
+        reserve(f"DROP-{i}", i + 1)
+
+    errors = []
+    barrier = threading.Barrier(4)
+
+    @_in_thread
+    def together(job):
+        try:
+            barrier.wait(timeout=30)
+            job()
+        except Exception as exc:  # noqa: BLE001 - a deadlock is an OperationalError; any failure counts
+            errors.append(exc)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for i in range(rounds):
+            jobs = [
+                lambda i=i: services.stock_confirm_shipment(reference=f"SHIP-{i}", actor=SYSTEM_ACTOR),
+                lambda i=i: services.stock_release(reference=f"DROP-{i}", actor=SYSTEM_ACTOR),
+                lambda i=i: reserve(f"NEW-{i}", i + 1),
+                lambda i=i: services.transfer_create(source="TAS", destination="ALA", actor=SYSTEM_ACTOR,
+                                                     lines=[(sku, "released", 1) for sku, _qty in lines(i)]),
+            ]
+            list(pool.map(together, jobs))
+
+    assert errors == []
+    for lv in (a, b):
+        lv.refresh_from_db()
+        # shipped one and transferred one per round; the new reservations still hold theirs
+        assert (lv.on_hand, lv.reserved) == (1000 - 2 * rounds, rounds)
+    assert Reservation.objects.filter(status="shipped").count() == rounds
+    assert Reservation.objects.filter(status="released").count() == rounds
+    assert_ledger_consistent()

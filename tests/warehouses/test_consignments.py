@@ -3,7 +3,7 @@
 import pytest
 
 from core.access import SYSTEM_ACTOR
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 from core.money import Money
 from core.states import history, transition
 from customs import selectors as customs_selectors
@@ -99,11 +99,18 @@ def test_consignments_clear_through_customs_and_the_seller_sees_discrepancies(
     assert (declaration.id, declaration.kind, declaration.importer_country, declaration.status) == (
         green.customs_declaration_id, "import", "UZ", "released")
     assert declaration.customs_value.currency == "UZS" and declaration.duties.minor == 0  # bonded entry pays nothing
-    assert [(e.from_state, e.to_state, e.actor_label) for e in history(green)] == [
+    road = [e for e in history(green) if e.machine == "consignment"]
+    assert [(e.from_state, e.to_state, e.actor_label) for e in road] == [
         ("draft", "submitted", "seller_cn"), ("submitted", "in_transit", "system"),
         ("in_transit", "at_border", "system"), ("at_border", "customs", "system"),
     ]
-    assert [e.place for e in history(green)][1:] == ["URC", "BC-IRKESHTAM", "TAS"]
+    assert [e.place for e in road][1:] == ["URC", "BC-IRKESHTAM", "TAS"]
+    # The clearance followed customs forward, as the system, from the declaration to its release
+    # (callbacks may report several of customs' moves at once: steps can be skipped, never undone).
+    clearance = [(e.from_state, e.to_state, e.actor_label) for e in history(green) if e.machine == "consignment_customs"]
+    assert clearance[0][:2] == ("", "submitted") and clearance[-1][1] == "released"
+    assert all(to == after for (_f, to, _a), (after, _t, _b) in zip(clearance, clearance[1:], strict=False))
+    assert {who for *_states, who in clearance} == {"system"}
 
     with pytest.raises(DomainError):  # another warehouse's operator does not see it
         services.consignment_receive(consignment=green, counts={}, actor=operator_ala)
@@ -170,6 +177,8 @@ def test_a_consignment_within_one_country_needs_no_customs(make_user, other_sell
     c.refresh_from_db()
     assert (c.status, c.customs_status, c.customs_declaration_id) == ("customs", "not_required", None)
     assert c.cleared_at is not None
+    assert [(e.machine, e.from_state, e.to_state, e.actor_label) for e in history(c)][-1] == (
+        "consignment_customs", "", "not_required", "system")
 
 
 @pytest.mark.django_db
@@ -189,3 +198,79 @@ def test_receipt_waits_for_customs_and_needs_every_count(seller, seller_company,
     assert "lines.0.counted" in err.value.fields
     services.consignment_receive(consignment=c, counts={line.pk: 5}, actor=operator_tas)
     assert not Discrepancy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_customs_clearance_only_goes_forward_whatever_order_the_callbacks_arrive_in(
+        seller, seller_company, monkeypatch, wh):
+    """Customs' callbacks read the declaration as it is when they run: a late one may read an older
+    state. The clearance follows customs' road forward (skipping steps is fine), and an older read
+    neither moves it back nor records anything; a repeated one records nothing either."""
+    from types import SimpleNamespace
+
+    from warehouses import customs_link
+
+    c = make_consignment(seller, seller_company, [SkuFactory(company=seller_company)], [5])
+    services.consignment_submit(consignment=c, actor=seller)
+    for status in ["in_transit", "at_border", "customs"]:
+        transition(c, status, actor=SYSTEM_ACTOR)
+    reads = iter(["registered", "submitted", "registered", "released", "rejected", "released"])
+    monkeypatch.setattr(customs_link, "declaration",
+                        lambda reference: SimpleNamespace(id=77, status=next(reads), rejection_reason="late"))
+    seen = []
+    for _ in range(6):
+        services.consignment_customs_changed(reference=customs_link.reference_of(c))
+        c.refresh_from_db()
+        seen.append(c.customs_status)
+    assert seen == ["registered", "registered", "registered", "released", "released", "released"]
+    assert c.customs_declaration_id == 77 and c.cleared_at is not None and c.customs_note == ""
+    assert [(e.from_state, e.to_state, e.actor_label) for e in history(c) if e.machine == "consignment_customs"] == [
+        ("", "registered", "system"), ("registered", "released", "system"),
+    ]
+    assert services.consignment_customs_changed(reference="order:1") is None  # not one of ours
+
+
+@pytest.mark.django_db
+def test_a_declaration_customs_refuses_is_recorded_with_its_reason(seller, seller_company, monkeypatch, wh):
+    from warehouses import customs_link
+
+    def refuse(consignment):
+        raise DomainError(ErrorCode.VALIDATION, "Customs refused the declaration.", {"lines.0.hs_code": ["Unknown HS code."]})
+
+    monkeypatch.setattr(customs_link, "declare_inbound", refuse)
+    c = make_consignment(seller, seller_company, [SkuFactory(company=seller_company)], [5])
+    services.consignment_submit(consignment=c, actor=seller)
+    for expected in ["submitted", "in_transit", "at_border"]:
+        c.refresh_from_db()
+        services.consignment_advance(consignment=c, expected=expected, actor=SYSTEM_ACTOR)
+    c.refresh_from_db()
+    assert (c.status, c.customs_status, c.cleared_at) == ("customs", "declaration_refused", None)
+    assert c.customs_note == "Customs refused the declaration. lines.0.hs_code: Unknown HS code."
+    assert c.customs_clearance == "Declaration refused by customs"
+    assert [(e.from_state, e.to_state) for e in history(c) if e.machine == "consignment_customs"] == [
+        ("", "declaration_refused")]
+    # the carrier has no step after customs: advancing again changes nothing
+    services.consignment_advance(consignment=c, expected="customs", actor=SYSTEM_ACTOR)
+    c.refresh_from_db()
+    assert c.status == "customs"
+
+
+@pytest.mark.django_db
+def test_staff_read_the_customs_status_again_from_the_admin(client, make_user, seller, seller_company, monkeypatch, wh):
+    """Customs alone clears a consignment: the admin's action asks customs again, it never sets a status."""
+    from types import SimpleNamespace
+
+    from warehouses import customs_link
+
+    c = make_consignment(seller, seller_company, [SkuFactory(company=seller_company)], [5])
+    services.consignment_submit(consignment=c, actor=seller)
+    for status in ["in_transit", "at_border", "customs"]:
+        transition(c, status, actor=SYSTEM_ACTOR)
+    monkeypatch.setattr(customs_link, "declaration", lambda reference: SimpleNamespace(id=5, status="green", rejection_reason=""))
+    client.force_login(make_user("staff_a", "staff", is_superuser=True))
+    response = client.post("/admin/warehouses/consignment/", {"action": "refresh_customs", "_selected_action": [c.pk]},
+                           follow=True)
+    assert response.status_code == 200, response.status_code
+    assert [str(m) for m in response.context["messages"]] == ["read from customs: 1"]
+    c.refresh_from_db()
+    assert (c.customs_status, c.customs_declaration_id, c.cleared_at) == ("green", 5, None)

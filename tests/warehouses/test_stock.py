@@ -86,9 +86,8 @@ def test_allocation_prefers_the_buyers_country_then_released_then_priority(sku, 
     book("TAS", sku, 5, "bonded")
     book("TAS", sku, 2, "released")
     res = reserve(sku, 8, warehouses=("TAS", "ALA"))
-    assert [(ln.warehouse, ln.bond_status, ln.quantity) for ln in res.lines] == [
-        ("TAS", "bonded", 5), ("TAS", "released", 2), ("ALA", "released", 1),
-    ] or sorted((ln.warehouse, ln.bond_status, ln.quantity) for ln in res.lines) == [
+    # Everything in the buyer's country first (released before bonded), then one unit from abroad.
+    assert sorted((ln.warehouse, ln.bond_status, ln.quantity) for ln in res.lines) == [
         ("ALA", "released", 1), ("TAS", "bonded", 5), ("TAS", "released", 2)]
     assert level("TAS", sku, "released").available == 0
     assert level("ALA", sku, "released").available == 4
@@ -273,6 +272,48 @@ def test_a_shipped_reservation_cannot_be_released_nor_a_released_one_shipped(sku
         services.stock_confirm_shipment(reference="B", actor=SYSTEM_ACTOR)
     assert err.value.status == 409
     assert level("TAS", sku).on_hand == 9 and level("TAS", sku).reserved == 0
+
+
+def test_every_reservation_status_is_an_event_of_its_machine_with_who_and_when(sku, wh, make_user, operator_tas):
+    from core.states import history
+
+    buyer = make_user("buyer_uz", "buyer")
+    book("TAS", sku, 10, "released")
+    for ref in ("SHIP", "CANCEL", "DUE"):
+        services.stock_reserve(lines=[(sku.pk, 1)], storefront_warehouses=["TAS"], buyer_country="UZ", reference=ref,
+                               ttl_seconds=60, actor=buyer)
+    services.stock_confirm_shipment(reference="SHIP", actor=operator_tas)
+    services.stock_release(reference="CANCEL", actor=buyer)
+    services.reservations_expire(now=timezone.now() + timedelta(minutes=2))
+
+    def trail(ref):
+        res = Reservation.objects.get(reference=ref)
+        return res.status, [(e.machine, e.from_state, e.to_state, e.actor_label) for e in history(res)]
+
+    assert trail("SHIP") == ("shipped", [("reservation", "", "active", "buyer_uz"),
+                                         ("reservation", "active", "shipped", "operator_tas")])
+    assert trail("CANCEL") == ("released", [("reservation", "", "active", "buyer_uz"),
+                                            ("reservation", "active", "released", "buyer_uz")])
+    assert trail("DUE") == ("expired", [("reservation", "", "active", "buyer_uz"),
+                                        ("reservation", "active", "expired", "system")])
+    closed = Reservation.objects.filter(reference__in=["SHIP", "CANCEL", "DUE"]).values_list("closed_at", flat=True)
+    assert None not in closed
+
+
+def test_a_reservation_move_the_actor_may_not_make_moves_no_unit(sku, wh, seller, operator_tas):
+    """A seller may neither ship nor release a buyer's reservation: refused before any unit moves."""
+    book("TAS", sku, 10, "released")
+    reserve(sku, 2, country="KZ")
+    for move in (services.stock_release, services.stock_confirm_shipment):
+        with pytest.raises(DomainError) as err:
+            move(reference="ORD-1", actor=seller)
+        assert err.value.code == "transition_not_permitted"
+    assert Reservation.objects.get(reference="ORD-1").status == "active"
+    assert (level("TAS", sku, "released").on_hand, level("TAS", sku, "released").reserved) == (10, 2)
+    assert not Movement.objects.filter(kind__in=["unreserve", "ship"]).exists()
+    with pytest.raises(DomainError) as err:  # nor does the warehouse let go of a buyer's units
+        services.stock_release(reference="ORD-1", actor=operator_tas)
+    assert err.value.code == "transition_not_permitted"
 
 
 def test_adjust_never_removes_reserved_units(sku, wh, operator_tas):

@@ -113,9 +113,11 @@ class ConsignmentSerializer(serializers.ModelSerializer):
                   "events"]
 
     def get_events(self, obj) -> list[dict]:
+        """The consignment's road (its ``status`` machine); its customs clearance is ``customs_status``."""
         from core.states import history
 
-        return EventSerializer(history(obj), many=True).data if self.context.get("detail") else []
+        events = history(obj).filter(machine=obj.machine.name)
+        return EventSerializer(events, many=True).data if self.context.get("detail") else []
 
 
 class ReceiveLineInput(serializers.Serializer):

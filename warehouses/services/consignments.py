@@ -1,5 +1,10 @@
 """Inbound consignments: a seller's stock on its way to a warehouse, through customs when it
-crosses a border, counted in on arrival."""
+crosses a border, counted in on arrival.
+
+Two machines move a consignment (:mod:`warehouses.states`): its road (``status``: the seller submits,
+the carrier's steps, the operator receives) and its customs clearance (``customs_status``, which
+follows customs' declaration and is written only by :func:`_follow_customs`).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,15 @@ from core.access import SYSTEM_ACTOR, company_ids
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company, Place
 from core.money import Money, check_currency
-from core.states import transition
+from core.states import actor_fields, transition
 from core.tasks import enqueue
+from customs.states import DeclarationStatus
 
 from .. import customs_link
 from ..access import may_operate
-from ..models import BondStatus, Consignment, ConsignmentLine, Discrepancy, Movement, Sku
-from .ledger import K, _actor_fields, _check_quantity, _is_staff, _level_for, _must_move, _next_number, _warehouse
+from ..models import BondStatus, Consignment, ConsignmentCustoms, ConsignmentLine, Discrepancy, Movement, Sku
+from ..states import DECLARATION_REFUSED, NOT_REQUIRED, TRANSIT
+from .ledger import K, _check_quantity, _is_staff, _level_for, _lock_levels, _must_move, _next_number, _warehouse
 
 
 def _leg_mode(crossing: Place | None) -> str:
@@ -171,11 +178,13 @@ def _schedule_step(task, consignment: Consignment, status: str) -> None:
     enqueue(task, consignment.pk, str(status), countdown=delay)
 
 
-_NEXT = {
-    Consignment.Status.SUBMITTED: (Consignment.Status.IN_TRANSIT, "origin"),
-    Consignment.Status.IN_TRANSIT: (Consignment.Status.AT_BORDER, "border"),
-    Consignment.Status.AT_BORDER: (Consignment.Status.CUSTOMS, "warehouse"),
-}
+def _step_place(consignment: Consignment, target: str) -> str:
+    """Where the carrier's step to ``target`` happens: leaving the origin, at the crossing, at the warehouse."""
+    return {
+        Consignment.Status.IN_TRANSIT: consignment.origin_id,
+        Consignment.Status.AT_BORDER: consignment.border_crossing_id or "",
+        Consignment.Status.CUSTOMS: consignment.warehouse_id,
+    }[target]
 
 
 def consignment_advance(*, consignment: Consignment, expected: str, actor) -> Consignment:
@@ -186,13 +195,12 @@ def consignment_advance(*, consignment: Consignment, expected: str, actor) -> Co
     """
     from ..tasks import advance_consignment
 
-    if consignment.status != expected or expected not in _NEXT:
+    # The carrier's next step, as the machine declares it (None past the last one).
+    target = Consignment.machine.next_named(expected, TRANSIT, consignment)
+    if consignment.status != expected or target is None:
         return consignment
-    target, where = _NEXT[expected]
-    place = {"origin": consignment.origin_id, "border": consignment.border_crossing_id or "",
-             "warehouse": consignment.warehouse_id}[where]
     with transaction.atomic():
-        transition(consignment, target, actor=actor, place=place)
+        transition(consignment, target, actor=actor, place=_step_place(consignment, target))
         if target == Consignment.Status.CUSTOMS:
             _declare(consignment)
         else:
@@ -200,9 +208,27 @@ def consignment_advance(*, consignment: Consignment, expected: str, actor) -> Co
     return consignment
 
 
+def _follow_customs(consignment: Consignment, to: str, **extra) -> bool:
+    """Move the consignment's customs clearance to ``to`` as the system, with the ``extra`` columns in
+    the same ``UPDATE``; the caller holds the consignment's row lock. False, and nothing written, when
+    the clearance is there already or further on (a late or repeated report: the later one stands).
+    ``released`` stamps ``cleared_at``: the operator may count the consignment in."""
+    machine = ConsignmentCustoms.machine
+    current = Consignment.objects.filter(pk=consignment.pk).values_list(machine.field, flat=True).get()
+    if machine.find(current, to) is None:
+        return False
+    if to == DeclarationStatus.RELEASED:
+        extra.setdefault("cleared_at", timezone.now())
+    clearance = ConsignmentCustoms(pk=consignment.pk)  # the same row, under the clearance's machine
+    transition(clearance, to, actor=SYSTEM_ACTOR, place=consignment.warehouse_id, extra_updates=extra)
+    for name in (machine.field, *extra):
+        setattr(consignment, name, getattr(clearance, name))
+    return True
+
+
 def _declare(consignment: Consignment) -> None:
     if not customs_link.crosses_border(consignment):
-        Consignment.objects.filter(pk=consignment.pk).update(customs_status="not_required", cleared_at=timezone.now())
+        _follow_customs(consignment, NOT_REQUIRED, cleared_at=timezone.now())
         return
     try:
         with transaction.atomic():
@@ -211,10 +237,9 @@ def _declare(consignment: Consignment) -> None:
         # Customs refused the declaration's data: the consignment waits in customs with the reason
         # shown, rather than the carrier's step failing and retrying forever.
         detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.fields.items())
-        Consignment.objects.filter(pk=consignment.pk).update(
-            customs_status="declaration_refused", customs_note=f"{exc.message} {detail}".strip()[:500])
+        _follow_customs(consignment, DECLARATION_REFUSED, customs_note=f"{exc.message} {detail}".strip()[:500])
         return
-    Consignment.objects.filter(pk=consignment.pk).update(customs_declaration_id=info.id, customs_status=info.status)
+    _follow_customs(consignment, info.status, customs_declaration_id=info.id)
 
 
 def consignment_customs_changed(*, reference: str, declaration_id: int | None = None) -> Consignment | None:
@@ -234,17 +259,14 @@ def consignment_customs_changed(*, reference: str, declaration_id: int | None = 
         consignment = Consignment.objects.select_for_update().filter(pk=consignment_id).first()
         if consignment is None:
             return None
-        consignment.customs_status = info.status
-        consignment.customs_declaration_id = info.id
-        fields = ["customs_status", "customs_declaration_id"]
-        if info.status == "released" and consignment.cleared_at is None:
-            consignment.cleared_at = timezone.now()
-            fields.append("cleared_at")
-        if info.status == "rejected":
-            consignment.customs_note = (info.rejection_reason or "")[:500]
-            fields.append("customs_note")
-        consignment.save(update_fields=fields)
+        extra = {"customs_declaration_id": info.id}
+        if info.status == DeclarationStatus.REJECTED:
+            extra["customs_note"] = (info.rejection_reason or "")[:500]
+        if not _follow_customs(consignment, info.status, **extra) and consignment.customs_declaration_id != info.id:
+            Consignment.objects.filter(pk=consignment.pk).update(customs_declaration_id=info.id)
+            consignment.customs_declaration_id = info.id
     return consignment
+
 
 
 def consignment_receive(*, consignment: Consignment, counts: dict[int, int], notes: dict[int, str] | None = None,
@@ -274,15 +296,16 @@ def consignment_receive(*, consignment: Consignment, counts: dict[int, int], not
         current = Consignment.objects.select_for_update().get(pk=consignment.pk)
         if current.status == Consignment.Status.CUSTOMS and current.cleared_at is None:
             raise DomainError(ErrorCode.CUSTOMS_NOT_CLEARED, _("Customs has not cleared this consignment yet."),
-                              {"status": [current.customs_status or _("awaiting customs")]})
+                              {"status": [current.customs_clearance if current.customs_status else _("awaiting customs")]})
         now = timezone.now()
         transition(consignment, Consignment.Status.RECEIVED, actor=actor, place=consignment.warehouse_id,
                    extra_updates={"received_at": now, "received_by": None if actor is SYSTEM_ACTOR else actor})
         bond = BondStatus.BONDED if current.company.country_id != consignment.warehouse.country_id else BondStatus.RELEASED
-        for line in lines:
+        levels = [_level_for(consignment.warehouse_id, line.sku_id, bond) for line in lines]
+        _lock_levels(level.pk for level, line in zip(levels, lines, strict=True) if counted[line.pk])
+        for line, level in zip(lines, levels, strict=True):
             qty = counted[line.pk]
             line.counted_qty = qty
-            level = _level_for(consignment.warehouse_id, line.sku_id, bond)
             if qty:
                 _must_move(level, K.RECEIPT, on_hand=qty, reference=consignment.number, actor=actor, now=now)
             if qty != line.expected_qty:
@@ -291,7 +314,7 @@ def consignment_receive(*, consignment: Consignment, counts: dict[int, int], not
                 Movement.objects.create(
                     warehouse_id=consignment.warehouse_id, sku_id=line.sku_id, bond_status=bond, kind=K.DISCREPANCY,
                     quantity=diff, on_hand_delta=0, reserved_delta=0, reference=consignment.number, note=note, at=now,
-                    **_actor_fields(actor),
+                    **actor_fields(actor),
                 )
                 Discrepancy.objects.create(
                     consignment=consignment, line=line, sku_id=line.sku_id, expected_qty=line.expected_qty,

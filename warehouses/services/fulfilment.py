@@ -22,6 +22,7 @@ from .. import interface
 from ..access import may_operate
 from ..gateways import carrier
 from ..models import BondStatus, Fulfilment, Parcel, Reservation, ReservationLine
+from ..states import STEP
 from .stock import _in_bond_for_sale, _locked_reservation, _refuse_in_bond, stock_confirm_shipment
 
 
@@ -181,11 +182,9 @@ def _simulate_later(fulfilment_id: int, status: str, *, countdown: float | None 
     enqueue(simulate_fulfilment, fulfilment_id, countdown=delay or None)
 
 
-_SIMULATED_STEPS = {
-    Fulfilment.Status.REQUESTED: Fulfilment.Status.PICKING,
-    Fulfilment.Status.PICKING: Fulfilment.Status.PACKED,
-    Fulfilment.Status.PACKED: Fulfilment.Status.SHIPPED,
-}
+def _next_step(status: str) -> str | None:
+    """The warehouse's step after ``status``, as the machine declares it (None once shipped or cancelled)."""
+    return Fulfilment.machine.next_named(status, STEP, {})
 
 
 def fulfilment_simulate(*, fulfilment_id: int) -> str | None:
@@ -201,9 +200,9 @@ def fulfilment_simulate(*, fulfilment_id: int) -> str | None:
         return None
     for _attempt in range(3):
         fulfilment = Fulfilment.objects.filter(pk=fulfilment_id).first()
-        if fulfilment is None or fulfilment.status not in _SIMULATED_STEPS:
+        target = _next_step(fulfilment.status) if fulfilment is not None else None
+        if target is None:
             return None
-        target = _SIMULATED_STEPS[fulfilment.status]
         try:
             with transaction.atomic():
                 if target == Fulfilment.Status.PICKING:
@@ -236,7 +235,7 @@ def fulfilments_resume(*, now=None, limit: int = 200) -> int:
         bond_status=BondStatus.BONDED, warehouse__country_id=F("reservation__buyer_country_id"),
     )
     stalled = list(
-        Fulfilment.objects.filter(status__in=list(_SIMULATED_STEPS))
+        Fulfilment.objects.filter(status__in=[s for s in Fulfilment.Status.values if _next_step(s)])
         .annotate(since=Coalesce("moved_at", "created_at"))
         .filter(since__lte=before)
         .exclude(Exists(in_bond))

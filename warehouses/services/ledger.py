@@ -3,8 +3,9 @@
 Every change of a stock level goes through :func:`_move`: one conditional ``UPDATE`` of the level
 row (the database refuses a negative level or an oversell: the ``WHERE`` clause and the check
 constraints) and one append-only :class:`~warehouses.models.Movement` in the same transaction.
-When several level rows are touched in one transaction they are touched in (sku, level pk) order,
-so two transactions never wait on each other in opposite orders.
+A transaction that writes several level rows locks them first, all in one order, with
+:func:`_lock_levels`: (sku, level pk). Two transactions then never wait on each other in opposite
+orders, whatever the order of their lines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.access import STAFF, SYSTEM_ACTOR, company_ids, roles_of
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company, Country
+from core.states import actor_fields
 
 from ..access import may_operate
 from ..models import BondStatus, Movement, Sku, StockLevel, Warehouse
@@ -30,12 +32,6 @@ K = Movement.Kind
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _actor_fields(actor) -> dict:
-    if actor is SYSTEM_ACTOR or actor is None:
-        return {"actor": None, "actor_label": "system"}
-    return {"actor": actor, "actor_label": actor.get_username()}
 
 
 def _is_staff(actor) -> bool:
@@ -113,7 +109,7 @@ def _move(level: StockLevel, kind: str, *, on_hand: int = 0, reserved: int = 0, 
         warehouse_id=level.warehouse_id, sku_id=level.sku_id, bond_status=level.bond_status, kind=kind,
         quantity=quantity if quantity is not None else (on_hand or reserved), on_hand_delta=on_hand,
         reserved_delta=reserved, reason=reason, note=note[:500], reference=reference[:64], at=now,
-        **_actor_fields(actor),
+        **actor_fields(actor),
     )
     return True
 
@@ -131,9 +127,12 @@ def _next_number(model, prefix: str, obj) -> str:
 
 
 def _lock_levels(level_ids) -> None:
-    """Lock level rows in the documented (sku, level pk) order before writing any of them."""
-    ids = sorted(set(level_ids))
-    list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("sku_id", "pk").values_list("pk", flat=True))
+    """Lock the level rows ``level_ids`` in the one order every writer of several levels uses,
+    (sku, level pk), before writing any of them. One row needs no order: its ``UPDATE`` locks it."""
+    ids = set(level_ids)
+    if len(ids) > 1:
+        # PostgreSQL sorts below the row locks: the rows are locked in this order.
+        list(StockLevel.objects.select_for_update().filter(pk__in=ids).order_by("sku_id", "pk").values_list("pk", flat=True))
 
 
 # --- SKUs --------------------------------------------------------------------------------

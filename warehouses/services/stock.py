@@ -1,6 +1,7 @@
 """Reservations and what ends them: units held for a caller's reference (an order) until they
 ship, the caller lets them go or their time runs out; release from bond on customs' word; returns
-from the border. The units move only through the ledger (:mod:`warehouses.services.ledger`).
+from the border. The units move only through the ledger (:mod:`warehouses.services.ledger`); the
+reservation's status only through its machine (``RESERVATION_MACHINE`` in :mod:`warehouses.states`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Country
-from core.states import transition_batch
+from core.states import check, record_creation, transition, transition_batch
 
 from .. import interface
 from ..models import BondStatus, Fulfilment, Movement, Reservation, ReservationLine, Sku, StockLevel, Warehouse
@@ -123,6 +124,7 @@ def stock_reserve(*, lines: list[tuple[int, int]], storefront_warehouses: list[s
                                                  expires_at=now + timedelta(seconds=ttl))
         except IntegrityError:
             return _existing_reservation(reference, wanted)
+        record_creation(res, actor=actor, at=now)
         rows = []
         for sku_id in sorted(wanted):
             rows += _allocate(res, sku_id, wanted[sku_id], codes, buyer_country, positions[sku_id], actor, now)
@@ -153,7 +155,7 @@ def _allocate(res, sku_id, quantity, codes, buyer_country, position, actor, now)
                 {f"lines.{position}": [_("Only %(available)s available, %(wanted)s wanted.") % {"available": available, "wanted": quantity}]},
             )
         savepoint = transaction.savepoint()
-        plan.sort(key=lambda item: item[0].pk)
+        _lock_levels(level.pk for level, _take in plan)
         if all(_move(level, K.RESERVE, reserved=take, reference=res.reference, actor=actor, now=now) for level, take in plan):
             transaction.savepoint_commit(savepoint)
             return [
@@ -184,14 +186,15 @@ def _close(reference: str, status: str, *, actor, due_before=None) -> interface.
             return _reservation_info(res)
         if due_before is not None and (res.expires_at is None or res.expires_at > due_before):
             return _reservation_info(res)  # kept or extended meanwhile
+        check(res, status, actor=actor)  # before any unit moves
         now = timezone.now()
         kind_note = "expired" if status == Reservation.Status.EXPIRED else ""
-        for line in res.lines.filter(shipped_at__isnull=True).select_related("level").order_by("sku_id", "level_id"):
+        lines = list(res.lines.filter(shipped_at__isnull=True).select_related("level").order_by("sku_id", "level_id"))
+        _lock_levels(line.level_id for line in lines)
+        for line in lines:
             _must_move(line.level, K.UNRESERVE, reserved=-line.quantity, quantity=line.quantity,
                        reference=res.reference, actor=actor, now=now, note=kind_note)
-        res.status = status
-        res.closed_at = now
-        res.save(update_fields=["status", "closed_at"])
+        transition(res, status, actor=actor, reason=kind_note, extra_updates={"closed_at": now})
         open_ids = Fulfilment.objects.filter(reservation=res).exclude(
             status__in=[Fulfilment.Status.SHIPPED, Fulfilment.Status.CANCELLED]
         ).values_list("pk", "status")
@@ -318,16 +321,17 @@ def stock_confirm_shipment(*, reference: str, actor, warehouse: str | None = Non
             return _reservation_info(res)
         if any(_in_bond_for_sale(ln, res.buyer_country_id) for ln in lines):
             raise _refuse_in_bond(reference)
+        completes = not res.lines.filter(shipped_at__isnull=True).exclude(pk__in=[ln.pk for ln in lines]).exists()
+        if completes:
+            check(res, Reservation.Status.SHIPPED, actor=actor)  # before any unit moves
         _lock_levels(ln.level_id for ln in lines)
         now = timezone.now()
         for ln in lines:
             _must_move(ln.level, K.SHIP, on_hand=-ln.quantity, reserved=-ln.quantity, quantity=ln.quantity,
                        reference=res.reference, actor=actor, now=now)
         ReservationLine.objects.filter(pk__in=[ln.pk for ln in lines]).update(shipped_at=now)
-        if not res.lines.filter(shipped_at__isnull=True).exists():
-            res.status = Reservation.Status.SHIPPED
-            res.closed_at = now
-            res.save(update_fields=["status", "closed_at"])
+        if completes:
+            transition(res, Reservation.Status.SHIPPED, actor=actor, extra_updates={"closed_at": now})
     return _reservation_info(res)
 
 

@@ -17,6 +17,7 @@ from .ledger import (
     _bond_status,
     _check_quantity,
     _level_for,
+    _lock_levels,
     _move,
     _must_move,
     _next_number,
@@ -64,6 +65,7 @@ def transfer_create(*, source: str, destination: str, lines: list[tuple[int, str
             for lv in StockLevel.objects.filter(warehouse=src, sku_id__in=known)
         }
         positions = {key: i for i, key in enumerate(wanted)}
+        _lock_levels(levels[key].pk for key in wanted if key in levels)
         for key in sorted(wanted, key=lambda k: (k[0], levels[k].pk if k in levels else 0)):
             sku_id, bond = key
             qty = wanted[key]
@@ -84,9 +86,13 @@ def _transfer_back(transfer: Transfer, to: str, *, actor, warehouse: Warehouse) 
     with transaction.atomic():
         transition(transfer, to, actor=actor, extra_updates={"closed_at": timezone.now()})
         now = timezone.now()
-        for line in transfer.lines.order_by("sku_id"):
-            bond = line.arrival_bond_status if to == Transfer.Status.RECEIVED else line.bond_status
-            level = _level_for(warehouse.code, line.sku_id, bond)
+        lines = list(transfer.lines.order_by("sku_id", "id"))
+        levels = [
+            _level_for(warehouse.code, line.sku_id, line.arrival_bond_status if to == Transfer.Status.RECEIVED else line.bond_status)
+            for line in lines
+        ]
+        _lock_levels(level.pk for level in levels)
+        for line, level in zip(lines, levels, strict=True):
             _must_move(level, K.TRANSFER_IN, on_hand=line.quantity, reference=transfer.number, actor=actor, now=now,
                        note="" if to == Transfer.Status.RECEIVED else "cancelled")
     return transfer
