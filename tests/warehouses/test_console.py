@@ -19,16 +19,32 @@ def console(client, operator_tas):
     return client
 
 
+def page(client, url, **kwargs) -> str:
+    """The HTML of a page that must render: an error page fails here rather than pass an assertion
+    that something is absent from it."""
+    response = client.get(url, **kwargs)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+def posted(response, location=None):
+    """A form post the console accepts redirects (to ``location`` when given); an error page fails."""
+    assert response.status_code == 302, response.status_code
+    if location is not None:
+        assert response["Location"] == location
+    return response
+
+
 def test_stock_page_shows_the_operators_rows_and_flags_low_stock(console, seller_company, wh):
     plenty = SkuFactory(company=seller_company, code="PH-1", low_stock_threshold=5)
     scarce = SkuFactory(company=seller_company, code="PH-2", low_stock_threshold=5)
     book("TAS", plenty, 50)
     book("TAS", scarce, 3)
     book("ALA", SkuFactory(company=seller_company, code="ALA-ONLY"), 9)
-    html = console.get("/warehouses/TAS/").content.decode()
+    html = page(console, "/warehouses/TAS/")
     assert "PH-1" in html and "PH-2" in html and "ALA-ONLY" not in html
     assert html.count('class="low"') == 1
-    low_only = console.get("/warehouses/TAS/?low=on").content.decode()
+    low_only = page(console, "/warehouses/TAS/?low=on")
     assert "PH-2" in low_only and "PH-1" not in low_only
     assert "chart-4.5.1.umd.min.js" in html
 
@@ -52,7 +68,7 @@ def test_stock_page_queries_do_not_grow_with_page_size(console, seller_company, 
     count(25)  # the KPIs and the chart are cached until the next movement: compare warm pages
     small, large = count(25), count(200)
     assert small == large
-    html = console.get("/warehouses/TAS/?page_size=25").content.decode()
+    html = page(console, "/warehouses/TAS/?page_size=25")
     assert html.count("<tr") == 26  # header + 25 rows
 
 
@@ -79,7 +95,7 @@ def test_stock_pages_walk_every_row_once_in_order_without_counting(console, sell
     seen, query, pages = [], f"sort={sort}&page_size=25", []
     while query is not None:
         with CaptureQueriesContext(connection) as ctx:
-            html = console.get(f"/warehouses/TAS/?{query}").content.decode()
+            html = page(console, f"/warehouses/TAS/?{query}")
         pages.append(len(ctx.captured_queries))
         assert not any("COUNT(" in q["sql"] and "stock_level" in q["sql"] and "LIMIT" not in q["sql"]
                        and "SUM(" not in q["sql"] for q in ctx.captured_queries)
@@ -93,7 +109,7 @@ def test_stock_pages_walk_every_row_once_in_order_without_counting(console, sell
     import re
 
     prev = re.search(r'href="\?([^"]*)" rel="prev"', html).group(1).replace("&amp;", "&")
-    assert _codes(console.get(f"/warehouses/TAS/?{prev}").content.decode()) == seen[25:50]
+    assert _codes(page(console, f"/warehouses/TAS/?{prev}")) == seen[25:50]
 
 
 def test_a_garbled_cursor_shows_the_first_page(console, seller_company, wh):
@@ -110,11 +126,13 @@ def test_movement_pages_keep_their_query_count(console, seller_company, wh):
 
     def fetch(query):
         with CaptureQueriesContext(connection) as ctx:
-            html = console.get(f"/warehouses/TAS/movements/?{query}").content.decode()
+            html = page(console, f"/warehouses/TAS/movements/?{query}")
         return html, len(ctx.captured_queries)
 
     first, n1 = fetch("")
+    assert _next(first) is not None
     second, n2 = fetch(_next(first))
+    assert _next(second) is not None
     third, n3 = fetch(_next(second))
     assert n1 == n2 == n3 and _next(third) is None
     assert first.count("<tr") + second.count("<tr") + third.count("<tr") == 120 + 3
@@ -123,15 +141,17 @@ def test_movement_pages_keep_their_query_count(console, seller_company, wh):
 def test_stock_page_query_count(console, seller_company, wh, django_assert_max_num_queries):
     for _ in range(30):
         book("TAS", SkuFactory(company=seller_company), 5)
-    console.get("/warehouses/TAS/")  # warm the session
+    page(console, "/warehouses/TAS/")  # warm the session
     with django_assert_max_num_queries(12):
-        console.get("/warehouses/TAS/?page_size=200")
+        html = page(console, "/warehouses/TAS/?page_size=200")
+    assert html.count("<tr") == 31  # header + 30 rows: the page did its work within the budget
 
 
 def test_csv_export_follows_the_filters(console, seller_company, wh):
     book("TAS", SkuFactory(company=seller_company, code="KEEP-1"), 4)
     book("TAS", SkuFactory(company=seller_company, code="DROP-1"), 4, "released")
     response = console.get("/warehouses/TAS/stock.csv?bond_status=bonded")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     body = b"".join(response.streaming_content).decode()
     lines = body.strip().splitlines()
     assert lines[0].startswith("warehouse,sku,name,seller,bond_status,on_hand")
@@ -146,7 +166,7 @@ def test_adjust_form_records_a_movement_or_shows_the_error(console, sku, wh):
     ok = console.post(f"/warehouses/TAS/levels/{level.pk}/adjust/", {"quantity": -2, "reason": "damaged", "note": "wet"})
     assert ok.status_code == 302
     assert Movement.objects.filter(kind="adjust", quantity=-2, note="wet").exists()
-    history = console.get("/warehouses/TAS/movements/?kind=adjust").content.decode()
+    history = page(console, "/warehouses/TAS/movements/?kind=adjust")
     assert "wet" in history and "operator_tas" in history
 
 
@@ -157,18 +177,19 @@ def test_pick_pack_ship_fires_the_callers_callback(console, sku, wh, monkeypatch
                            ttl_seconds=None, actor=SYSTEM_ACTOR)
     [fulfilment] = services.fulfilment_request(reference="ORD-77", callback_task="marketplace.parcel_shipped",
                                                actor=SYSTEM_ACTOR)
-    page = console.get("/warehouses/TAS/picking/").content.decode()
-    assert "B02-03" in page and "ORD-77" in page
+    picking = page(console, "/warehouses/TAS/picking/")
+    assert "B02-03" in picking and "ORD-77" in picking
     sent = []
     monkeypatch.setattr("warehouses.services.fulfilment.current_app.send_task",
                         lambda name, args, kwargs: sent.append((name, args, kwargs)))
+    back = "/warehouses/TAS/picking/"
     with django_capture_on_commit_callbacks(execute=True):
-        console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pick/")
+        posted(console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pick/"), back)
     with django_capture_on_commit_callbacks(execute=True):
-        console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pack/",
-                     {"weight_g": 450, "length_mm": 200, "width_mm": 150, "height_mm": 80})
+        posted(console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/pack/",
+                            {"weight_g": 450, "length_mm": 200, "width_mm": 150, "height_mm": 80}), back)
     with django_capture_on_commit_callbacks(execute=True):
-        console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/ship/")
+        posted(console.post(f"/warehouses/TAS/fulfilments/{fulfilment.pk}/ship/"), back)
     fulfilment.refresh_from_db()
     assert fulfilment.status == "shipped"
     assert [(name, args[:2], args[2] == [], kwargs) for name, args, kwargs in sent] == [
@@ -179,7 +200,7 @@ def test_pick_pack_ship_fires_the_callers_callback(console, sku, wh, monkeypatch
     assert sent[2][1][2][0].startswith("KRVTAS")
     level = StockLevel.objects.get(sku=sku)
     assert (level.on_hand, level.reserved) == (8, 0)
-    after = console.get("/warehouses/TAS/picking/").content.decode()
+    after = page(console, "/warehouses/TAS/picking/")
     assert "Nothing to pick" in after and "No orders waiting" in after
 
 
@@ -189,9 +210,10 @@ def test_seller_sees_own_consignments_with_discrepancies_only(client, seller, se
                                        lines=[(SkuFactory(company=seller_company).pk, 5)], actor=seller)
     client.force_login(other_seller)
     assert client.get(f"/warehouses/consignments/{mine.pk}/").status_code == 404
-    assert mine.number not in client.get("/warehouses/consignments/").content.decode()
+    assert mine.number not in page(client, "/warehouses/consignments/")
     client.force_login(seller)
-    assert mine.number in client.get("/warehouses/consignments/").content.decode()
+    assert mine.number in page(client, "/warehouses/consignments/")
+    assert mine.number in page(client, f"/warehouses/consignments/{mine.pk}/")
     assert client.get("/warehouses/TAS/").status_code == 404
 
 
@@ -210,8 +232,8 @@ def test_seller_creates_and_submits_a_consignment_from_the_web(client, seller, s
     mine = SkuFactory(company=seller_company, code="MINE-1")
     theirs = SkuFactory(company=other_seller.company, code="THEIRS-1")
     client.force_login(seller)
-    page = client.get("/warehouses/consignments/new/").content.decode()
-    assert "MINE-1" in page and "THEIRS-1" not in page and "BC-IRKESHTAM" in page
+    form = page(client, "/warehouses/consignments/new/")
+    assert "MINE-1" in form and "THEIRS-1" not in form and "BC-IRKESHTAM" in form
     refused = client.post("/warehouses/consignments/new/", _consignment_post([(theirs.pk, 5, "10.00")],
                                                                             company=seller_company.pk))
     assert refused.status_code == 200 and not Consignment.objects.exists()
@@ -220,7 +242,7 @@ def test_seller_creates_and_submits_a_consignment_from_the_web(client, seller, s
     c = Consignment.objects.get()
     assert done.status_code == 302 and done["Location"] == f"/warehouses/consignments/{c.pk}/"
     assert c.status == "submitted" and c.lines.get().declared_value.minor == 45000
-    detail = client.get(done["Location"]).content.decode()
+    detail = page(client, done["Location"])
     assert "MINE-1" in detail and "submitted" in detail and "BC-IRKESHTAM" in detail
 
 
@@ -231,6 +253,7 @@ def test_a_consignment_without_values_stays_a_draft_and_says_why(client, seller,
     client.force_login(seller)
     response = client.post("/warehouses/consignments/new/", _consignment_post([(mine.pk, 5, "")], company=seller_company.pk),
                            follow=True)
+    assert response.status_code == 200 and response.redirect_chain  # saved, then shown with the reason
     assert Consignment.objects.get().status == "draft"
     assert "Complete the consignment for customs before submitting it." in response.content.decode()
 
