@@ -1,4 +1,5 @@
-"""Warehouses of PRODUCT.md, on the places of reference/places.csv."""
+"""The platform's five warehouses, on the places of reference/places.csv: bonded warehouses in
+Tashkent, Almaty and Lanzhou, and the dry ports of Khorgos and Xi'an."""
 
 from core.models import Place
 

@@ -163,3 +163,13 @@ def test_fulfilment_pick_pack_ship_through_the_api(api_as, operator_tas, operato
     assert [e["status"] for e in shipped["events"]] == ["picking", "packed", "shipped"]
     assert StockLevel.objects.get(warehouse_id="TAS", sku=sku).on_hand == 7
     assert client.get("/api/v1/warehouses/TAS/pick-list/").json() == []
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", "Enter a date as YYYY-MM-DD."), ("ru", "Введите дату в формате ГГГГ-ММ-ДД."),
+    ("kk", "Күнді ЖЖЖЖ-АА-КК пішімінде енгізіңіз."), ("uz", "Sanani YYYY-MM-DD koʻrinishida kiriting."),
+    ("zh-hans", "请按 YYYY-MM-DD 格式输入日期。"),
+])
+def test_a_refusal_comes_back_in_the_readers_language(api_as, operator_tas, wh, language, message):
+    response = api_as(operator_tas).get("/api/v1/warehouses/TAS/movements/?from=31.12.2025", HTTP_ACCEPT_LANGUAGE=language)
+    assert err(response, 400)["fields"] == {"from": [message]}

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -47,7 +48,7 @@ def _date(value, field):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise field_error(field, "Enter a date as YYYY-MM-DD.") from None
+        raise field_error(field, _("Enter a date as YYYY-MM-DD.")) from None
 
 
 class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
@@ -138,7 +139,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Gener
         companies = sorted(company_ids(request.user))
         company = v.get("company") or (companies[0] if len(companies) == 1 else None)
         if company is None:
-            raise field_error("company", "Name the company this consignment belongs to.")
+            raise field_error("company", _("Name the company this consignment belongs to."))
         consignment = services.consignment_create(
             company_id=company, warehouse=v["warehouse"], origin=v["origin"], border_crossing=v["border_crossing"] or None,
             lines=[(ln["sku"], ln["quantity"], ln["declared_value"]) for ln in v["lines"]], note=v["note"], actor=request.user,
