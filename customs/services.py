@@ -32,7 +32,7 @@ from . import rules, validation
 from .interface import DeclarationEvent, DeclarationInfo, DeclarationLineInput, ParcelInput, Quote, QuoteLine
 from .models import AllowanceUse, Declaration, DeclarationDocument, DeclarationLine
 from .rules import data as rule_data
-from .states import BROKER_ACTIONS
+from .states import ACTION_LABELS, BROKER_ACTIONS
 from .states import DeclarationStatus as S
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def _warehouse_country(code: str | None) -> str | None:
 
     place = Place.objects.filter(code=code).first()
     if place is None:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown warehouse {code!r}.", {"source_warehouse": [f"Unknown warehouse {code!r}."]})
+        message = _("Unknown warehouse %(code)s.") % {"code": repr(code)}
+        raise DomainError(ErrorCode.VALIDATION, message, {"source_warehouse": [message]})
     return place.country_id
 
 
@@ -82,8 +83,9 @@ def _check_rate_known(regime: str, destination: str, lines: list[_Line], on: Dat
     for i, line in enumerate(lines):
         if rule_data.hs_code(line.hs_code) is None and rule_data.tariff_line(line.hs_code, country, on) is None:
             raise DomainError(ErrorCode.INVALID_HS_CODE,
-                              f"HS code {line.hs_code} is not in the reference list and has no staff-entered rate for {country}.",
-                              {f"lines.{i}.hs_code": ["Not in the reference list: staff must enter a rate for it first."]})
+                              _("HS code %(code)s is not in the reference list and has no staff-entered rate for %(country)s.")
+                              % {"code": line.hs_code, "country": country},
+                              {f"lines.{i}.hs_code": [_("Not in the reference list: staff must enter a rate for it first.")]})
 
 
 def _evaluate(*, regime: str | None, origin: str, destination: str, channel: str, lines: list[_Line], shipping: Money,
@@ -112,7 +114,7 @@ def _evaluate(*, regime: str | None, origin: str, destination: str, channel: str
 
 def _check_lines(lines, origin: str, *, value_attr: str) -> list[_Line]:
     if not isinstance(lines, list | tuple) or not lines:
-        raise DomainError(ErrorCode.VALIDATION, "At least one line is needed.", {"lines": ["At least one line is needed."]})
+        raise DomainError(ErrorCode.VALIDATION, _("At least one line is needed."), {"lines": [_("At least one line is needed.")]})
     checked = []
     currency = None
     for i, line in enumerate(lines):
@@ -144,7 +146,8 @@ def quote(*, origin_country: str, destination_country: str, currency: str, lines
     destination = validation.country(destination_country, "destination_country")
     buyer_currency = check_currency(currency, "currency")
     if channel not in CHANNELS:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown channel {channel!r}.", {"channel": [f"One of {', '.join(CHANNELS)}."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Unknown channel %(channel)s.") % {"channel": repr(channel)},
+                          {"channel": [_("One of %(choices)s.") % {"choices": ", ".join(CHANNELS)}]})
     checked = _check_lines(lines, origin, value_attr="unit_price")
     goods_currency = checked[0].value.currency
     shipping = validation.same_currency(validation.amount(shipping, "shipping"), goods_currency, "shipping")
@@ -197,7 +200,7 @@ def allowance_record(*, buyer_id: int, reference: str, quote, actor) -> Allowanc
         jurisdiction, key = allowance["jurisdiction"], allowance["period"]
         amount = Money.from_api(allowance["this_order"], "quote")
     if not reference:
-        raise DomainError(ErrorCode.VALIDATION, "A reference is needed.", {"reference": ["Required."]})
+        raise DomainError(ErrorCode.VALIDATION, _("A reference is needed."), {"reference": [_("Required.")]})
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=buyer_id).exists()
         existing = AllowanceUse.objects.filter(reference=reference, jurisdiction=jurisdiction).first()
@@ -208,8 +211,10 @@ def allowance_record(*, buyer_id: int, reference: str, quote, actor) -> Allowanc
             used = _allowance_used(buyer_id)(jurisdiction, key, limit.currency)
             if used + amount > limit:
                 raise DomainError(ErrorCode.LIMIT_EXCEEDED,
-                                  f"This order would take the buyer past the {rules.money_text(limit)} yearly limit.",
-                                  {"buyer": [f"{rules.money_text(rules.excess_of(limit, used))} left this year."]})
+                                  _("This order would take the buyer past the %(limit)s yearly limit.")
+                                  % {"limit": rules.money_text(limit)},
+                                  {"buyer": [_("%(left)s left this year.")
+                                             % {"left": rules.money_text(rules.excess_of(limit, used))}]})
         return AllowanceUse.objects.create(buyer_id=buyer_id, reference=reference, jurisdiction=jurisdiction,
                                            period_key=key, amount_minor=amount.minor, currency=amount.currency)
 
@@ -251,7 +256,7 @@ def _payer(payer) -> tuple[str, int | None]:
             kind, pk = ("company", payer.company_id) if getattr(payer, "company_id", None) else ("user", getattr(payer, "user_id", None))
     kind = getattr(kind, "value", kind)
     if kind not in ("company", "user") or not isinstance(pk, int):
-        raise DomainError(ErrorCode.VALIDATION, "The payer is a company or a user.", {"payer": ["A company or a user."]})
+        raise DomainError(ErrorCode.VALIDATION, _("The payer is a company or a user."), {"payer": [_("A company or a user.")]})
     return kind, pk
 
 
@@ -300,24 +305,28 @@ def declaration_create(*, kind: str, reference: str, importer_country: str, line
     declaration.
     """
     if kind not in Declaration.Kind.values:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown kind {kind!r}.", {"kind": [f"One of {', '.join(Declaration.Kind.values)}."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Unknown kind %(kind)s.") % {"kind": repr(kind)},
+                          {"kind": [_("One of %(choices)s.") % {"choices": ", ".join(Declaration.Kind.values)}]})
     reference = (reference or "").strip()
     if not reference or len(reference) > 100:
-        raise DomainError(ErrorCode.VALIDATION, "A reference of 1 to 100 characters is needed.", {"reference": ["1 to 100 characters."]})
+        raise DomainError(ErrorCode.VALIDATION, _("A reference of 1 to 100 characters is needed."),
+                          {"reference": [_("1 to 100 characters.")]})
     existing = Declaration.objects.filter(reference=reference).first()
     if existing is not None:
         if existing.kind != kind:
-            raise DomainError(ErrorCode.CONFLICT, f"Reference {reference} is already declared as {existing.kind}.",
-                              {"reference": ["Already declared."]})
+            raise DomainError(ErrorCode.CONFLICT, _("Reference %(reference)s is already declared as %(kind)s.")
+                              % {"reference": reference, "kind": existing.kind}, {"reference": [_("Already declared.")]})
         return info(existing)
     country = validation.country(importer_country, "importer_country")
     if country not in (*rules.CENTRAL_ASIA, "CN"):
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No customs rules for {country}.", {"importer_country": ["Not supported."]})
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, _("No customs rules for %(country)s.") % {"country": country},
+                          {"importer_country": [_("Not supported.")]})
     checked = _check_lines(lines, country, value_attr="value")
     declared = validation.weight(declared_weight_kg, "declared_weight_kg")
     recorded = validation.weight(recorded_weight_kg, "recorded_weight_kg") if recorded_weight_kg not in (None, "") else None
     if callback_task and not _TASK_NAME.match(callback_task):
-        raise DomainError(ErrorCode.VALIDATION, "callback_task is a Celery task name such as app.verb.", {"callback_task": ["Not a task name."]})
+        raise DomainError(ErrorCode.VALIDATION, _("callback_task is a Celery task name such as app.verb."),
+                          {"callback_task": [_("Not a task name.")]})
     payer_kind, payer_id = _payer(payer)
     extra = {}
     if kind == Declaration.Kind.PARCEL:
@@ -386,7 +395,7 @@ def _move(declaration: Declaration, to: str, *, actor, reason: str = "", payload
 def _load(declaration_id: int) -> Declaration:
     declaration = Declaration.objects.filter(pk=declaration_id).first()
     if declaration is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Declaration not found.")
+        raise DomainError(ErrorCode.NOT_FOUND, _("Declaration not found."))
     return declaration
 
 
@@ -510,19 +519,23 @@ def declaration_act(*, declaration_id: int, action: str, actor, reason: str = ""
     from . import tasks
 
     if action not in BROKER_ACTIONS:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown action {action!r}.", {"action": [f"One of {', '.join(BROKER_ACTIONS)}."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Unknown action %(action)s.") % {"action": repr(action)},
+                          {"action": [_("One of %(choices)s.") % {"choices": ", ".join(BROKER_ACTIONS)}]})
     target, needs_reason = BROKER_ACTIONS[action]
     reason = (reason or "").strip()
     if needs_reason and not reason:
-        raise DomainError(ErrorCode.VALIDATION, "Give the reason for the rejection.", {"reason": ["A reason is required."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Give the reason for the rejection."), {"reason": [_("A reason is required.")]})
     with transaction.atomic():
         declaration = Declaration.objects.select_for_update().filter(pk=declaration_id).first()
         if declaration is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "Declaration not found.")
+            raise DomainError(ErrorCode.NOT_FOUND, _("Declaration not found."))
         found = declaration.machine.find(declaration.status, target)
         if found is not None and found.name != action:
-            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"{action} does not apply to a declaration in {declaration.status}.",
-                              {"action": [f"Not available in {declaration.status}."]})
+            status = declaration.get_status_display()
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION,
+                              _("%(action)s does not apply to a declaration in %(status)s.")
+                              % {"action": ACTION_LABELS.get(action, action), "status": status},
+                              {"action": [_("Not available in %(status)s.") % {"status": status}]})
         if target == S.ASSESSED:
             if not declaration.machine.allows(declaration.status, target, actor):
                 transition(declaration, target, actor=actor)  # raises the precise error
@@ -557,34 +570,35 @@ def document_upload(*, declaration_id: int, kind: str, file, actor) -> Declarati
     The type is read from the content, never the name; images are checked to decode.
     """
     if kind not in DeclarationDocument.Kind.values:
-        raise DomainError(ErrorCode.VALIDATION, f"Unknown document kind {kind!r}.",
-                          {"kind": [f"One of {', '.join(DeclarationDocument.Kind.values)}."]})
+        raise DomainError(ErrorCode.VALIDATION, _("Unknown document kind %(kind)s.") % {"kind": repr(kind)},
+                          {"kind": [_("One of %(choices)s.") % {"choices": ", ".join(DeclarationDocument.Kind.values)}]})
     if file is None:
-        raise DomainError(ErrorCode.INVALID_DOCUMENT, "Attach a file.", {"file": ["A file is required."]})
+        raise DomainError(ErrorCode.INVALID_DOCUMENT, _("Attach a file."), {"file": [_("A file is required.")]})
     limit = settings.CUSTOMS_DOCUMENT_MAX_BYTES
     if file.size > limit:
-        raise DomainError(ErrorCode.INVALID_DOCUMENT, f"The file is over {limit // (1024 * 1024)} MB.",
-                          {"file": [f"At most {limit // (1024 * 1024)} MB."]})
+        raise DomainError(ErrorCode.INVALID_DOCUMENT, _("The file is over %(mb)s MB.") % {"mb": limit // (1024 * 1024)},
+                          {"file": [_("At most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]})
     content = file.read(limit + 1)
     if not content:
-        raise DomainError(ErrorCode.INVALID_DOCUMENT, "The file is empty.", {"file": ["The file is empty."]})
+        raise DomainError(ErrorCode.INVALID_DOCUMENT, _("The file is empty."), {"file": [_("The file is empty.")]})
     if len(content) > limit:
-        raise DomainError(ErrorCode.INVALID_DOCUMENT, "The file is too large.", {"file": ["Too large."]})
+        raise DomainError(ErrorCode.INVALID_DOCUMENT, _("The file is too large."), {"file": [_("Too large.")]})
     sniffed = _sniff(content[:16])
     if sniffed is None:
-        raise DomainError(ErrorCode.INVALID_DOCUMENT, "Documents must be PDF, PNG or JPEG files.", {"file": ["PDF, PNG or JPEG only."]})
+        raise DomainError(ErrorCode.INVALID_DOCUMENT, _("Documents must be PDF, PNG or JPEG files."),
+                          {"file": [_("PDF, PNG or JPEG only.")]})
     content_type, ext = sniffed
     if content_type.startswith("image/"):
         _check_image(content)
     elif b"%%EOF" not in content[-2048:]:
-        raise DomainError(ErrorCode.INVALID_DOCUMENT, "The PDF is truncated.", {"file": ["The PDF is incomplete."]})
+        raise DomainError(ErrorCode.INVALID_DOCUMENT, _("The PDF is truncated."), {"file": [_("The PDF is incomplete.")]})
     with transaction.atomic():
         declaration = Declaration.objects.select_for_update().filter(pk=declaration_id).first()
         if declaration is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "Declaration not found.")
+            raise DomainError(ErrorCode.NOT_FOUND, _("Declaration not found."))
         if declaration.status in (S.RELEASED, S.REJECTED):
-            raise DomainError(ErrorCode.CONFLICT, "This declaration is closed: no more documents.",
-                              {"file": ["The declaration is closed."]})
+            raise DomainError(ErrorCode.CONFLICT, _("This declaration is closed: no more documents."),
+                              {"file": [_("The declaration is closed.")]})
         doc = DeclarationDocument(declaration=declaration, kind=kind, original_name=(getattr(file, "name", "") or "document")[-200:],
                                   content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
                                   extension=ext, uploaded_by=None if actor is SYSTEM_ACTOR else actor)
@@ -601,12 +615,13 @@ def _check_image(content: bytes) -> None:
     try:
         with Image.open(io.BytesIO(content)) as image:
             if image.width * image.height > settings.CUSTOMS_DOCUMENT_MAX_PIXELS:
-                raise DomainError(ErrorCode.INVALID_DOCUMENT, "The image is too large.", {"file": ["Too many pixels."]})
+                raise DomainError(ErrorCode.INVALID_DOCUMENT, _("The image is too large."), {"file": [_("Too many pixels.")]})
             image.verify()
     except DomainError:
         raise
     except Exception:  # noqa: BLE001 - Pillow raises many types for a broken file; all mean the same to the user
-        raise DomainError(ErrorCode.INVALID_DOCUMENT, "The image cannot be read.", {"file": ["Broken or truncated image."]}) from None
+        raise DomainError(ErrorCode.INVALID_DOCUMENT, _("The image cannot be read."),
+                          {"file": [_("Broken or truncated image.")]}) from None
 
 
 def may_act(user) -> bool:

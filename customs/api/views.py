@@ -1,4 +1,5 @@
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
@@ -28,7 +29,8 @@ class QuoteView(APIView):
         v = data.validated_data
         buyer = v["buyer"]
         if buyer is not None and buyer != request.user.pk and not (has_role(request.user, STAFF) or has_role(request.user, BROKER)):
-            raise DomainError(ErrorCode.PERMISSION_DENIED, "You may quote only your own allowance.", {"buyer": ["Not you."]})
+            raise DomainError(ErrorCode.PERMISSION_DENIED, _("You may quote only your own allowance."),
+                              {"buyer": [_("Not you.")]})
         quote = services.quote(
             origin_country=v["origin_country"], destination_country=v["destination_country"], currency=v["currency"],
             lines=[QuoteLine(hs_code=line["hs_code"], description=line["description"], quantity=line["quantity"],
@@ -58,7 +60,8 @@ def _date(request, name):
     except ValueError:
         value = None
     if value is None:
-        raise DomainError(ErrorCode.VALIDATION, f"{name} must be a date (YYYY-MM-DD).", {name: ["A date: YYYY-MM-DD."]})
+        raise DomainError(ErrorCode.VALIDATION, _("%(name)s must be a date (YYYY-MM-DD).") % {"name": name},
+                          {name: [_("A date: YYYY-MM-DD.")]})
     return value
 
 
@@ -75,7 +78,8 @@ class DeclarationViewSet(ReadOnlyModelViewSet):
         for name, choices in (("status", Declaration.Status.values), ("kind", Declaration.Kind.values),
                               ("channel", ["green", "yellow", "red"])):
             if p.get(name) and p[name] not in choices:
-                raise DomainError(ErrorCode.VALIDATION, f"Unknown {name} {p[name]!r}.", {name: [f"One of {', '.join(choices)}."]})
+                raise DomainError(ErrorCode.VALIDATION, _("Unknown %(name)s %(value)s.") % {"name": name, "value": repr(p[name])},
+                                  {name: [_("One of %(choices)s.") % {"choices": ", ".join(choices)}]})
         qs = selectors.declarations(self.request.user, status=p.get("status"), channel=p.get("channel"), kind=p.get("kind"),
                                     date_from=_date(self.request, "date_from"), date_to=_date(self.request, "date_to"))
         return selectors.with_details(qs) if self.action != "list" else qs

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, ErrorCode
 from core.money import Money
 
@@ -191,8 +193,8 @@ def select_regime(*, origin: str, destination: str, channel: str, source_warehou
     EAEU members, where goods are not imported at all."""
     if channel == "b2b":
         if destination not in CENTRAL_ASIA:
-            raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, "A release from bond is supported into Central Asian countries only.",
-                              {"destination_country": ["Release from bond is supported into KZ, KG, UZ, TJ and TM."]})
+            raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, _("A release from bond is supported into Central Asian countries only."),
+                              {"destination_country": [_("Release from bond is supported into KZ, KG, UZ, TJ and TM.")]})
         return "release_from_bond"
     if channel == "domestic" or origin == destination:
         return "domestic"
@@ -203,14 +205,14 @@ def select_regime(*, origin: str, destination: str, channel: str, source_warehou
     if destination in CENTRAL_ASIA:
         if origin in EAEU and destination in EAEU:
             raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
-                              "Goods moving inside the EAEU are not imported: there is no customs quote for them.",
-                              {"origin_country": ["Origin and destination are both in the EAEU."]})
+                              _("Goods moving inside the EAEU are not imported: there is no customs quote for them."),
+                              {"origin_country": [_("Origin and destination are both in the EAEU.")]})
         # KZ and KG: eaeu_personal_parcel, or eaeu_ecommerce for quotes dated from 2026-07-01 (the
         # EAEU module names the regime of the rule in force on the date).
         return {"KZ": "eaeu_personal_parcel", "KG": "eaeu_personal_parcel", "UZ": "uz_personal_parcel",
                 "TJ": "tj_personal_parcel", "TM": "tm_personal_parcel"}[destination]
-    raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No customs rules for imports into {destination}.",
-                      {"destination_country": [f"No customs rules for {destination}."]})
+    raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, _("No customs rules for imports into %(country)s.") % {"country": destination},
+                      {"destination_country": [_("No customs rules for %(country)s.") % {"country": destination}]})
 
 
 def compute(regime: str, ctx: Context) -> Outcome:

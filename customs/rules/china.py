@@ -17,6 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, ErrorCode
 from core.money import Money
 
@@ -30,8 +32,10 @@ def _line_rates(ctx: Context, line: Line) -> tuple[Decimal, str, Decimal, object
     staff = data.tariff_line(line.hs_code, "CN", ctx.date)
     hs = data.hs_code(line.hs_code)
     if staff is None and hs is None:
-        raise DomainError(ErrorCode.INVALID_HS_CODE, f"HS code {line.hs_code} is not in the reference list and has no staff-entered rate for China.",
-                          {f"lines.{line.index}.hs_code": ["Not in the reference list: staff must enter a rate for it."]})
+        raise DomainError(ErrorCode.INVALID_HS_CODE,
+                          _("HS code %(code)s is not in the reference list and has no staff-entered rate for %(country)s.")
+                          % {"code": line.hs_code, "country": "CN"},
+                          {f"lines.{line.index}.hs_code": [_("Not in the reference list: staff must enter a rate for it first.")]})
     if staff is not None and staff.vat_percent is not None:
         return staff.vat_percent, staff.source, staff.excise_percent, staff, hs
     ct = staff.excise_percent if staff is not None else Decimal(0)
@@ -47,8 +51,9 @@ def cbec(ctx: Context) -> Outcome:
     rule = data.parcel_rule("CN", ["cbec"], ctx.date)
     factor_row = data.tax_rate("CN", "cbec_import_tax_factor", ctx.date)
     if rule is None or factor_row is None:
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"China's cross-border retail import rules are not in force on {ctx.date}.",
-                          {"date": [f"No CBEC rule in force on {ctx.date}."]})
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                          _("China's cross-border retail import rules are not in force on %(date)s.") % {"date": ctx.date.isoformat()},
+                          {"date": [_("No CBEC rule in force on %(date)s.") % {"date": ctx.date.isoformat()}]})
     factor = factor_row.rate_percent
     total = ctx.goods + ctx.shipping + ctx.insurance  # the dutiable price includes freight and insurance
     order_limit = Money.of(rule.value_limit, rule.limit_currency)
@@ -56,9 +61,10 @@ def cbec(ctx: Context) -> Outcome:
     if full_tax and ctx.quantity != 1:
         raise DomainError(
             ErrorCode.LIMIT_EXCEEDED,
-            f"This order is {money_text(total)} with freight and insurance: over the {money_text(order_limit)} limit "
-            "of a cross-border retail order. Split it into smaller orders (a single item may exceed it).",
-            {"lines": [f"Over the {money_text(order_limit)} per-order limit."]},
+            _("This order is %(total)s with freight and insurance: over the %(limit)s limit of a cross-border retail "
+              "order. Split it into smaller orders (a single item may exceed it).")
+            % {"total": money_text(total), "limit": money_text(order_limit)},
+            {"lines": [_("Over the %(limit)s per-order limit.") % {"limit": money_text(order_limit)}]},
         )
     key = period_key("year", ctx.date)
     yearly = Money.of(rule.period_limit, rule.limit_currency)
@@ -71,9 +77,10 @@ def cbec(ctx: Context) -> Outcome:
         left = yearly - used if yearly > used else Money.zero(yearly.currency)
         raise DomainError(
             ErrorCode.LIMIT_EXCEEDED,
-            f"This order of {money_text(total)} would take the buyer past the {money_text(yearly)} yearly limit of "
-            f"cross-border retail imports ({money_text(left)} left in {key}).",
-            {"buyer": [f"{money_text(left)} of the yearly allowance left."]},
+            _("This order of %(total)s would take the buyer past the %(limit)s yearly limit of cross-border retail "
+              "imports (%(left)s left in %(period)s).")
+            % {"total": money_text(total), "limit": money_text(yearly), "left": money_text(left), "period": key},
+            {"buyer": [_("%(left)s of the yearly allowance left.") % {"left": money_text(left)}]},
         )
     source = data.first_source(rule.source)
     allowance = {
@@ -102,9 +109,10 @@ def cbec(ctx: Context) -> Outcome:
             continue
         duty_pct = staff.duty_percent if staff is not None else (hs.cn_mfn_percent if hs is not None else None)
         if duty_pct is None:
-            raise DomainError(ErrorCode.TARIFF_RATE_MISSING, f"No Chinese duty rate for HS {line.hs_code}: a single item over "
-                              f"{money_text(order_limit)} pays full duty, and staff must enter its rate first.",
-                              {f"lines.{line.index}.hs_code": ["No duty rate for this HS code."]})
+            raise DomainError(ErrorCode.TARIFF_RATE_MISSING,
+                              _("No Chinese duty rate for HS %(code)s: a single item over %(limit)s pays full duty, and "
+                                "staff must enter its rate first.") % {"code": line.hs_code, "limit": money_text(order_limit)},
+                              {f"lines.{line.index}.hs_code": [_("No duty rate for this HS code.")]})
         duty = percent_of(base, duty_pct, ROUNDING)
         items.append(Item("duty", line.index, base, duty_pct, duty,
                           f"Single indivisible item over {money_text(order_limit)}: full duty (MFN {pct(duty_pct)}%)",
@@ -135,11 +143,13 @@ def postal_articles(ctx: Context) -> Outcome:
     the tax is at most 50 CNY; over 1,000 CNY per parcel only a single indivisible item may pass."""
     rule = data.parcel_rule("CN", ["postal"], ctx.date)
     if rule is None:
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No Chinese postal-article rule on {ctx.date}.")
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                          _("No Chinese postal-article rule on %(date)s.") % {"date": ctx.date.isoformat()})
     limit = Money.of(rule.value_limit, rule.limit_currency)
     if ctx.goods > limit and ctx.quantity != 1:
-        raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"A personal postal parcel to China may hold at most {money_text(limit)} of goods.",
-                          {"lines": [f"Over the {money_text(limit)} per-parcel limit."]})
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED,
+                          _("A personal postal parcel to China may hold at most %(limit)s of goods.") % {"limit": money_text(limit)},
+                          {"lines": [_("Over the %(limit)s per-parcel limit.") % {"limit": money_text(limit)}]})
     rows = {r.rate_percent: r for r in data.TaxRate.objects.filter(data.in_force(ctx.date), country="CN", tax="postal_articles_tax")}
     by_category = dict(zip((1, 2, 3), sorted(rows), strict=False))
     items = []

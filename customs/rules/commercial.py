@@ -11,6 +11,8 @@ is refused rather than charging a silent zero.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, ErrorCode
 from core.money import Money
 
@@ -33,8 +35,9 @@ def _duty_rate(ctx: Context, line, staff, hs):
         return general.rate_percent, f"{ctx.destination} general import duty", data.first_source(general.source)
     raise DomainError(
         ErrorCode.TARIFF_RATE_MISSING,
-        f"No duty rate of {ctx.destination} for HS {line.hs_code} on {ctx.date}: staff must enter a tariff line for it.",
-        {f"lines.{line.index}.hs_code": [f"No duty rate of {ctx.destination} for this HS code."]},
+        _("No duty rate of %(country)s for HS %(code)s on %(date)s: staff must enter a tariff line for it.")
+        % {"country": ctx.destination, "code": line.hs_code, "date": ctx.date.isoformat()},
+        {f"lines.{line.index}.hs_code": [_("No duty rate of %(country)s for this HS code.") % {"country": ctx.destination}]},
     )
 
 

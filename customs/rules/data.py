@@ -11,6 +11,7 @@ from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 
@@ -37,8 +38,9 @@ def tax_rate(country: str, tax: str, on: Date) -> TaxRate | None:
 def vat(country: str, on: Date) -> Rate:
     row = tax_rate(country, "vat", on)
     if row is None:
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No VAT rate of {country} is in force on {on}.",
-                          {"date": [f"No VAT rate of {country} on {on}."]})
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                          _("No VAT rate of %(country)s is in force on %(date)s.") % {"country": country, "date": on.isoformat()},
+                          {"date": [_("No VAT rate of %(country)s on %(date)s.") % {"country": country, "date": on.isoformat()}]})
     return Rate(row.rate_percent, f"{country} VAT {fmt_percent(row.rate_percent)}%", first_source(row.source), row.status)
 
 
@@ -112,8 +114,8 @@ def fx_rate(base: str, quote: str, on: Date) -> FxRate:
 
     rows = {c.code: c for c in Currency.objects.filter(code__in=[base, quote])}
     if len(rows) < 2 or rows[base].usd_per_unit is None or rows[quote].usd_per_unit is None:
-        raise DomainError(ErrorCode.FX_RATE_MISSING, f"No exchange rate from {base} to {quote}.",
-                          {"currency": [f"No exchange rate from {base} to {quote}."]})
+        message = _("No exchange rate from %(base)s to %(quote)s.") % {"base": base, "quote": quote}
+        raise DomainError(ErrorCode.FX_RATE_MISSING, message, {"currency": [message]})
     rate = (rows[base].usd_per_unit / rows[quote].usd_per_unit).quantize(RATE_PLACES, ROUND_HALF_UP)
     dates = [d for d in (rows[base].rate_date, rows[quote].rate_date) if d]
     # A cross rate is as old as its older leg.

@@ -20,6 +20,8 @@ quote's EUR rate. These payments are not refunded when a parcel is returned.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, ErrorCode
 from core.money import Money
 
@@ -33,8 +35,9 @@ REGIMES = {"excess_single_payment": "eaeu_personal_parcel", "full_value_ecommerc
 def parcel(ctx: Context) -> Outcome:
     rule = data.parcel_rule("EAEU", CHANNELS, ctx.date, ctx.destination)
     if rule is None or rule.method not in REGIMES:
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No EAEU parcel rule in force on {ctx.date}.",
-                          {"date": [f"No parcel rule in force on {ctx.date}."]})
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                          _("No EAEU parcel rule in force on %(date)s.") % {"date": ctx.date.isoformat()},
+                          {"date": [_("No parcel rule in force on %(date)s.") % {"date": ctx.date.isoformat()}]})
     threshold = parcels.apply(ctx, rule, "EAEU")
     if rule.method == "full_value_ecommerce":
         items = _ecommerce(ctx, rule, threshold)

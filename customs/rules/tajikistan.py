@@ -4,6 +4,8 @@ duty (where a staff tariff line gives the rate) and import VAT at the rate in fo
 
 from decimal import ROUND_HALF_UP
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, ErrorCode
 
 from . import Context, Outcome, data, parcels
@@ -14,7 +16,8 @@ ROUNDING = ROUND_HALF_UP
 def parcel(ctx: Context) -> Outcome:
     rule = data.parcel_rule("TJ", ["any"], ctx.date)
     if rule is None:
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No Tajik parcel rule in force on {ctx.date}.")
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                          _("No Tajik parcel rule in force on %(date)s.") % {"date": ctx.date.isoformat()})
     threshold = parcels.apply(ctx, rule, "TJ")
     items = [threshold.item, *parcels.excess_duty_vat(ctx, rule, threshold, None, ROUNDING)]
     parcels.flag_unverified(ctx, rule, "Tajikistan's parcel limit")

@@ -3,6 +3,8 @@ value above pays the general import duty (2 %), import VAT (15 %) and a clearanc
 
 from decimal import ROUND_HALF_UP
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, ErrorCode
 
 from . import Context, Outcome, data, parcels
@@ -13,7 +15,8 @@ ROUNDING = ROUND_HALF_UP
 def parcel(ctx: Context) -> Outcome:
     rule = data.parcel_rule("TM", ["any"], ctx.date)
     if rule is None:
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No Turkmen parcel rule in force on {ctx.date}.")
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                          _("No Turkmen parcel rule in force on %(date)s.") % {"date": ctx.date.isoformat()})
     threshold = parcels.apply(ctx, rule, "TM")
     general = data.tax_rate("TM", "customs_duty_general", ctx.date)
     items = [threshold.item, *parcels.excess_duty_vat(ctx, rule, threshold, general, ROUNDING)]

@@ -20,6 +20,8 @@ parcel just over the allowance therefore pays the whole weight minimum: that is 
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, ErrorCode
 from core.money import Money
 
@@ -32,8 +34,10 @@ def parcel(ctx: Context) -> Outcome:
     channel = "post" if ctx.channel == "post" else "courier"
     rule = data.parcel_rule("UZ", [channel], ctx.date)
     if rule is None:
-        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, f"No Uzbek {channel} parcel rule in force on {ctx.date}.",
-                          {"date": [f"No parcel rule in force on {ctx.date}."]})
+        raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
+                          (_("No Uzbek postal parcel rule in force on %(date)s.") if channel == "post"
+                           else _("No Uzbek courier parcel rule in force on %(date)s.")) % {"date": ctx.date.isoformat()},
+                          {"date": [_("No parcel rule in force on %(date)s.") % {"date": ctx.date.isoformat()}]})
     threshold = parcels.apply(ctx, rule, "UZ" if rule.period else "")
     items = [threshold.item]
     if threshold.excess:

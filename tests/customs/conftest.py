@@ -2,9 +2,19 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from core.money import Money
 from customs.interface import QuoteLine
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in another language leaves that language active in the thread (LocaleMiddleware
+    does not reset it): texts computed later in the run (warnings with translated labels) would
+    follow the last request's reader."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
