@@ -5,7 +5,8 @@
 * :mod:`.stock`: reservations, shipments, release from bond, returns from the border;
 * :mod:`.transfers`: units moved between warehouses;
 * :mod:`.consignments`: inbound consignments, their road and their customs clearance;
-* :mod:`.fulfilment`: pick, pack and ship, and the fulfilment simulator.
+* :mod:`.fulfilment`: pick, pack and ship, and the fulfilment simulator;
+* :mod:`.returns`: units a buyer sent back after delivery, booked in (or written off).
 
 Callers keep importing from here (``from warehouses import services; services.stock_reserve(...)``):
 every public name is re-exported below.
@@ -30,6 +31,7 @@ from .fulfilment import (
     parcel_pack,
 )
 from .ledger import MAX_QUANTITY, sku_upsert, stock_adjust, stock_receive
+from .returns import stock_receive_return
 from .stock import (
     RESERVE_ATTEMPTS,
     reservations_expire,
@@ -65,6 +67,7 @@ __all__ = [
     "stock_confirm_shipment",
     "stock_keep",
     "stock_receive",
+    "stock_receive_return",
     "stock_release",
     "stock_release_from_bond",
     "stock_reserve",
