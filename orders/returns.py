@@ -35,8 +35,8 @@ from core.tasks import enqueue
 from customs import services as customs
 from payments import services as payments
 from payments.interface import Owner
+from warehouses import services as warehouses
 from warehouses.access import may_operate
-from warehouses.services.returns import stock_receive_return  # exported from warehouses.services once its split lands
 
 from .models import Order, OrderLine, Return, ReturnLine, ReturnWindow
 from .services import shipping_for
@@ -272,7 +272,7 @@ def return_receive(*, ret: Return, lines, actor) -> Return:
         if errors:
             raise DomainError(ErrorCode.VALIDATION, _("Check the received units."), errors)
         into_bond = ret.taxes_minor > 0  # customs refunded the tax: the units go back under bond
-        stock_receive_return(
+        warehouses.stock_receive_return(
             reference=ret.reference, warehouse=ret.order.source_warehouse,
             lines=[(rows[pk].line.sku_id, c["restock"], c["damaged"]) for pk, c in counts.items()],
             bond_status="bonded" if into_bond else "released", actor=actor)
