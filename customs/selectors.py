@@ -16,9 +16,18 @@ from .interface import DeclarationInfo
 from .models import Declaration, DeclarationDocument, DeclarationLine
 
 
-def declaration_for(reference: str) -> DeclarationInfo | None:
-    from .services import info
+def info(declaration: Declaration) -> DeclarationInfo:
+    """A declaration as plain data for other apps."""
+    return DeclarationInfo(
+        id=declaration.pk, reference=declaration.reference, kind=declaration.kind, status=declaration.status,
+        channel=declaration.channel, regime=declaration.regime, importer_country=declaration.importer_country,
+        registration_number=declaration.registration_number,
+        customs_value=Money(declaration.customs_value_minor, declaration.currency),
+        duties=Money(declaration.total_minor, declaration.currency), rejection_reason=declaration.rejection_reason,
+    )
 
+
+def declaration_for(reference: str) -> DeclarationInfo | None:
     declaration = Declaration.objects.filter(reference=reference).first()
     return info(declaration) if declaration else None
 

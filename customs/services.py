@@ -32,6 +32,7 @@ from . import rules, validation
 from .interface import DeclarationEvent, DeclarationInfo, DeclarationLineInput, ParcelInput, Quote, QuoteLine
 from .models import AllowanceUse, Declaration, DeclarationDocument, DeclarationLine
 from .rules import data as rule_data
+from .selectors import info
 from .states import ACTION_LABELS, BROKER_ACTIONS
 from .states import DeclarationStatus as S
 
@@ -258,16 +259,6 @@ def _payer(payer) -> tuple[str, int | None]:
     if kind not in ("company", "user") or not isinstance(pk, int):
         raise DomainError(ErrorCode.VALIDATION, _("The payer is a company or a user."), {"payer": [_("A company or a user.")]})
     return kind, pk
-
-
-def info(declaration: Declaration) -> DeclarationInfo:
-    return DeclarationInfo(
-        id=declaration.pk, reference=declaration.reference, kind=declaration.kind, status=declaration.status,
-        channel=declaration.channel, regime=declaration.regime, importer_country=declaration.importer_country,
-        registration_number=declaration.registration_number,
-        customs_value=Money(declaration.customs_value_minor, declaration.currency),
-        duties=Money(declaration.total_minor, declaration.currency), rejection_reason=declaration.rejection_reason,
-    )
 
 
 def _assessment(declaration: Declaration, lines: list[_Line], on: Date) -> dict:

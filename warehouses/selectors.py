@@ -335,14 +335,36 @@ def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: l
                        buyer_country: str) -> list[interface.ReservationLine] | None:
     """Where ``stock_reserve`` would take the units from now, without reserving anything: a checkout
     quotes the landed cost from it before the order is placed. None when some line is short.
-    The same allocation rule as the reservation (``services.stock._plan``), read without locks."""
-    from .services.stock import _plan
-
+    The same allocation rule as the reservation (:func:`allocation_plan`)."""
     out: list[interface.ReservationLine] = []
     for sku_id, quantity in lines:
-        plan = _plan(sku_id, quantity, list(storefront_warehouses), buyer_country)
+        plan = allocation_plan(sku_id, quantity, list(storefront_warehouses), buyer_country)
         if not plan:
             return None
         out += [interface.ReservationLine(sku_id=sku_id, warehouse=level.warehouse_id, bond_status=level.bond_status,
                                           quantity=take) for level, take in plan]
     return out
+
+
+def _allocation_key(level: StockLevel, buyer_country: str):
+    warehouse = level.warehouse
+    domestic = warehouse.country_id == buyer_country
+    return (0 if domestic else 1, 0 if level.bond_status == BondStatus.RELEASED else 1, warehouse.priority, warehouse.code)
+
+
+def allocation_plan(sku_id: int, quantity: int, warehouses: list[str], buyer_country: str) -> list[tuple[StockLevel, int]]:
+    """Where ``quantity`` units of the SKU come from, by the allocation rule: the buyer's own country
+    first, released stock before bonded, then warehouse priority; [] when the units are short. Read
+    without locks: the reservation plans again under its lock, a checkout quote reads it as is."""
+    levels = (
+        StockLevel.objects.filter(sku_id=sku_id, warehouse_id__in=warehouses, on_hand__gt=F("reserved"))
+        .select_related("warehouse")
+    )
+    plan, remaining = [], quantity
+    for level in sorted(levels, key=lambda lv: _allocation_key(lv, buyer_country)):
+        take = min(level.available, remaining)
+        plan.append((level, take))
+        remaining -= take
+        if remaining == 0:
+            break
+    return plan if remaining == 0 else []

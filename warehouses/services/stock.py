@@ -22,6 +22,7 @@ from core.states import check, record_creation, transition, transition_batch
 
 from .. import interface
 from ..models import BondStatus, Fulfilment, Movement, Reservation, ReservationLine, Sku, StockLevel, Warehouse
+from ..selectors import allocation_plan
 from .ledger import MAX_QUANTITY, K, _check_quantity, _level_for, _lock_levels, _move, _must_move
 
 RESERVE_ATTEMPTS = 8
@@ -35,27 +36,6 @@ def _reservation_info(res: Reservation) -> interface.Reservation:
     ]
     return interface.Reservation(reference=res.reference, status=res.status, buyer_country=res.buyer_country_id,
                                  expires_at=res.expires_at, lines=lines)
-
-
-def _allocation_key(level: StockLevel, buyer_country: str):
-    warehouse = level.warehouse
-    domestic = warehouse.country_id == buyer_country
-    return (0 if domestic else 1, 0 if level.bond_status == BondStatus.RELEASED else 1, warehouse.priority, warehouse.code)
-
-
-def _plan(sku_id: int, quantity: int, warehouses: list[str], buyer_country: str) -> list[tuple[StockLevel, int]]:
-    levels = (
-        StockLevel.objects.filter(sku_id=sku_id, warehouse_id__in=warehouses, on_hand__gt=F("reserved"))
-        .select_related("warehouse")
-    )
-    plan, remaining = [], quantity
-    for level in sorted(levels, key=lambda lv: _allocation_key(lv, buyer_country)):
-        take = min(level.available, remaining)
-        plan.append((level, take))
-        remaining -= take
-        if remaining == 0:
-            break
-    return plan if remaining == 0 else []
 
 
 def _parse_lines(lines, field: str = "lines") -> dict[int, int]:
@@ -145,7 +125,7 @@ def _existing_reservation(reference: str, wanted: dict[int, int]) -> interface.R
 
 def _allocate(res, sku_id, quantity, codes, buyer_country, position, actor, now) -> list[ReservationLine]:
     for _attempt in range(RESERVE_ATTEMPTS):
-        plan = _plan(sku_id, quantity, codes, buyer_country)
+        plan = allocation_plan(sku_id, quantity, codes, buyer_country)
         if not plan:
             available = sum(
                 lv.available for lv in StockLevel.objects.filter(sku_id=sku_id, warehouse_id__in=codes, on_hand__gt=F("reserved"))
