@@ -1,0 +1,213 @@
+"""After payment: the order follows its warehouse (picking, packed, shipped) and customs (the parcel's
+declaration, released or refused), and ends delivered (escrow to the seller) or returned after a
+refusal (stock back, the buyer refunded in full).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import crypto
+from core.access import SYSTEM_ACTOR
+from core.errors import field_error
+from core.money import Money
+from core.states import check, transition
+from core.tasks import enqueue
+from customs import selectors as customs_selectors
+from customs import services as customs
+from customs.interface import DeclarationLineInput, ParcelInput
+from payments import services as payments
+from payments.interface import Owner
+from warehouses import services as warehouses
+
+from ..models import Order
+from ..states import BOND, BORDER
+from ..states import OrderStatus as S
+from ..tracking import parcels_schedule, place_of
+from .checkout import DECLARATION_CALLBACK, FULFILMENT_CALLBACK, PLAIN_MOVES, _locked, order_id_of
+
+log = logging.getLogger(__name__)
+
+
+# --- after payment ------------------------------------------------------------------------------
+
+
+FULFILMENT_STEPS = (S.PICKING, S.PACKED, S.SHIPPED)
+
+
+def order_fulfilment_changed(*, reference: str, warehouse: str, status: str, tracking_numbers=()) -> Order | None:
+    """The warehouse picked, packed or shipped the order (task ``orders.fulfilment_changed``).
+
+    The order follows, at the warehouse: a step it missed (a callback lost or late) is recorded on
+    the way, a step it already took changes nothing. Tracking numbers of several parcels (a
+    reservation split over warehouses) are merged. Safe to run twice."""
+    order_id = order_id_of(reference)
+    if order_id is None or status not in FULFILMENT_STEPS:
+        return None
+    numbers = [str(n)[:64] for n in (tracking_numbers or []) if n]
+    place = str(warehouse or "")[:32]
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None:
+            log.warning("fulfilment reported for unknown %s", reference)
+            return None
+        known = list(order.tracking_numbers or [])
+        merged = known + [n for n in numbers if n not in known]
+        target = FULFILMENT_STEPS.index(status)
+        current = FULFILMENT_STEPS.index(order.status) if order.status in FULFILMENT_STEPS else -1
+        ready = order.status == (S.CLEARED if order.road == BOND else S.PAID)
+        if current < 0 and not ready:
+            if order.status in (S.PLACED, S.PAID, S.AT_CUSTOMS):
+                log.warning("fulfilment %s reported for %s in status %s", status, reference, order.status)
+            elif merged != known:
+                Order.objects.filter(pk=order.pk).update(tracking_numbers=merged)
+            return order
+        for step in FULFILMENT_STEPS[current + 1:target + 1]:
+            extra = {"tracking_numbers": merged, "shipped_at": timezone.now()} if step == S.SHIPPED else {}
+            transition(order, step, actor=SYSTEM_ACTOR, place=place,
+                       payload={"warehouse": warehouse, "tracking_numbers": numbers} if step == S.SHIPPED else {},
+                       extra_updates=extra)
+            if step == S.SHIPPED:
+                parcels_schedule(order_ids=[order.pk], status=S.SHIPPED)
+        if target <= current and merged != known:
+            Order.objects.filter(pk=order.pk).update(tracking_numbers=merged)
+            order.tracking_numbers = merged
+    return order
+
+
+def order_ship_callback(*, reference: str, warehouse: str, tracking_numbers: list) -> Order | None:
+    """The callback of fulfilments requested before the order followed every step."""
+    return order_fulfilment_changed(reference=reference, warehouse=warehouse, status=S.SHIPPED,
+                                    tracking_numbers=tracking_numbers)
+
+
+def _declaration_lines(order: Order) -> list[DeclarationLineInput]:
+    return [DeclarationLineInput(hs_code=line.hs_code, description=line.title, quantity=line.quantity,
+                                 weight_kg=Decimal(line.gross_weight_g * line.quantity) / 1000,
+                                 value=Money(line.line_total_minor, order.currency_id), origin_country=line.origin_country_id)
+            for line in order.lines.order_by("position")]
+
+
+def invoice_pdf(order: Order) -> bytes:
+    """The seller's commercial invoice for the parcel, as customs asks for it on a yellow channel."""
+    from ..invoice import render
+
+    return render(order)
+
+
+def order_declare(*, order_id: int) -> bool:
+    """File the parcel's declaration with customs (regime, lines, prepaid duties, recipient) and
+    submit it; the seller's invoice goes with it. Sold from bond the order moves to ``at_customs``
+    at the warehouse. Idempotent: customs answers a second filing with the first declaration."""
+    from django.core.files.base import ContentFile
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or not (
+            (order.road == BOND and order.status == S.PAID) or (order.road == BORDER and order.status == S.AT_CUSTOMS)
+        ):
+            return False
+        quoted = order.landed_cost.get("date")
+        info = customs.declaration_create(
+            kind="parcel", reference=order.reference, importer_country=order.ship_to_country_id,
+            lines=_declaration_lines(order),
+            declared_weight_kg=sum((line.weight_kg for line in _declaration_lines(order)), Decimal(0)),
+            callback_task=DECLARATION_CALLBACK, actor=SYSTEM_ACTOR, buyer_id=order.buyer_id,
+            date=timezone.datetime.fromisoformat(quoted).date() if quoted else None,
+            parcel=ParcelInput(regime=order.regime, prepaid=order.taxes, freight=order.shipping,
+                               recipient_name=order.ship_to_name,
+                               recipient_id=crypto.decrypt(order.ship_to_id_encrypted) if order.ship_to_id_encrypted else ""),
+        )
+        if info.status == "draft":
+            invoice = ContentFile(invoice_pdf(order), name=f"invoice-order-{order.pk}.pdf")
+            customs.document_upload(declaration_id=info.id, kind="invoice", file=invoice, actor=SYSTEM_ACTOR)
+            info = customs.declaration_submit(declaration_id=info.id, actor=SYSTEM_ACTOR)
+        if order.status == S.PAID:
+            transition(order, S.AT_CUSTOMS, actor=SYSTEM_ACTOR, place=order.source_warehouse,
+                       payload={"declaration": info.id, "regime": order.regime})
+    return True
+
+
+def order_customs_changed(*, reference: str, status: str) -> Order | None:
+    """Customs decided on the parcel (task ``orders.declaration_changed``): released, the order is
+    cleared (from bond: the units leave bond and the warehouse may now fulfil); rejected, it becomes
+    ``customs_rejected`` and the return follows. Other steps of the declaration change nothing here.
+    Safe to run twice."""
+    order_id = order_id_of(reference)
+    if order_id is None or status not in ("released", "rejected"):
+        return None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != S.AT_CUSTOMS:
+            return order
+        info = customs_selectors.declaration_for(reference)
+        place = place_of(order, S.CLEARED)
+        if status == "released":
+            transition(order, S.CLEARED, actor=SYSTEM_ACTOR, place=place,
+                       payload={"declaration": info.id if info else None, "channel": info.channel if info else ""})
+            if order.road == BOND:
+                warehouses.stock_release_from_bond(reference=order.reference, actor=SYSTEM_ACTOR)
+                warehouses.fulfilment_request(reference=order.reference, callback_task=FULFILMENT_CALLBACK, actor=SYSTEM_ACTOR)
+            else:
+                parcels_schedule(order_ids=[order.pk], status=S.CLEARED)
+        else:
+            transition(order, S.CUSTOMS_REJECTED, actor=SYSTEM_ACTOR, place=place,
+                       reason=(info.rejection_reason if info else "")[:500],
+                       payload={"declaration": info.id if info else None})
+            from ..tasks import return_rejected
+
+            enqueue(return_rejected, order.pk)
+    return order
+
+
+def order_advance(*, order: Order, to: str, actor, reason: str = "", place: str = "") -> Order:
+    """A step without money or stock attached, fired by the operator, the broker or staff as the
+    machine allows (the admin's corrections)."""
+    if to not in PLAIN_MOVES:
+        raise field_error("status", _("This step has its own action."))
+    with transaction.atomic():
+        order = _locked(order)
+        transition(order, to, actor=actor, reason=str(reason or "")[:500], place=str(place or "")[:32])
+    return order
+
+
+def order_deliver(*, order: Order, actor, place: str = "") -> Order:
+    """The buyer has the parcel: release the escrow to the seller company minus the commission."""
+    with transaction.atomic():
+        order = _locked(order)
+        check(order, S.DELIVERED, actor=actor)
+        rate = Decimal(str(settings.MARKETPLACE_ORDER_COMMISSION_RATE))
+        txn = payments.release_escrow(reference=order.reference, payee=Owner.company(order.company_id),
+                                      commission_rate=rate, actor=actor)
+        # What escrow still held: the total less the duties customs took on release.
+        released = sum((money for _account, money in txn.entries if money.minor > 0), Money.zero(order.currency_id))
+        commission = released.times(rate)
+        transition(order, S.DELIVERED, actor=actor, place=str(place or "")[:32],
+                   payload={"paid_to_seller": (released - commission).to_api(), "commission": commission.to_api(),
+                            "release_txn": txn.id},
+                   extra_updates={"closed_at": timezone.now()})
+    return order
+
+
+def order_return(*, order: Order, actor, reason: str = "") -> Order:
+    """Customs refused the parcel: its units go back to stock (still in bond where they never left
+    it; booked back in from the crossing otherwise) and the buyer gets back everything held
+    (goods, shipping, duties: policy, the buyer is not charged for a refusal), allowance included."""
+    with transaction.atomic():
+        order = _locked(order)
+        check(order, S.RETURNED, actor=actor)
+        if order.road == BOND:
+            warehouses.stock_release(reference=order.reference, actor=actor)
+        else:
+            warehouses.stock_return_shipment(reference=order.reference, actor=actor)
+        refund = payments.refund(reference=order.reference, actor=actor)
+        customs.allowance_release(reference=order.reference, actor=actor)
+        transition(order, S.RETURNED, actor=actor, reason=str(reason or "")[:500], payload={"refund_txn": refund.id},
+                   extra_updates={"closed_at": timezone.now()})
+    return order
