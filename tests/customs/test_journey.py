@@ -12,6 +12,7 @@ from core.states import history
 from customs import services, tasks
 from customs.interface import DeclarationEvent
 from customs.models import Declaration, TariffLine
+from customs.services import declarations
 from payments import selectors as payments_selectors
 from payments import services as payments_services
 from payments.interface import Owner
@@ -90,7 +91,7 @@ def test_red_declaration_waits_for_the_broker(celery_worker, importer, make_user
 
 def test_callback_task_is_sent_on_every_status_change(importer, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(services.current_app, "send_task", lambda name, args=None, *rest, **options: sent.append((name, *(args or ()))))
+    monkeypatch.setattr(declarations.current_app, "send_task", lambda name, args=None, *rest, **options: sent.append((name, *(args or ()))))
     info = declaration(reference="CONS-CB", callback_task="warehouses.declaration_changed")
     with django_capture_on_commit_callbacks(execute=True):
         services.declaration_submit(declaration_id=info.id, actor=SYSTEM_ACTOR)

@@ -1,182 +1,32 @@
-"""Writes of the catalogue: companies, storefront membership, products, prices, photos."""
+"""marketplace services: products."""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import SYSTEM_ACTOR, company_ids, is_staff
 from core.errors import DomainError, ErrorCode, field_error
-from core.models import Company, CompanyMember, Country
+from core.models import Company, Country
 from core.money import Money
-from core.states import record_creation, transition
-from core.tasks import enqueue
-from core.taxids import validate_tax_id
+from core.states import transition
 from customs import selectors as customs_selectors
 from customs import validation as customs_validation
 from warehouses import services as warehouses_services
 
-from . import images, search
-from .models import (
+from ..models import (
     CONTENT_LANGUAGES,
     Category,
     Listing,
     Product,
-    ProductImage,
-    ProductSearch,
     ProductTranslation,
-    SearchTerm,
-    SellerCompany,
     Storefront,
     StorefrontMembership,
 )
+from .companies import _require_member, listings_refresh
+from .indexing import search_index
 
-REFERENCE_DIR = Path(settings.BASE_DIR) / "reference"
 MAX_WEIGHT_G = 1_000_000  # a tonne: parcels, not freight
 MAX_SIDE_MM = 10_000
-
-
-# --- companies --------------------------------------------------------------------------------
-
-
-def _is_staff(actor) -> bool:
-    """Staff (core.access.is_staff, superusers included) or the system."""
-    return actor is SYSTEM_ACTOR or is_staff(actor)
-
-
-def _require_member(actor, company_id: int) -> None:
-    if _is_staff(actor):
-        return
-    if company_id not in company_ids(actor):
-        # Existence of another company's objects is not disclosed.
-        raise DomainError(ErrorCode.NOT_FOUND, _("Not found."))
-
-
-def company_register(*, user, name: str, country: str, tax_id: str, actor) -> Company:
-    """A new seller company with ``user`` as its owner, pending staff verification."""
-    name = (name or "").strip()
-    if not name:
-        raise field_error("name", _("Enter the company's legal name."))
-    if not Country.objects.filter(iso2=(country or "").upper()).exists():
-        raise field_error("country", _("Unknown country."), ErrorCode.UNKNOWN_COUNTRY)
-    checked = validate_tax_id(country, tax_id)
-    if Company.objects.filter(country_id=checked.country, tax_id=checked.value).exists():
-        raise DomainError(ErrorCode.CONFLICT, _("A company with this tax id is already registered."),
-                          {"tax_id": [_("Already registered: ask its owner to add you as a manager.")]})
-    with transaction.atomic():
-        company = SellerCompany.objects.create(name=name, country_id=checked.country, tax_id=checked.value,
-                                               needs_manual_check=checked.needs_manual_check)
-        CompanyMember.objects.create(company=company, user=user, role=CompanyMember.Role.OWNER)
-        # The first event of its verification history: who registered it, and when.
-        record_creation(company, actor=actor)
-    if hasattr(user, "_karavan_companies"):
-        del user._karavan_companies
-    return company
-
-
-def company_member_add(*, company: Company, user, role: str, actor) -> CompanyMember:
-    if not _is_staff(actor) and not CompanyMember.objects.filter(
-        company=company, user=actor, role=CompanyMember.Role.OWNER
-    ).exists():
-        raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only the company's owner may add members."))
-    if role not in CompanyMember.Role.values:
-        raise field_error("role", _("Unknown role."))
-    member, _created = CompanyMember.objects.update_or_create(company=company, user=user, defaults={"role": role})
-    return member
-
-
-def company_verification_set(*, company: Company, verification: str, actor, reason: str = "") -> Company:
-    """Staff's verdict on a company's papers, recorded with who gave it, when and why (the
-    ``company_verification`` machine of marketplace/states.py). A rejection says why: the seller
-    reads it on its company page. A company no longer verified disappears from sale."""
-    if not _is_staff(actor):
-        raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only staff verify companies."))
-    if verification not in Company.Verification.values:
-        raise field_error("verification", _("Unknown verification status."))
-    reason = (reason or "").strip()
-    if verification == Company.Verification.REJECTED and not reason:
-        raise field_error("reason", _("Say why the company is rejected: its owner will read it."))
-    with transaction.atomic():
-        transition(SellerCompany.of(company), verification, actor=actor, reason=reason)
-        company.refresh_from_db(fields=["verification"])
-        listings_refresh(company_id=company.pk)
-    return company
-
-
-# --- storefront membership --------------------------------------------------------------------
-
-
-def storefront_admits(storefront: Storefront, company: Company) -> bool:
-    """A pavilion admits companies of its country; a China-goods storefront, Chinese companies."""
-    return storefront.seller_country_id == company.country_id
-
-
-def storefront_join_request(*, company: Company, storefront: Storefront, actor, note: str = "") -> StorefrontMembership:
-    _require_member(actor, company.pk)
-    if not storefront_admits(storefront, company):
-        message = _("%(storefront)s admits only companies registered in %(country)s.") % {
-            "storefront": storefront.name_en, "country": storefront.seller_country_id}
-        raise DomainError(ErrorCode.STOREFRONT_NOT_ALLOWED, message, {"storefront": [message]})
-    membership = StorefrontMembership.objects.filter(company=company, storefront=storefront).first()
-    if membership is None:
-        return StorefrontMembership.objects.create(
-            company=company, storefront=storefront, note=note, requested_at=timezone.now(),
-            requested_by=actor if getattr(actor, "pk", None) else None,
-        )
-    if membership.status == StorefrontMembership.Status.REJECTED:
-        transition(membership, StorefrontMembership.Status.REQUESTED, actor=actor, reason=note,
-                   extra_updates={"requested_at": timezone.now(), "note": note})
-    return membership
-
-
-def storefront_membership_decide(*, membership: StorefrontMembership, to: str, actor, reason: str = "") -> StorefrontMembership:
-    """Staff approves, rejects or suspends; the company's listings there follow."""
-    transition(membership, to, actor=actor, reason=reason, extra_updates={"decided_at": timezone.now()})
-    listings_refresh(company_id=membership.company_id, storefront_id=membership.storefront_id)
-    return membership
-
-
-def listings_refresh(*, company_id: int | None = None, product_id: int | None = None,
-                     storefront_id: str | None = None) -> int:
-    """Recompute ``Listing.is_visible``: product active, listing on, company verified and admitted.
-
-    The products whose visibility changed get their search tokens rebuilt: the tokens carry the
-    storefronts a product is on sale on."""
-    qs = Listing.objects.all()
-    if company_id is not None:
-        qs = qs.filter(product__company_id=company_id)
-    if product_id is not None:
-        qs = qs.filter(product_id=product_id)
-    if storefront_id is not None:
-        qs = qs.filter(storefront_id=storefront_id)
-    admitted = StorefrontMembership.objects.filter(
-        company_id=OuterRef("product__company_id"), storefront_id=OuterRef("storefront_id"),
-        status=StorefrontMembership.Status.APPROVED,
-    )
-    visible = qs.filter(
-        Exists(admitted), is_enabled=True, product__status=Product.Status.ACTIVE,
-        product__company__verification=Company.Verification.VERIFIED,
-    ).values("pk")
-    hide = qs.filter(is_visible=True).exclude(pk__in=visible)
-    show = qs.filter(is_visible=False, pk__in=visible)
-    products = set(hide.values_list("product_id", flat=True)) | set(show.values_list("product_id", flat=True))
-    if not products:
-        return 0
-    changed = Listing.objects.filter(pk__in=list(hide.values_list("pk", flat=True))).update(is_visible=False)
-    changed += Listing.objects.filter(pk__in=list(show.values_list("pk", flat=True))).update(is_visible=True)
-    ids = sorted(products)
-    for start in range(0, len(ids), 500):
-        search_index(product_ids=ids[start:start + 500])
-    return changed
-
 
 # --- products ---------------------------------------------------------------------------------
 
@@ -461,107 +311,3 @@ def product_status_set(*, product: Product, status: str, actor) -> Product:
     transition(product, status, actor=actor)
     listings_refresh(product_id=product.pk)
     return product
-
-
-# --- search index -----------------------------------------------------------------------------
-
-
-def search_index(*, product_ids: list[int]) -> None:
-    """Rebuild what search reads of these products: tokens of their translations and the
-    storefronts they are listed on (and the lexicon of words typo correction draws on)."""
-    texts: dict[int, tuple[list[str], list[str], list[str]]] = {pk: ([], [], []) for pk in product_ids}
-    for pk, title, description in ProductTranslation.objects.filter(product_id__in=product_ids).values_list(
-        "product_id", "title", "description"
-    ):
-        texts[pk][0].append(title)
-        texts[pk][1].append(description)
-    # Only where the product is on sale: a search on a storefront then needs nothing but the index.
-    for pk, code in Listing.objects.filter(product_id__in=product_ids, is_visible=True).values_list(
-        "product_id", "storefront_id"
-    ):
-        texts[pk][2].append(search.storefront_token(code))
-    words: set[str] = set()
-    for pk, (titles, bodies, storefronts) in texts.items():
-        title_tokens, body_tokens = search.document(titles, bodies)
-        sf_tokens = " ".join(sorted(storefronts))
-        values = {"text": f"{title_tokens}\n{body_tokens}\n{sf_tokens}"}
-        if search.is_postgres():
-            # PostgreSQL searches the vector alone; leaving the text out halves the rows the
-            # search has to read.
-            values = {"text": "", "vector": search.vector_expression(title_tokens, body_tokens, sf_tokens)}
-        if not ProductSearch.objects.filter(product_id=pk).update(**values):
-            ProductSearch.objects.create(product_id=pk, text=values["text"])
-            if "vector" in values:
-                ProductSearch.objects.filter(product_id=pk).update(vector=values["vector"])
-        words |= search.lexicon_words(title_tokens) | search.lexicon_words(body_tokens)
-    if words:
-        SearchTerm.objects.bulk_create([SearchTerm(word=w[:64]) for w in words], ignore_conflicts=True)
-
-
-# --- photos -----------------------------------------------------------------------------------
-
-
-def product_image_add(*, product: Product, upload, actor, alt: str = "") -> ProductImage:
-    """Check, clean and store a photo; thumbnails follow from Celery. A refused upload leaves
-    no file and no row."""
-    _require_member(actor, product.company_id)
-    if ProductImage.objects.filter(product=product).count() >= settings.MARKETPLACE_IMAGES_PER_PRODUCT:
-        raise field_error("image", _("A product has at most %(n)s photos.") % {"n": settings.MARKETPLACE_IMAGES_PER_PRODUCT},
-                          ErrorCode.INVALID_IMAGE)
-    encoded = images.normalize(images.read_upload(upload))
-    name = default_storage.save(f"products/{product.pk}/{uuid.uuid4().hex}.webp", ContentFile(encoded.data))
-    try:
-        with transaction.atomic():
-            position = ProductImage.objects.filter(product=product).count()
-            image = ProductImage.objects.create(
-                product=product, file=name, width=encoded.width, height=encoded.height,
-                size_bytes=len(encoded.data), position=position, alt=(alt or "")[:200],
-            )
-            if product.cover_id is None:
-                Product.objects.filter(pk=product.pk, cover__isnull=True).update(cover=image)
-                product.cover = image
-    except BaseException:
-        default_storage.delete(name)
-        raise
-    from .tasks import make_thumbnails
-
-    enqueue(make_thumbnails, image.pk)
-    return image
-
-
-def product_image_delete(*, image: ProductImage, actor) -> None:
-    _require_member(actor, image.product.company_id)
-    names = [image.file, *image.thumbnails.values()]
-    product_id = image.product_id
-    with transaction.atomic():
-        image.delete()
-        product = Product.objects.select_for_update().get(pk=product_id)
-        if product.cover_id is None:
-            first = ProductImage.objects.filter(product_id=product_id).order_by("position", "id").first()
-            if first:
-                product.cover = first
-                product.save(update_fields=["cover"])
-        transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
-
-
-def image_thumbnails_make(*, image_id: int) -> dict:
-    """Make the missing thumbnails of a photo. Safe to run twice: existing ones are kept."""
-    image = ProductImage.objects.filter(pk=image_id).first()
-    if image is None:  # deleted meanwhile
-        return {}
-    with default_storage.open(image.file, "rb") as fh:
-        data = fh.read()
-    made = dict(image.thumbnails)
-    stem = image.file.rsplit(".", 1)[0]
-    for width in settings.MARKETPLACE_THUMBNAIL_SIZES:
-        if str(width) in made and default_storage.exists(made[str(width)]):
-            continue
-        if width >= image.width:
-            made[str(width)] = image.file  # never upscale: the original is already small enough
-            continue
-        name = f"{stem}_{width}.webp"
-        if not default_storage.exists(name):
-            default_storage.save(name, ContentFile(images.thumbnail(data, width)))
-        made[str(width)] = name
-    ProductImage.objects.filter(pk=image.pk).update(thumbnails=made)
-    return made
