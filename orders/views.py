@@ -302,11 +302,14 @@ def _order_page(request, order, *, pay_error: str = "", status: int = 200):
         event["label"] = _status_label(event["status"])
         event["place_name"] = names.get(event["place"], event["place"])
     route = selectors.order_route(order, _language())
-    can_pay = order.status == OrderStatus.PLACED and (order.expires_at is None or order.expires_at > now)
+    # What the buyer may do now comes from the order machine, not a list restated here.
+    machine = order.machine
+    can_pay = machine.allows(order.status, OrderStatus.PAID, request.user, order) and (
+        order.expires_at is None or order.expires_at > now)
     return render(request, "orders/order_detail.html", {
         "order": order, "lines": lines, "events": events, "landed": _landed(order),
         "status_label": _status_label(order.status), "tone": STATUS_TONE.get(order.status, "ok"),
-        "can_pay": can_pay, "can_cancel": order.status in (OrderStatus.PLACED, OrderStatus.PAID),
+        "can_pay": can_pay, "can_cancel": machine.allows(order.status, OrderStatus.CANCELLED, request.user, order),
         "pay_error": pay_error, "is_buyer": order.buyer_id == request.user.pk,
         "route": route, "road_label": Road(order.road).label if order.road else "",
         "source_name": names.get(order.source_warehouse, order.source_warehouse),
