@@ -24,12 +24,30 @@ class Currency(models.Model):
         return self.code
 
 
-class Country(models.Model):
+class Named:
+    """A name per language (``name_en``, ``name_ru``, ``name_zh``, ``name_kk``, ``name_uz``), read along a
+    chain the reader can read: kk → ru → en, uz → ru → en, zh → en, ru → en."""
+
+    CHAINS = {"kk": ("kk", "ru", "en"), "uz": ("uz", "ru", "en"), "ru": ("ru", "en"), "zh": ("zh", "en")}
+
+    def name(self, language: str) -> str:
+        code = (language or "en").lower()
+        code = "zh" if code.startswith("zh") else code[:2]
+        for lang in self.CHAINS.get(code, ("en",)):
+            value = getattr(self, f"name_{lang}", "")
+            if value:
+                return value
+        return self.name_en
+
+
+class Country(Named, models.Model):
     iso2 = models.CharField(max_length=2, primary_key=True)
     iso3 = models.CharField(max_length=3, unique=True)
     name_en = models.CharField(max_length=64)
     name_ru = models.CharField(max_length=64)
     name_zh = models.CharField(max_length=64)
+    name_kk = models.CharField(max_length=64, blank=True)
+    name_uz = models.CharField(max_length=64, blank=True)
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
     customs_union = models.CharField(max_length=16, blank=True)
     default_languages = models.CharField(max_length=32, blank=True)
@@ -44,21 +62,17 @@ class Country(models.Model):
     def __str__(self):
         return self.name_en
 
-    def name(self, language: str) -> str:
-        if language.startswith("ru"):
-            return self.name_ru
-        if language.startswith("zh"):
-            return self.name_zh
-        return self.name_en
 
 
-class Place(models.Model):
+class Place(Named, models.Model):
     """Warehouses, dry ports, border crossings and cities named by routes and tracking events."""
 
     code = models.CharField(max_length=32, primary_key=True)
     name_en = models.CharField(max_length=200)
     name_ru = models.CharField(max_length=200, blank=True)
     name_zh = models.CharField(max_length=200, blank=True)
+    name_kk = models.CharField(max_length=200, blank=True)
+    name_uz = models.CharField(max_length=200, blank=True)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     countries = models.CharField(max_length=16, blank=True, help_text=_("Both sides of a border crossing, e.g. CN;KZ"))
     kind = models.CharField(max_length=32)
@@ -74,12 +88,6 @@ class Place(models.Model):
     def __str__(self):
         return f"{self.code} {self.name_en}"
 
-    def name(self, language: str) -> str:
-        if language.startswith("ru") and self.name_ru:
-            return self.name_ru
-        if language.startswith("zh") and self.name_zh:
-            return self.name_zh
-        return self.name_en
 
 
 class Profile(models.Model):

@@ -52,4 +52,10 @@ def load() -> dict[str, int]:
                 "notes": row["notes"], "source": row["source"],
             },
         )
+    # Kazakh and Uzbek names, which the reference files do not carry: the project's own data.
+    with open(Path(__file__).resolve().parent / "data" / "local_names.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            model = {"country": Country, "place": Place}[row["kind"]]
+            key = "iso2" if model is Country else "code"
+            model.objects.filter(**{key: row["code"]}).update(name_kk=row["name_kk"], name_uz=row["name_uz"])
     return {"currencies": Currency.objects.count(), "countries": Country.objects.count(), "places": Place.objects.count()}

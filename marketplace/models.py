@@ -4,7 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Company
+from core.models import Company, Named
 
 from .states import (
     COMPANY_VERIFICATION_MACHINE,
@@ -28,7 +28,7 @@ def content_language(django_language: str | None) -> str:
     return code if code in CONTENT_LANGUAGES else "en"
 
 
-class Storefront(models.Model):
+class Storefront(Named, models.Model):
     """A national pavilion (that country's goods for buyers in China) or a China-goods storefront
     stocked in an overseas bonded warehouse for local buyers."""
 
@@ -47,6 +47,8 @@ class Storefront(models.Model):
     name_en = models.CharField(max_length=100)
     name_ru = models.CharField(max_length=100)
     name_zh = models.CharField(max_length=100)
+    name_kk = models.CharField(max_length=100, blank=True)
+    name_uz = models.CharField(max_length=100, blank=True)
     flag = models.CharField(max_length=8, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
@@ -56,13 +58,6 @@ class Storefront(models.Model):
 
     def __str__(self):
         return self.code
-
-    def name(self, language: str) -> str:
-        if language.startswith("ru"):
-            return self.name_ru
-        if language.startswith("zh"):
-            return self.name_zh
-        return self.name_en
 
     @property
     def content_language(self) -> str:

@@ -6,19 +6,19 @@ from .models import Storefront
 # code, kind, seller country, currency, default language, markets, warehouses, names, flag
 STOREFRONTS = [
     ("kz", "pavilion", "KZ", "CNY", "zh-hans", ["CN"], ["LHW", "KHG"],
-     ("Kazakhstan pavilion", "Павильон Казахстана", "哈萨克斯坦国家馆"), "🇰🇿"),
+     ("Kazakhstan pavilion", "Павильон Казахстана", "哈萨克斯坦国家馆", "Қазақстан павильоны", "Qozogʻiston pavilyoni"), "🇰🇿"),
     ("kg", "pavilion", "KG", "CNY", "zh-hans", ["CN"], ["LHW"],
-     ("Kyrgyzstan pavilion", "Павильон Кыргызстана", "吉尔吉斯斯坦国家馆"), "🇰🇬"),
+     ("Kyrgyzstan pavilion", "Павильон Кыргызстана", "吉尔吉斯斯坦国家馆", "Қырғызстан павильоны", "Qirgʻiziston pavilyoni"), "🇰🇬"),
     ("uz", "pavilion", "UZ", "CNY", "zh-hans", ["CN"], ["LHW"],
-     ("Uzbekistan pavilion", "Павильон Узбекистана", "乌兹别克斯坦国家馆"), "🇺🇿"),
+     ("Uzbekistan pavilion", "Павильон Узбекистана", "乌兹别克斯坦国家馆", "Өзбекстан павильоны", "Oʻzbekiston pavilyoni"), "🇺🇿"),
     ("tj", "pavilion", "TJ", "CNY", "zh-hans", ["CN"], ["LHW"],
-     ("Tajikistan pavilion", "Павильон Таджикистана", "塔吉克斯坦国家馆"), "🇹🇯"),
+     ("Tajikistan pavilion", "Павильон Таджикистана", "塔吉克斯坦国家馆", "Тәжікстан павильоны", "Tojikiston pavilyoni"), "🇹🇯"),
     ("tm", "pavilion", "TM", "CNY", "zh-hans", ["CN"], ["LHW"],
-     ("Turkmenistan pavilion", "Павильон Туркменистана", "土库曼斯坦国家馆"), "🇹🇲"),
+     ("Turkmenistan pavilion", "Павильон Туркменистана", "土库曼斯坦国家馆", "Түрікменстан павильоны", "Turkmaniston pavilyoni"), "🇹🇲"),
     ("cn-uz", "china_goods", "CN", "UZS", "uz", ["UZ"], ["TAS"],
-     ("China goods in Uzbekistan", "Китайские товары в Узбекистане", "中国商品·乌兹别克斯坦"), "🇨🇳"),
+     ("China goods in Uzbekistan", "Китайские товары в Узбекистане", "中国商品·乌兹别克斯坦", "Өзбекстандағы қытай тауарлары", "Oʻzbekistondagi Xitoy tovarlari"), "🇨🇳"),
     ("cn-kz", "china_goods", "CN", "KZT", "ru", ["KZ"], ["ALA"],
-     ("China goods in Kazakhstan", "Китайские товары в Казахстане", "中国商品·哈萨克斯坦"), "🇨🇳"),
+     ("China goods in Kazakhstan", "Китайские товары в Казахстане", "中国商品·哈萨克斯坦", "Қазақстандағы қытай тауарлары", "Qozogʻistondagi Xitoy tovarlari"), "🇨🇳"),
 ]
 
 
@@ -28,7 +28,8 @@ def load() -> dict[str, int]:
             code=code,
             defaults={
                 "kind": kind, "seller_country_id": country, "currency_id": currency, "default_language": language,
-                "name_en": names[0], "name_ru": names[1], "name_zh": names[2], "flag": flag, "position": position,
+                "name_en": names[0], "name_ru": names[1], "name_zh": names[2], "name_kk": names[3],
+                "name_uz": names[4], "flag": flag, "position": position,
             },
         )
         storefront.markets.set(markets)
