@@ -55,6 +55,8 @@ class Storefront(Named, models.Model):
 
     class Meta:
         ordering = ["position", "code"]
+        verbose_name = _("storefront")
+        verbose_name_plural = _("Storefronts")
 
     def __str__(self):
         return self.code

@@ -48,6 +48,15 @@ ERROR_MARKERS = (
     ("Traceback (most recent call last)", "a traceback in the page"),
     ("The error has been logged. Please try again in a moment.", "the 500 page"),
 )
+# Words and names a reader of another language must never meet in English: the navigation, the
+# buttons of the buyer's road, statuses, storefronts, warehouses and raw customs codes.
+KNOWN_ENGLISH = (
+    "Storefronts", "My orders", "Log out", "Add to cart", "Landed cost", "Order desk", "Warehouse console",
+    "Kazakhstan pavilion", "Uzbekistan pavilion", "China goods in Kazakhstan", "China goods in Uzbekistan",
+    "Tashkent bonded warehouse", "Almaty bonded warehouse", "customs_value", "cn_cbec_", "eaeu_ecommerce",
+    "eaeu_personal_parcel", "Placed", "Delivered", "In transit", "Cleared by customs",
+)
+VISIBLE_TEXT = re.compile(r"(?is)<(script|style)\b.*?</\1>|<[^>]+>")
 HTML_LANG = re.compile(r"<html[^>]*\blang=\"([^\"]*)\"", re.IGNORECASE)
 PATH_PARAM = re.compile(r"\{(\w+)\}")
 API_VALUES_PER_PARAM = 5
@@ -256,6 +265,11 @@ class Crawler:
             match = HTML_LANG.search(body)
             if match and match.group(1).lower() != language.lower():
                 fail(f'rendered in "{match.group(1)}", not in the language asked for')
+            if not language.startswith("en"):
+                text = VISIBLE_TEXT.sub(" ", body)
+                left = [word for word in KNOWN_ENGLISH if re.search(rf"\b{re.escape(word)}", text)]
+                if left:
+                    fail(f"English left in a {language} page: {', '.join(left)}")
         parser = LinkParser(self.probe)
         parser.feed(body)
         parser.close()
