@@ -91,6 +91,15 @@ def phone(cn_seller):
 
 
 @pytest.fixture
+def released_phone(cn_seller):
+    """A smartphone already in free circulation in Almaty: sold in Kazakhstan with no customs (domestic road)."""
+    product = make_product(cn_seller.company, storefront="cn-kz", price="95000.00", title="Smartphone X1",
+                           hs_code="851713", category="phones", weight=350)
+    book("ALA", product, 10, bond_status="released")
+    return product
+
+
+@pytest.fixture
 def buyer_cn(make_user, reference):
     user = make_user("buyer_cn", "buyer")
     fund(user, "10000.00", "CNY")

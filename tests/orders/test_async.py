@@ -20,7 +20,7 @@ from warehouses.models import Fulfilment, Movement, Reservation
 
 from ..conftest import wait_for
 from ..warehouses.conftest import assert_ledger_consistent
-from .conftest import available, book, in_thread, make_product, order_body, reserved, wallet
+from .conftest import available, in_thread, order_body, reserved, wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,15 +73,6 @@ def test_unpaid_orders_expire_on_the_worker_and_a_duplicate_run_changes_nothing(
         (placed[0].reference, "released"), (placed[1].reference, "released"), (fresh.reference, "active")}
     [event] = selectors.order_events(Order.objects.get(pk=placed[0].pk))[1:]
     assert event["actor"] == "system" and event["note"] == "payment window closed"
-
-
-@pytest.fixture
-def released_phone(cn_seller):
-    """A smartphone already in free circulation in Almaty: sold in Kazakhstan with no customs (domestic road)."""
-    product = make_product(cn_seller.company, storefront="cn-kz", price="95000.00", title="Smartphone X1 (duty paid)",
-                           hs_code="851713", category="phones", weight=350)
-    book("ALA", product, 10, bond_status="released")
-    return product
 
 
 def test_the_order_follows_picking_packing_and_shipping_with_tracking(celery_worker, buyer_kz, released_phone, settings):

@@ -12,7 +12,7 @@ from orders.models import Order, Return
 from warehouses.models import Warehouse
 
 from .conftest import fund
-from .test_returns import delivered, released_phone  # noqa: F401 - fixture
+from .test_returns import delivered
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def seller_client(client, cn_seller):
 
 
 def test_the_desk_lists_the_companys_orders_per_status_with_counts_and_csv(
-        client, buyer_kz, cn_seller, make_user, released_phone):  # noqa: F811
+        client, buyer_kz, cn_seller, make_user, released_phone):
     done = delivered(buyer_kz, released_phone, quantity=1)
     from orders import services as orders
     from tests.orders.conftest import order_body
@@ -52,7 +52,7 @@ def test_the_desk_lists_the_companys_orders_per_status_with_counts_and_csv(
     assert client.get(f"/seller/orders/{done.pk}/").status_code == 404
 
 
-def test_the_desk_costs_the_same_queries_for_1_or_6_orders(client, buyer_kz, cn_seller, released_phone):  # noqa: F811
+def test_the_desk_costs_the_same_queries_for_1_or_6_orders(client, buyer_kz, cn_seller, released_phone):
     from orders import services as orders
     from tests.orders.conftest import order_body
 
@@ -75,7 +75,7 @@ def test_the_desk_costs_the_same_queries_for_1_or_6_orders(client, buyer_kz, cn_
 
 
 def test_buyer_asks_seller_approves_buyer_ships_operator_receives_through_the_pages(
-        client, buyer_kz, cn_seller, make_user, released_phone):  # noqa: F811
+        client, buyer_kz, cn_seller, make_user, released_phone):
     order = delivered(buyer_kz, released_phone, quantity=2)
     line = order.lines.get()
     client.force_login(buyer_kz)

@@ -22,7 +22,7 @@ from ..conftest import wait_for
 from ..payments.helpers import assert_ledger_consistent as assert_money_consistent
 from ..payments.helpers import platform_minor
 from ..warehouses.conftest import assert_ledger_consistent as assert_stock_consistent
-from .conftest import book, make_product, order_body, wallet
+from .conftest import order_body, wallet
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -39,15 +39,6 @@ def operator_ala(make_user):
     user = make_user("operator_ala", "operator")
     Warehouse.objects.get(code="ALA").operators.add(user)
     return user
-
-
-@pytest.fixture
-def released_phone(cn_seller):
-    """A duty-paid smartphone in Almaty: sold in Kazakhstan with no customs (domestic road)."""
-    product = make_product(cn_seller.company, storefront="cn-kz", price="95000.00", title="Smartphone X1",
-                           hs_code="851713", category="phones", weight=350)
-    book("ALA", product, 10, bond_status="released")
-    return product
 
 
 def delivered(buyer, product, storefront="cn-kz", quantity=2):
