@@ -401,6 +401,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
 })
 
 # --- orders ---
+# Where a role lands after logging in without a ``next`` (URL names; the first role the user has wins).
+LOGIN_LANDING_BY_ROLE = {"seller": "seller-dashboard"}
 # How long a placed order waits for payment before Celery expires it and returns its units.
 MARKETPLACE_ORDER_PAYMENT_WINDOW = env.int("MARKETPLACE_ORDER_PAYMENT_WINDOW", default=30 * 60)
 # The reservation outlives the payment window by this much, so that the order's own expiry (which

@@ -42,6 +42,18 @@ class LoginView(auth_views.LoginView):
         ctx["demo"] = settings.DEMO
         return ctx
 
+    def get_default_redirect_url(self):
+        """Without a ``next``, a role's landing page (a URL name in ``LOGIN_LANDING_BY_ROLE``)."""
+        from django.shortcuts import resolve_url
+
+        from core.access import roles_of
+
+        roles = roles_of(self.request.user)
+        for role, url_name in getattr(settings, "LOGIN_LANDING_BY_ROLE", {}).items():
+            if role in roles:
+                return resolve_url(url_name)
+        return super().get_default_redirect_url()
+
 
 def lockout(request, credentials=None, *args, **kwargs):
     """django-axes calls this when an account is locked (10 failures in 15 minutes)."""

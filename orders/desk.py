@@ -140,6 +140,79 @@ def seller_orders(request):
                                                 "query": request.GET.urlencode()})
 
 
+CHART_DAYS = 30
+CHART_WIDTH, CHART_HEIGHT = 720, 160
+
+
+def _sales_charts(sales: dict, today) -> list[dict]:
+    """Per currency, 30 bars of an inline SVG (heights scaled to the best day) and the totals."""
+    from datetime import timedelta
+
+    from core.money import Money
+
+    days = [today - timedelta(days=CHART_DAYS - 1 - i) for i in range(CHART_DAYS)]
+    slot = CHART_WIDTH / CHART_DAYS
+    charts = []
+    for currency in sorted(sales):
+        by_day = sales[currency]
+        best = max((goods for goods, _n in by_day.values()), default=0) or 1
+        bars = []
+        for i, day in enumerate(days):
+            goods, count = by_day.get(day, (0, 0))
+            height = round(goods / best * (CHART_HEIGHT - 10), 1) if goods else 0
+            bars.append({"x": round(i * slot + slot * 0.15, 1), "width": round(slot * 0.7, 1), "y": CHART_HEIGHT - height,
+                         "height": height, "day": day, "amount": Money(goods, currency), "orders": count})
+        charts.append({"currency": currency, "bars": bars, "best": Money(best, currency),
+                       "total": Money(sum(g for g, _n in by_day.values()), currency),
+                       "orders": sum(n for _g, n in by_day.values()), "first": days[0], "last": days[-1]})
+    return charts
+
+
+@_role_required(SELLER)
+def seller_dashboard(request):
+    """The seller's landing page: sales per day, orders per status, stock per SKU and warehouse,
+    money (wallets, escrow, payouts), consignments on their way and discrepancies. A fixed number of
+    queries whatever the number of products and orders (a page of stock rows)."""
+    from django.utils import timezone
+
+    from core.models import Company
+    from payments import selectors as payments_selectors
+    from payments.interface import Owner
+    from warehouses import selectors as stock
+
+    companies = list(Company.objects.filter(pk__in=company_ids(request.user)).order_by("name"))
+    ids = [c.pk for c in companies]
+    today = timezone.localdate()
+    counts = selectors.status_counts(company_ids=ids)
+    statuses = [{"value": value, "label": label, "count": counts[value]} for value, label in OrderStatus.choices
+                if counts.get(value)]
+    page = Paginator(stock.seller_stock(company_ids=ids), 20).get_page(request.GET.get("stock_page"))
+    levels = list(page.object_list)
+    transit = stock.in_transit_by_sku(company_ids=ids, sku_ids={level.sku_id for level in levels}) if levels else {}
+    shown = set()
+    for level in levels:
+        key = (level.sku_id, level.warehouse_id)
+        # Units on their way belong to the warehouse, not to a bond status: shown once per SKU and warehouse.
+        level.in_transit = transit.get(key, 0) if key not in shown else 0
+        shown.add(key)
+    money = []
+    for company in companies:
+        owner = Owner.company(company.pk)
+        escrow = payments_selectors.escrow_held(references=selectors.references_of(company_id=company.pk))
+        balances = {b.currency: b for b in payments_selectors.balances(owner=owner)}
+        for currency in sorted(set(balances) | set(escrow)):
+            b = balances.get(currency)
+            money.append({"company": company, "currency": currency, "available": b.available if b else None,
+                          "escrow": escrow.get(currency), "payouts": b.pending_payouts if b else None})
+    return render(request, "orders/dashboard.html", {
+        "companies": companies, "charts": _sales_charts(selectors.sales_by_day(company_ids=ids, days=CHART_DAYS, today=today), today),
+        "chart_width": CHART_WIDTH, "chart_height": CHART_HEIGHT,
+        "statuses": statuses, "open_count": sum(counts.get(s, 0) for s in OPEN), "stock_page": page, "levels": levels,
+        "money": money, "consignments": stock.seller_consignments_open(company_ids=ids),
+        "discrepancies": stock.seller_discrepancies(company_ids=ids),
+    })
+
+
 @_role_required(SELLER)
 def seller_order(request, pk):
     """One order of the seller's: lines, landed cost, the road, customs and the timeline (read only)."""

@@ -17,6 +17,7 @@ urlpatterns = [
     path("orders/<int:pk>/return/", desk.return_create, name="order-return"),
     path("returns/<int:pk>/ship/", desk.return_ship, name="return-ship"),
     # The seller's order desk and returns to decide; the operator's returns to receive.
+    path("seller/", desk.seller_dashboard, name="seller-dashboard"),
     path("seller/orders/", desk.seller_orders, name="seller-orders"),
     path("seller/orders/<int:pk>/", desk.seller_order, name="seller-order"),
     path("seller/returns/", desk.seller_returns, name="seller-returns"),

@@ -120,3 +120,17 @@ def wallet_currencies(*, owner: Owner) -> list[str]:
         Account.objects.filter(owner_kind=owner.kind, owner_id=owner.id, kind=AccountKind.WALLET)
         .order_by("-balance_minor", "currency_id").values_list("currency_id", flat=True)
     )
+
+
+
+def escrow_held(*, references) -> dict[str, Money]:
+    """What is still held in escrow for ``references`` (a list, or a queryset of one column of
+    reference strings, which the database reads as a subquery), per currency. One query; uses the
+    unique index on the reference."""
+    rows = (
+        EscrowHold.objects.filter(reference__in=references, status=EscrowHold.Status.HELD)
+        .values("currency").annotate(open=Sum(F("amount_minor") - F("refunded_minor") - F("released_minor")
+                                              - F("settled_minor")))
+        .values_list("currency", "open")
+    )
+    return {currency: Money(int(amount or 0), currency) for currency, amount in rows}

@@ -368,3 +368,57 @@ def allocation_plan(sku_id: int, quantity: int, warehouses: list[str], buyer_cou
         if remaining == 0:
             break
     return plan if remaining == 0 else []
+
+
+# --- the seller's dashboard ---------------------------------------------------------------------
+
+IN_TRANSIT_STATUSES = ("submitted", "in_transit", "at_border", "customs")
+
+
+def seller_stock(*, company_ids) -> object:
+    """The stock levels of the companies' SKUs, SKU then warehouse: a queryset to paginate (a count
+    and a page). Uses index stock_level_sku_idx through the SKUs of the companies."""
+    return (StockLevel.objects.filter(sku__company_id__in=list(company_ids))
+            .select_related("sku", "warehouse").order_by("sku__code", "warehouse_id", "bond_status", "id"))
+
+
+def in_transit_by_sku(*, company_ids, sku_ids=None) -> dict[tuple[int, str], int]:
+    """Units on consignments not yet received, per (SKU, destination warehouse). One query."""
+    from .models import ConsignmentLine
+
+    qs = ConsignmentLine.objects.filter(consignment__company_id__in=list(company_ids),
+                                        consignment__status__in=IN_TRANSIT_STATUSES)
+    if sku_ids is not None:
+        qs = qs.filter(sku_id__in=list(sku_ids))
+    rows = qs.values("sku_id", "consignment__warehouse_id").annotate(units=Sum("expected_qty"))
+    return {(row["sku_id"], row["consignment__warehouse_id"]): row["units"] or 0 for row in rows}
+
+
+def seller_consignments_open(*, company_ids, limit: int = 10) -> list:
+    """Consignments on their way (submitted, in transit, at the border, in customs), newest first,
+    with their units. One query."""
+    from .models import Consignment
+
+    return list(Consignment.objects.filter(company_id__in=list(company_ids), status__in=IN_TRANSIT_STATUSES)
+                .select_related("warehouse", "origin", "border_crossing")
+                .annotate(units=Coalesce(Sum("lines__expected_qty"), 0)).order_by("-created_at", "-id")[:limit])
+
+
+def seller_discrepancies(*, company_ids, days: int = 90, limit: int = 10) -> list:
+    """Counted quantities that differed from the expected ones in the last ``days``, newest first. One query."""
+    from .models import Discrepancy
+
+    since = timezone.now() - timedelta(days=days)
+    return list(Discrepancy.objects.filter(consignment__company_id__in=list(company_ids), created_at__gte=since)
+                .select_related("consignment", "sku").order_by("-created_at", "-id")[:limit])
+
+
+def sku_search(*, company_ids, q: str, limit: int = 10) -> list[Sku]:
+    """The companies' SKUs whose code or name contains ``q``, codes starting with it first. One query."""
+    q = (q or "").strip()
+    qs = Sku.objects.filter(company_id__in=list(company_ids)).order_by("code")
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    rows = list(qs[: limit * 3])
+    rows.sort(key=lambda s: (not s.code.lower().startswith(q.lower()), s.code))
+    return rows[:limit]

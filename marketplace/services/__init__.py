@@ -17,13 +17,24 @@ from .companies import (
     storefront_join_request,
     storefront_membership_decide,
 )
-from .images import image_thumbnails_make, product_image_add, product_image_delete
+from .images import (
+    image_thumbnails_make,
+    photo_prepare,
+    product_image_add,
+    product_image_delete,
+    product_photos_add,
+    product_photos_arrange,
+)
 from .indexing import search_index
 from .products import (
     MAX_SIDE_MM,
     MAX_WEIGHT_G,
+    PRICE_MAX_MAJOR,
     PRODUCT_FIELDS,
     hs_code_validate,
+    price_clean,
+    price_rules,
+    price_validate,
     product_create,
     product_status_set,
     product_update,
@@ -32,6 +43,7 @@ from .products import (
 __all__ = [
     "MAX_SIDE_MM",
     "MAX_WEIGHT_G",
+    "PRICE_MAX_MAJOR",
     "PRODUCT_FIELDS",
     "company_member_add",
     "company_register",
@@ -39,9 +51,15 @@ __all__ = [
     "hs_code_validate",
     "image_thumbnails_make",
     "listings_refresh",
+    "photo_prepare",
+    "price_clean",
+    "price_rules",
+    "price_validate",
     "product_create",
     "product_image_add",
     "product_image_delete",
+    "product_photos_add",
+    "product_photos_arrange",
     "product_status_set",
     "product_update",
     "search_index",

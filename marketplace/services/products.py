@@ -23,10 +23,16 @@ from ..models import (
     StorefrontMembership,
 )
 from .companies import _require_member, listings_refresh
+from .images import product_photos_add
 from .indexing import search_index
 
 MAX_WEIGHT_G = 1_000_000  # a tonne: parcels, not freight
 MAX_SIDE_MM = 10_000
+# The highest price of one unit, in major units of any storefront currency: a billion (about 80,000
+# USD in sum, far beyond any parcel in yuan or tenge), far below the columns' overflow. A price above
+# it is a typing slip. The editor, the API and the catalogue import all refuse it through
+# price_validate.
+PRICE_MAX_MAJOR = 1_000_000_000
 
 # --- products ---------------------------------------------------------------------------------
 
@@ -90,30 +96,49 @@ def _clean_prices(company: Company, prices: dict) -> dict[str, Money | None]:
     """Storefront code -> price (None removes the listing), checked against membership and currency."""
     if not isinstance(prices, dict):
         raise field_error("prices", _("Expected an object keyed by storefront."))
-    storefronts = {s.code: s for s in Storefront.objects.filter(code__in=list(prices))}
+    rules = price_rules(company, list(prices))
+    return {code: price_clean(rules, code, price) for code, price in prices.items()}
+
+
+def price_rules(company: Company, codes: list[str]) -> tuple[dict[str, Storefront], set[str]]:
+    """What :func:`price_clean` checks a price against: the storefronts named, and those the company
+    is admitted to (two queries, once for many prices: the catalogue import checks a file with them)."""
+    storefronts = {s.code: s for s in Storefront.objects.filter(code__in=list(codes))}
     approved = set(StorefrontMembership.objects.filter(
         company=company, status=StorefrontMembership.Status.APPROVED).values_list("storefront_id", flat=True))
-    cleaned: dict[str, Money | None] = {}
-    for code, price in prices.items():
-        storefront = storefronts.get(code)
-        if storefront is None:
-            raise field_error(f"prices.{code}", _("Unknown storefront."))
-        if price is None:
-            cleaned[code] = None
-            continue
-        if code not in approved:
-            message = _("Your company has not been admitted to %(storefront)s yet.") % {"storefront": storefront.name_en}
-            raise DomainError(ErrorCode.STOREFRONT_NOT_ALLOWED, message, {f"prices.{code}": [message]})
-        if not isinstance(price, Money):
-            price = Money.from_api(price, f"prices.{code}")
-        if price.currency != storefront.currency_id:
-            message = _("Prices on %(storefront)s are in %(currency)s.") % {
-                "storefront": storefront.name_en, "currency": storefront.currency_id}
-            raise DomainError(ErrorCode.CURRENCY_MISMATCH, message, {f"prices.{code}": [message]})
-        if price.minor <= 0:
-            raise field_error(f"prices.{code}", _("The price must be positive."), ErrorCode.INVALID_AMOUNT)
-        cleaned[code] = price
-    return cleaned
+    return storefronts, approved
+
+
+def price_clean(rules: tuple[dict[str, Storefront], set[str]], code: str, price) -> Money | None:
+    """One price on storefront ``code`` (Money, or {"amount", "currency"}; None removes it)."""
+    storefronts, approved = rules
+    storefront = storefronts.get(code)
+    if storefront is None:
+        raise field_error(f"prices.{code}", _("Unknown storefront."))
+    if price is None:
+        return None
+    if code not in approved:
+        message = _("Your company has not been admitted to %(storefront)s yet.") % {"storefront": storefront.name_en}
+        raise DomainError(ErrorCode.STOREFRONT_NOT_ALLOWED, message, {f"prices.{code}": [message]})
+    if not isinstance(price, Money):
+        price = Money.from_api(price, f"prices.{code}")
+    if price.currency != storefront.currency_id:
+        message = _("Prices on %(storefront)s are in %(currency)s.") % {
+            "storefront": storefront.name_en, "currency": storefront.currency_id}
+        raise DomainError(ErrorCode.CURRENCY_MISMATCH, message, {f"prices.{code}": [message]})
+    return price_validate(price, f"prices.{code}")
+
+
+def price_validate(price: Money, field: str = "price") -> Money:
+    """A unit price is positive and at most PRICE_MAX_MAJOR in its currency (a field error otherwise)."""
+    from django.utils.translation import get_language
+
+    if price.minor <= 0:
+        raise field_error(field, _("The price must be positive."), ErrorCode.INVALID_AMOUNT)
+    if price.amount > PRICE_MAX_MAJOR:
+        ceiling = Money.of(PRICE_MAX_MAJOR, price.currency).format(get_language() or "en")
+        raise field_error(field, _("A price is at most %(max)s.") % {"max": ceiling}, ErrorCode.INVALID_AMOUNT)
+    return price
 
 
 PRODUCT_FIELDS = ("sku_code", "category", "hs_code", "origin_country", "net_weight_g", "gross_weight_g",
@@ -121,8 +146,10 @@ PRODUCT_FIELDS = ("sku_code", "category", "hs_code", "origin_country", "net_weig
 
 
 def product_create(*, company: Company, actor, translations: dict, prices: dict | None = None,
-                   status: str = Product.Status.DRAFT, **fields) -> Product:
-    """A product of ``company``, its SKU in the warehouses, its texts and prices, in one transaction."""
+                   status: str = Product.Status.DRAFT, photos: list | tuple = (), cover: int | None = None,
+                   **fields) -> Product:
+    """A product of ``company``, its SKU in the warehouses, its texts, prices and photos (``cover``:
+    the index of the cover among them), in one transaction: a refused photo creates nothing."""
     _require_member(actor, company.pk)
     for required in ("sku_code", "category", "hs_code", "origin_country", "net_weight_g"):
         if fields.get(required) in (None, ""):
@@ -145,6 +172,8 @@ def product_create(*, company: Company, actor, translations: dict, prices: dict 
                               {"sku_code": [_("Already used by another of your products.")]}) from None
         _write_translations(product, cleaned)
         _write_prices(product, _clean_prices(company, prices or {}))
+        if photos:
+            product_photos_add(product=product, uploads=list(photos), cover=cover, actor=actor)
         if status != Product.Status.DRAFT:
             product_status_set(product=product, status=status, actor=actor)
         else:
