@@ -139,17 +139,37 @@ def record_creation(obj: models.Model, *, actor, place: str = "", payload: dict 
 
 
 def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: dict | None = None,
-               place: str = "", extra_updates: dict | None = None):
+               place: str = "", extra_updates: dict | None = None, locked: bool = False):
     """Move ``obj`` to ``to`` as ``actor``; return the stored event.
 
     Raises DomainError ``illegal_transition`` (409) when the declaration has no such move from the
     current state, ``transition_not_permitted`` (403) when the actor's roles may not fire it.
     ``extra_updates`` are other columns written in the same UPDATE (e.g. a timestamp).
+
+    ``locked``: the caller read ``obj`` with ``select_for_update`` in the transaction it is still
+    in, so its status and guard columns are the row's: they are checked as read, with no second
+    lock and no savepoint (two statements: the conditional UPDATE and the event).
     """
     from .models import TransitionEvent
 
     machine: StateMachine = type(obj).machine
     model = type(obj)
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("transition(locked=True) needs the caller's transaction and row lock")
+        current = getattr(obj, machine.field)
+        _verify(machine, obj, current, to, actor)
+        updates = {machine.field: to, **(extra_updates or {})}
+        if model.objects.filter(pk=obj.pk, **{machine.field: current}).update(**updates) != 1:
+            raise DomainError(ErrorCode.CONFLICT, _("The status changed meanwhile; try again."))
+        event = TransitionEvent.objects.create(
+            machine=machine.name, content_type=ContentType.objects.get_for_model(model), object_id=obj.pk,
+            from_state=current, to_state=to, at=timezone.now(), reason=reason, place=place, payload=payload or {},
+            **actor_fields(actor),
+        )
+        for name, value in updates.items():
+            setattr(obj, name, value)
+        return event
     with transaction.atomic():
         row = model.objects.select_for_update().filter(pk=obj.pk).values(machine.field, *machine.guard_fields).first()
         if row is None:
@@ -179,11 +199,15 @@ def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: 
 
 
 def transition_batch(model: type[models.Model], ids: Iterable[int], source: str, to: str, *, actor,
-                     reason: str = "", place: str = "") -> list[int]:
+                     reason: str = "", place: str = "", extra_updates: dict | None = None,
+                     updates: dict[int, dict] | None = None, events: dict[int, dict] | None = None) -> list[int]:
     """Move many rows from ``source`` to ``to`` in one transaction; return the ids that moved.
 
     Rows no longer in ``source`` are skipped (a retried batch changes nothing more). Used where
-    volume is high (the parcel pipeline): three statements whatever the batch size.
+    volume is high (the parcel pipeline, customs' gateway steps, escrow releases): three statements
+    whatever the batch size. ``extra_updates`` are columns written with the same value on every
+    row; ``updates`` gives columns per row (``{pk: {column: value}}``, one CASE per column in the
+    same UPDATE); ``events`` overrides the event of a row (``{pk: {"reason", "place", "payload"}}``).
     """
     from .models import TransitionEvent
 
@@ -197,7 +221,12 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
                           _("You may not move this %(machine)s to %(dst)s.") % {"machine": machine.name, "dst": to})
     guard = {f"{field}__in": sorted(values) for field, values in t.when}
     ids = sorted(set(ids))
-    with transaction.atomic():
+    if not ids:
+        return []
+    updates = updates or {}
+    events = events or {}
+    # No savepoint of its own: one statement less per batch; a failure fails the caller's transaction.
+    with transaction.atomic(savepoint=False):
         locked = list(
             model.objects.select_for_update(skip_locked=True)
             .filter(pk__in=ids, **{machine.field: source}, **guard)
@@ -206,14 +235,22 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
         )
         if not locked:
             return []
-        model.objects.filter(pk__in=locked).update(**{machine.field: to})
+        columns = {machine.field: to, **(extra_updates or {})}
+        for name in sorted({name for pk in locked for name in updates.get(pk, {})}):
+            field = model._meta.get_field(name)
+            whens = [models.When(pk=pk, then=models.Value(updates[pk][name], output_field=field))
+                     for pk in locked if name in updates.get(pk, {})]
+            columns[name] = models.Case(*whens, default=models.F(field.attname), output_field=field)
+        model.objects.filter(pk__in=locked).update(**columns)
         now = timezone.now()
         ct = ContentType.objects.get_for_model(model)
         who = actor_fields(actor)
         TransitionEvent.objects.bulk_create(
             [
-                TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source,
-                                to_state=to, at=now, reason=reason, place=place, payload={}, **who)
+                TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source, to_state=to,
+                                at=now, reason=events.get(pk, {}).get("reason", reason),
+                                place=events.get(pk, {}).get("place", place), payload=events.get(pk, {}).get("payload") or {},
+                                **who)
                 for pk in locked
             ]
         )

@@ -9,8 +9,8 @@ order's road (the machine's moves named ``track``, :mod:`orders.states`):
 * :func:`parcels_advance` — one batch of orders from one status to the next, at one place: three
   statements whatever the batch size (:func:`core.states.transition_batch`); rows no longer in the
   source status (a duplicate or retried task) are skipped.
-* :func:`order_delivered` — the last step, per order, through :func:`orders.services.order_deliver`
-  (escrow to the seller minus the commission).
+* :func:`order_delivered` — the last step, per batch: escrow to each seller minus the commission in
+  one ledger transaction per seller (and one for the commission), the orders moved set-based.
 * :func:`parcels_step` — what a step task does; :func:`parcels_sweep` finds orders whose countdown
   was lost and moves them on.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -27,7 +28,6 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.access import SYSTEM_ACTOR
-from core.errors import DomainError
 from core.models import TransitionEvent
 from core.states import transition_batch
 from core.tasks import enqueue
@@ -84,24 +84,41 @@ def parcels_advance(*, from_status: str, to_status: str, order_ids, place: str =
     return transition_batch(Order, order_ids, from_status, to_status, actor=SYSTEM_ACTOR, place=str(place)[:PLACE_MAX])
 
 
-def order_delivered(*, order_ids, place: str = "", from_status: str = S.CLEARED) -> list[int]:
-    """Deliver each order still in ``from_status``: escrow to the seller minus commission (one
-    transaction per order, so one refusal holds up no other; it stays and the sweep tries again)."""
-    from .services import order_deliver
+def order_delivered(*, order_ids, place: str = "", from_status: str = S.CLEARED,
+                    places: dict[int, str] | None = None) -> list[int]:
+    """Deliver the orders still in ``from_status`` in one transaction: their escrow is released in
+    one ledger transaction per seller company (and one for its commission,
+    :func:`payments.services.escrow_release_batch`), and they move to ``delivered`` at their place
+    (``places[pk]``, else ``place``) in one set-based move. A statement count bounded by a few per
+    seller, whatever the batch size. An order whose hold is refused stays where it is (logged; the
+    sweep tries again); rows another worker holds are skipped. Safe to run twice."""
+    from payments import services as payments
+    from payments.interface import Owner
 
-    delivered = []
-    for pk in sorted(set(order_ids)):
-        try:
-            with transaction.atomic():
-                order = Order.objects.select_for_update(skip_locked=True).filter(pk=pk, status=from_status).first()
-                if order is None:
-                    continue
-                order_deliver(order=order, actor=SYSTEM_ACTOR, place=place)
-        except DomainError:
-            log.exception("delivery of order %s refused; it stays cleared", pk)
-            continue
-        delivered.append(pk)
-    return delivered
+    rate = Decimal(str(settings.MARKETPLACE_ORDER_COMMISSION_RATE))
+    places = places or {}
+    with transaction.atomic(savepoint=False):
+        # Uses the primary key; the rows stay locked until the move below.
+        rows = [(pk, company, road) for pk, company, road in
+                Order.objects.select_for_update(skip_locked=True).filter(pk__in=sorted(set(order_ids)), status=from_status)
+                .order_by("pk").values_list("pk", "company_id", "road")
+                if ORDER_MACHINE.find(from_status, S.DELIVERED, {"road": road}) is not None]
+        if not rows:
+            return []
+        released = payments.escrow_release_batch(
+            releases=[(f"order:{pk}", Owner.company(company)) for pk, company, _road in rows],
+            commission_rate=rate, actor=SYSTEM_ACTOR)
+        events = {}
+        for pk, _company, _road in rows:
+            done = released.get(f"order:{pk}")
+            if done is None:
+                log.error("delivery of order %s refused: its escrow could not be released; it stays %s", pk, from_status)
+                continue
+            events[pk] = {"place": str(places.get(pk, place) or "")[:PLACE_MAX],
+                          "payload": {"paid_to_seller": (done.released - done.commission).to_api(),
+                                      "commission": done.commission.to_api(), "release_txn": done.txn_id}}
+        return transition_batch(Order, list(events), from_status, S.DELIVERED, actor=SYSTEM_ACTOR,
+                                extra_updates={"closed_at": timezone.now()}, events=events)
 
 
 def parcels_step(*, order_ids, from_status: str) -> dict[str, list[int]]:
@@ -113,17 +130,19 @@ def parcels_step(*, order_ids, from_status: str) -> dict[str, list[int]]:
     rows = Order.objects.filter(pk__in=list(order_ids), status=from_status).values_list(
         "pk", "source_warehouse", "ship_to_country_id", "ship_to_city", "road")
     groups: dict[tuple[str, str], list[int]] = {}
+    delivered: dict[int, str] = {}  # delivery: one batch whatever the cities, each event with its own
     for pk, warehouse, country, city, road in rows:
         to_status = next_step(from_status, road)
-        if to_status is not None:
+        if to_status == S.DELIVERED:
+            delivered[pk] = _place(warehouse, country, city, road, to_status)
+        elif to_status is not None:
             groups.setdefault((to_status, _place(warehouse, country, city, road, to_status)), []).append(pk)
     moved: dict[str, list[int]] = {}
     for (to_status, place), ids in sorted(groups.items()):
-        if to_status == S.DELIVERED:
-            done = order_delivered(order_ids=ids, place=place, from_status=from_status)
-        else:
-            done = parcels_advance(from_status=from_status, to_status=to_status, order_ids=ids, place=place)
+        done = parcels_advance(from_status=from_status, to_status=to_status, order_ids=ids, place=place)
         moved.setdefault(to_status, []).extend(done)
+    if delivered:
+        moved[S.DELIVERED] = order_delivered(order_ids=list(delivered), from_status=from_status, places=delivered)
     if moved.get(S.AT_CUSTOMS):
         from .tasks import declare_parcels
 

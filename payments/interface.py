@@ -120,3 +120,24 @@ class ConversionQuote:
 class Conversion:
     quote: ConversionQuote
     txn: TxnInfo
+
+
+@dataclass(frozen=True)
+class EscrowReleased:
+    """What a batch release paid for one reference: the gross out of escrow to the payee, the
+    commission the payee paid on it, and the ledger transaction (shared by the payee's batch)."""
+
+    reference: str
+    released: Money
+    commission: Money
+    txn_id: int | None
+    booked: bool = True
+
+
+@dataclass(frozen=True)
+class DutyDue:
+    """One parcel's duties for :func:`payments.services.escrow_pay_duty_batch`."""
+
+    reference: str
+    assessed: Money
+    prepaid: Money

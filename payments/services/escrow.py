@@ -7,19 +7,22 @@ moves (a refused move books nothing), ``transition`` after, in the same database
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
-from core.states import check, record_creation, transition
+from core.states import check, record_creation, transition, transition_batch
 
 from ..access import may_act_for
-from ..interface import Owner, TxnInfo
-from ..models import AccountKind, Entry, EscrowHold, TxnKind
+from ..interface import DutyDue, EscrowReleased, Owner, TxnInfo
+from ..models import AccountKind, Entry, EscrowHold, Transaction, TxnKind
 from ..states import EscrowStatus
 from .posting import AccountKey, _check_owner, _existing, _fingerprint, _post, _shard, check_amount, platform, wallet
 
@@ -212,3 +215,167 @@ def escrow_refund(*, reference: str, actor, amount: Money | None = None, idempot
         else:
             hold.save(update_fields=["refunded_minor", "updated_at"])
     return info
+
+
+# --- in batches: the parcel pipeline's volume ---------------------------------------------------------
+
+
+def _locked_holds(references) -> list[EscrowHold]:
+    """The holds of ``references``, locked in id order, each with ``shard``: the escrow shard its
+    hold transaction booked into. One statement. Uses the unique index on reference."""
+    shard = Entry.objects.filter(txn_id=OuterRef("hold_txn_id"), account__kind=AccountKind.ESCROW).values("account__owner_id")[:1]
+    return list(EscrowHold.objects.select_for_update(of=("self",)).filter(reference__in=sorted(set(references)))
+                .annotate(shard=Subquery(shard)).order_by("pk"))
+
+
+def _batch_key(prefix: str, references) -> str:
+    return f"{prefix}:{hashlib.sha256(chr(10).join(sorted(references)).encode()).hexdigest()[:48]}"
+
+
+def escrow_release_batch(*, releases: list[tuple[str, Owner]], commission_rate: Decimal, actor) -> dict[str, EscrowReleased]:
+    """Release many holds at once (delivery of a batch of parcels): for each payee and currency one
+    release transaction (the escrow shards the holds sit in → the payee's wallet) and one
+    commission transaction (the payee's wallet → the commission shards of the references, so that
+    a later refund reverses each order's commission where it was booked). The holds move to
+    ``released`` with their amounts, an event each. Statements: one to lock the holds, two
+    bookings per payee and currency, three for the holds' moves, whatever the batch size.
+
+    Returns the references released, now or before (``booked=False``) to the same payee; a
+    reference missing from the result was refused (no hold, refunded, released to another payee,
+    nothing left) and nothing was booked for it. A batch delivered twice books nothing more.
+    """
+    rate = _check_rate(commission_rate)
+    payee_of: dict[str, Owner] = {}
+    for reference, payee in releases:
+        payee_of[reference] = _check_owner(payee, "payee")
+    if not payee_of:
+        return {}
+    if not EscrowHold.machine.allows(EscrowStatus.HELD, EscrowStatus.RELEASED, actor):
+        raise DomainError(ErrorCode.TRANSITION_NOT_PERMITTED, _("You may not move this %(machine)s to %(dst)s.")
+                          % {"machine": EscrowHold.machine.name, "dst": EscrowStatus.RELEASED})
+    results: dict[str, EscrowReleased] = {}
+    with transaction.atomic(savepoint=False):  # the caller's transaction, without a savepoint
+        groups: dict[tuple[Owner, str], list[tuple[EscrowHold, int, int]]] = defaultdict(list)
+        for hold in _locked_holds(payee_of):
+            payee = payee_of[hold.reference]
+            if hold.status == EscrowStatus.RELEASED and (hold.payee_kind, hold.payee_id) == (payee.kind, payee.id):
+                results[hold.reference] = EscrowReleased(hold.reference, Money(hold.released_minor, hold.currency),
+                                                         Money(hold.commission_minor, hold.currency), None, booked=False)
+            elif hold.status == EscrowStatus.HELD and hold.open_minor > 0:
+                gross = hold.open_minor
+                groups[(payee, hold.currency)].append((hold, gross, Money(gross, hold.currency).times(rate).minor))
+        updates: dict[int, dict] = {}
+        events: dict[int, dict] = {}
+        now = timezone.now()
+        for (payee, currency), items in sorted(groups.items(), key=lambda kv: (kv[0][0].label, kv[0][1])):
+            references = [hold.reference for hold, _gross, _commission in items]
+            escrow: dict[int, int] = defaultdict(int)
+            commissions: dict[int, int] = defaultdict(int)
+            for hold, gross, commission in items:
+                escrow[hold.shard or 0] -= gross
+                commissions[_shard(hold.reference)] += commission
+            total = -sum(escrow.values())
+            fee = sum(commissions.values())
+            memo = {"references": len(references), "first": references[0], "last": references[-1]}
+            info = _post(
+                kind=TxnKind.ESCROW_RELEASE, reference=f"batch:{references[0]}", key=_batch_key("escrow_release", references),
+                fingerprint=_fingerprint(payee=payee.label, amount=total, references=references),
+                legs=[*((platform(AccountKind.ESCROW, currency, s), minor) for s, minor in sorted(escrow.items())),
+                      (wallet(payee, currency), total)],
+                actor=actor, memo=memo,
+            )
+            if fee:
+                _post(
+                    kind=TxnKind.COMMISSION, reference=f"batch:{references[0]}", key=_batch_key("commission", references),
+                    fingerprint=_fingerprint(payee=payee.label, amount=fee, rate=str(rate), references=references),
+                    legs=[(wallet(payee, currency), -fee),
+                          *((platform(AccountKind.COMMISSION, currency, s), minor) for s, minor in sorted(commissions.items()))],
+                    actor=actor, memo={**memo, "rate": str(rate), "base": total},
+                )
+            for hold, gross, commission in items:
+                released, fee_money = Money(gross, currency), Money(commission, currency)
+                updates[hold.pk] = {"released_minor": gross, "commission_minor": commission, "payee_kind": payee.kind,
+                                    "payee_id": payee.id}
+                events[hold.pk] = {"payload": {"payee": payee.label, "released": released.to_api(),
+                                               "commission": fee_money.to_api(), "txn": info.id}}
+                results[hold.reference] = EscrowReleased(hold.reference, released, fee_money, info.id)
+        if updates:
+            moved = transition_batch(EscrowHold, list(updates), EscrowStatus.HELD, EscrowStatus.RELEASED, actor=actor,
+                                     extra_updates={"updated_at": now}, updates=updates, events=events)
+            if len(moved) != len(updates):  # pragma: no cover - the holds are locked above
+                raise DomainError(ErrorCode.CONFLICT, "An escrow hold changed meanwhile; try again.")
+    return results
+
+
+def escrow_pay_duty_batch(*, dues: list[DutyDue], actor) -> dict[str, int | None]:
+    """Customs released many parcels: pay their duties out of escrow in one balanced transaction
+    per currency (as :func:`escrow_pay_duty` does for one): the escrow shards give what each buyer
+    prepaid, the customs duty shards of the references receive what was assessed, the landed-cost
+    guarantee pays any excess and buyers get back any shortfall. Holds keep their status; their
+    amounts change in one statement.
+
+    Returns ``{reference: transaction id}`` (None: nothing due and nothing prepaid); a reference
+    missing from the result was refused (no hold, not held, currency or amount wrong). Idempotent:
+    a reference booked before (by this batch or by :func:`escrow_pay_duty`) is answered with that
+    booking; the caller's own status (the declaration, moved in the same transaction) keeps a
+    reference from being sent again in another batch.
+    """
+    by_reference: dict[str, DutyDue] = {}
+    for due in dues:
+        for name, value in (("assessed", due.assessed), ("prepaid", due.prepaid)):
+            if not isinstance(value, Money) or value.minor < 0:
+                raise DomainError(ErrorCode.INVALID_AMOUNT, _("Give an amount of zero or more."), {name: [_("Zero or more.")]})
+        by_reference[due.reference] = due
+    if not by_reference:
+        return {}
+    results: dict[str, int | None] = {}
+    with transaction.atomic(savepoint=False):  # the caller's transaction, without a savepoint
+        holds = _locked_holds(by_reference)
+        singles = dict(Transaction.objects.filter(idempotency_key__in=[f"escrow_duty:{r}" for r in by_reference])
+                       .values_list("reference", "pk"))
+        per_currency: dict[str, list[tuple[EscrowHold, DutyDue]]] = defaultdict(list)
+        for hold in holds:
+            due = by_reference[hold.reference]
+            if hold.reference in singles:
+                results[hold.reference] = singles[hold.reference]
+            elif (hold.status == EscrowStatus.HELD and due.assessed.currency == hold.currency == due.prepaid.currency
+                    and due.prepaid.minor <= hold.open_minor):
+                if due.assessed.minor == 0 and due.prepaid.minor == 0:
+                    results[hold.reference] = None
+                else:
+                    per_currency[hold.currency].append((hold, due))
+        updates: list[tuple[int, int, int]] = []
+        for currency, items in sorted(per_currency.items()):
+            references = sorted(hold.reference for hold, _due in items)
+            legs: dict[AccountKey, int] = defaultdict(int)
+            guarantee = 0
+            for hold, due in items:
+                shard = _shard(hold.reference)
+                legs[platform(AccountKind.ESCROW, currency, hold.shard or 0)] -= due.prepaid.minor
+                legs[platform(AccountKind.CUSTOMS_DUTY, currency, shard)] += due.assessed.minor
+                over = due.assessed.minor - due.prepaid.minor
+                if over > 0:
+                    legs[platform(AccountKind.LANDED_COST_GUARANTEE, currency, shard)] -= over
+                    guarantee += over
+                elif over < 0:
+                    legs[wallet(Owner(hold.payer_kind, hold.payer_id), currency)] -= over
+                updates.append((hold.pk, min(due.assessed.minor, due.prepaid.minor), max(-over, 0)))
+            info = _post(kind=TxnKind.DUTY, reference=f"batch:{references[0]}", key=_batch_key("escrow_duty", references),
+                         fingerprint=_fingerprint(references=references, legs=sorted(legs.items())),
+                         legs=sorted(legs.items()), actor=actor,
+                         memo={"references": len(references), "first": references[0], "last": references[-1],
+                               "guarantee": guarantee})
+            for hold, _due in items:
+                results[hold.reference] = info.id
+        if updates:
+            values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(updates)) if connection.vendor == "postgresql" \
+                else ", ".join(["(%s, %s, %s)"] * len(updates))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "WITH v (id, settled, refunded) AS (VALUES " + values + ") "  # noqa: S608 - placeholders only
+                    "UPDATE payments_escrowhold SET settled_minor = settled_minor + (SELECT settled FROM v WHERE v.id = payments_escrowhold.id), "
+                    "refunded_minor = refunded_minor + (SELECT refunded FROM v WHERE v.id = payments_escrowhold.id), updated_at = %s "
+                    "WHERE id IN (SELECT id FROM v)",
+                    [x for row in updates for x in row] + [timezone.now()],
+                )
+    return results
