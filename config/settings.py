@@ -335,6 +335,17 @@ MARKETPLACE_THUMBNAIL_SIZES = [int(w) for w in env.list("MARKETPLACE_THUMBNAIL_S
 # Photo names carry a random token, so a name never changes content: cache for a year.
 MARKETPLACE_IMAGE_CACHE_SECONDS = env.int("MARKETPLACE_IMAGE_CACHE_SECONDS", default=365 * 24 * 3600)
 MARKETPLACE_PAGE_SIZE = env.int("MARKETPLACE_PAGE_SIZE", default=24)
+# Catalogue imports: the file (CSV or XLSX) and the ZIP of photos are refused above these sizes; an
+# XLSX or ZIP whose entries would unpack past the limits (or at a higher ratio) is a zip bomb.
+MARKETPLACE_IMPORT_MAX_BYTES = env.int("MARKETPLACE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+MARKETPLACE_IMPORT_MAX_ROWS = env.int("MARKETPLACE_IMPORT_MAX_ROWS", default=50_000)
+MARKETPLACE_IMPORT_XLSX_MAX_UNPACKED = env.int("MARKETPLACE_IMPORT_XLSX_MAX_UNPACKED", default=100 * 1024 * 1024)
+MARKETPLACE_IMPORT_ZIP_MAX_BYTES = env.int("MARKETPLACE_IMPORT_ZIP_MAX_BYTES", default=500 * 1024 * 1024)
+MARKETPLACE_IMPORT_ZIP_MAX_UNPACKED = env.int("MARKETPLACE_IMPORT_ZIP_MAX_UNPACKED", default=2 * 1024 * 1024 * 1024)
+MARKETPLACE_IMPORT_ZIP_MAX_ENTRIES = env.int("MARKETPLACE_IMPORT_ZIP_MAX_ENTRIES", default=100_000)
+MARKETPLACE_IMPORT_MAX_RATIO = env.int("MARKETPLACE_IMPORT_MAX_RATIO", default=100)
+# Rows written per transaction (one Celery task each).
+MARKETPLACE_IMPORT_CHUNK_ROWS = env.int("MARKETPLACE_IMPORT_CHUNK_ROWS", default=500)
 # Name the product status enum in the API schema (several apps have a "status" field).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ProductStatusEnum"] = "marketplace.models.Product.Status"
 

@@ -56,6 +56,7 @@ class ErrorCode(StrEnum):
     COMPANY_NOT_VERIFIED = "company_not_verified"
     DUPLICATE_SKU = "duplicate_sku"
     PRODUCT_INCOMPLETE = "product_incomplete"
+    INVALID_FILE = "invalid_file"
     # orders
     RETURN_WINDOW_CLOSED = "return_window_closed"
 

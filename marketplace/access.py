@@ -3,7 +3,7 @@ from django.db.models import Q
 from core.access import STAFF, company_ids, has_role, is_staff, public, scope
 from core.models import CompanyMember
 
-from .models import Listing, Product, ProductImage, Storefront, StorefrontMembership
+from .models import CatalogueImport, Listing, Product, ProductImage, Storefront, StorefrontMembership
 
 
 @scope(Storefront)
@@ -56,5 +56,13 @@ def memberships_visible(user, qs):
 def products_editable(user, qs):
     """The products ``user`` may change: those of their companies (staff: all)."""
     if is_staff(user):
+        return qs
+    return qs.filter(company_id__in=company_ids(user))
+
+
+@scope(CatalogueImport)
+def imports_visible(user, qs):
+    """A seller sees the imports of its companies (staff: all)."""
+    if has_role(user, STAFF):
         return qs
     return qs.filter(company_id__in=company_ids(user))

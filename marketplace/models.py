@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Company, Named
 
 from .states import (
+    CATALOGUE_IMPORT_MACHINE,
     COMPANY_VERIFICATION_MACHINE,
     PRODUCT_MACHINE,
     STOREFRONT_MEMBERSHIP_MACHINE,
+    ImportStatus,
     MembershipStatus,
     ProductStatus,
 )
@@ -243,6 +245,8 @@ class ProductImage(models.Model):
     thumbnails = models.JSONField(default=dict, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     alt = models.CharField(max_length=200, blank=True)
+    # SHA-256 of the file as received (a catalogue import adds the same photo only once).
+    source_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -300,3 +304,86 @@ class SearchTerm(models.Model):
 
     def __str__(self):
         return self.word
+
+
+# --- catalogue imports ------------------------------------------------------------------------
+
+
+class CatalogueImport(models.Model):
+    """A seller's CSV or XLSX file of products (and a ZIP of their photos), imported by Celery in
+    chunks. Counters move in the transaction of each chunk, so they always say what is written."""
+
+    Status = ImportStatus
+    machine = CATALOGUE_IMPORT_MACHINE
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    company = models.ForeignKey("core.Company", on_delete=models.CASCADE, related_name="catalogue_imports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    file = models.CharField(max_length=255, help_text=_("Storage name of the uploaded file"))
+    file_name = models.CharField(max_length=255, blank=True, help_text=_("The file's name on the seller's computer"))
+    images = models.CharField(max_length=255, blank=True, help_text=_("Storage name of the ZIP of photos"))
+    format = models.CharField(max_length=8, choices=Format.choices)
+    # CSV only: the delimiter found in the header line.
+    delimiter = models.CharField(max_length=1, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_failed = models.PositiveIntegerField(default=0)
+    products_created = models.PositiveIntegerField(default=0)
+    products_updated = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why a whole file failed, in every language of the site ({"en": ..., "ru": ...}).
+    error = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["company", "-id"], name="catalogue_import_company_idx")]
+
+    def __str__(self):
+        return f"import {self.pk} of {self.company_id} ({self.status})"
+
+
+class CatalogueImportChunk(models.Model):
+    """A slice of an import's rows (parsed once, when the import starts), written in one transaction.
+    ``done`` is set in that same transaction: a chunk task that runs twice, or after a worker died
+    in the middle of it, writes its rows once."""
+
+    catalogue_import = models.ForeignKey(CatalogueImport, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    rows = models.JSONField(default=list, help_text=_("[[row number, {column: value}], ...]; emptied once written"))
+    done = models.BooleanField(default=False)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_failed = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["catalogue_import", "index"]
+        constraints = [models.UniqueConstraint(fields=["catalogue_import", "index"], name="import_chunk_once")]
+
+    def __str__(self):
+        return f"chunk {self.index} of import {self.catalogue_import_id}"
+
+
+class CatalogueImportError(models.Model):
+    """One refused cell (or row) of an import. ``message`` holds the text in every language of the
+    site, so the report reads in the language of whoever opens it."""
+
+    catalogue_import = models.ForeignKey(CatalogueImport, on_delete=models.CASCADE, related_name="errors")
+    row = models.PositiveIntegerField(help_text=_("Row number in the file, the header being row 1"))
+    column = models.CharField(max_length=64, blank=True)
+    message = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["catalogue_import", "row", "id"]
+        indexes = [models.Index(fields=["catalogue_import", "row"], name="import_error_row_idx")]
+
+    def __str__(self):
+        return f"import {self.catalogue_import_id} row {self.row} {self.column}"

@@ -436,3 +436,89 @@ def company_verdicts(company_ids) -> dict:
     ).order_by("object_id", "at", "id"):
         latest[event.object_id] = event
     return latest
+
+
+# --- catalogue imports ------------------------------------------------------------------------
+
+
+def import_list(*, user):
+    """The imports of the user's companies, newest first (index catalogue_import_company_idx)."""
+    from .models import CatalogueImport
+
+    return visible(user, CatalogueImport.objects.select_related("company")).order_by("-id")
+
+
+def import_get(*, user, pk):
+    """One import the user may see, or 404."""
+    from core.access import get_visible
+
+    from .models import CatalogueImport
+
+    return get_visible(user, CatalogueImport.objects.select_related("company"), pk=pk)
+
+
+def import_progress(imp, now=None) -> dict:
+    """What a progress bar shows: percent of rows read, rows per second so far, seconds left."""
+    from django.utils import timezone
+
+    processed = imp.rows_done + imp.rows_failed
+    total = imp.rows_total
+    if imp.status == "done":
+        percent = 100
+    else:
+        percent = min(99, int(processed * 100 / total)) if total else 0
+    rate, left = None, None
+    if imp.started_at and processed:
+        end = imp.finished_at or now or timezone.now()
+        seconds = max((end - imp.started_at).total_seconds(), 0.001)
+        rate = round(processed / seconds, 1)
+        if imp.status == "running" and total:
+            left = max(0, round((total - processed) / rate)) if rate else None
+    if imp.status in ("done", "failed"):
+        left = 0
+    return {"percent": percent, "processed": processed, "rate": rate, "seconds_left": left}
+
+
+def import_message(messages: dict, language: str | None) -> str:
+    """A stored message (one text per site language) in ``language``, else in English."""
+    language = (language or "en").lower()
+    return messages.get(language) or messages.get(language.split("-")[0]) or messages.get("en") or ""
+
+
+def import_errors(imp, *, language: str | None) -> list[dict]:
+    """Every row error of an import in the reader's language, by row (one query; index
+    import_error_row_idx)."""
+    return [{"row": e.row, "column": e.column, "message": import_message(e.message, language)}
+            for e in imp.errors.order_by("row", "id")]
+
+
+def catalogue_storefronts(company) -> list:
+    """The storefronts a company's file has price columns for: those it is admitted to or listed on."""
+    from .models import StorefrontMembership
+
+    listed = Listing.objects.filter(product__company=company).values("storefront_id")
+    return list(Storefront.objects.filter(
+        Q(memberships__company=company, memberships__status=StorefrontMembership.Status.APPROVED)
+        | Q(code__in=listed)).distinct().order_by("position", "code"))
+
+
+def catalogue_export(company) -> tuple[list[str], list[dict]]:
+    """The company's products as the catalogue file holds them (the import reads them back): the
+    header and one dict per product. Three queries."""
+    from . import catalogue_io
+
+    storefronts = catalogue_storefronts(company)
+    header = catalogue_io.columns([s.code for s in storefronts])
+    products = (Product.objects.filter(company=company).select_related("category").order_by("sku_code")
+                .prefetch_related("translations", "listings"))
+    rows = []
+    for p in products:
+        row = {"sku": p.sku_code, "category": p.category.slug, "hs_code": p.hs_code, "origin_country": p.origin_country_id,
+               "net_weight_g": p.net_weight_g, "gross_weight_g": p.gross_weight_g}
+        for t in p.translations.all():
+            row[f"title_{t.language}"] = t.title
+            row[f"description_{t.language}"] = t.description
+        for listing in p.listings.all():
+            row[f"price_{listing.storefront_id}"] = str(Money(listing.price_minor, listing.currency_id).amount)
+        rows.append(row)
+    return header, rows

@@ -64,3 +64,22 @@ PRODUCT_MACHINE = StateMachine("product", ProductStatus, [
     move(["draft", "active"], "archived", SELLER, STAFF, SYSTEM),
     move(["active", "archived"], "draft", SELLER, STAFF, SYSTEM),
 ])
+
+
+# --- catalogue imports ------------------------------------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", pgettext_lazy("catalogue import status", "Running")
+    DONE = "done", pgettext_lazy("catalogue import status", "Done")
+    FAILED = "failed", pgettext_lazy("catalogue import status", "Failed")
+
+
+# A seller's file moves by itself (Celery, or the import_catalogue command): the seller only uploads.
+CATALOGUE_IMPORT_MACHINE = StateMachine("catalogue_import", ImportStatus, [
+    move("queued", "running", SYSTEM, name="start"),
+    move("running", "done", SYSTEM, name="finish"),
+    # A file that cannot be read as a whole (found once it is opened in the worker): nothing written.
+    move(["queued", "running"], "failed", SYSTEM, STAFF, name="fail"),
+])

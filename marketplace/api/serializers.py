@@ -167,3 +167,64 @@ class ProductWriteSerializer(serializers.Serializer):
 class ImageUploadSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="JPEG, PNG or WebP")
     alt = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+# --- catalogue imports ------------------------------------------------------------------------
+
+
+class ImportProgressSerializer(serializers.Serializer):
+    percent = serializers.IntegerField(help_text="Rows read, in percent of rows_total")
+    rate = serializers.FloatField(allow_null=True, help_text="Rows per second so far")
+    seconds_left = serializers.IntegerField(allow_null=True, help_text="Estimated, at the rate so far")
+
+
+class ImportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    company = serializers.IntegerField(source="company_id")
+    file_name = serializers.CharField()
+    format = serializers.CharField()
+    with_images = serializers.SerializerMethodField()
+    rows_total = serializers.IntegerField(help_text="Known once the import has started (at once for a CSV)")
+    rows_done = serializers.IntegerField(help_text="Rows written (created, updated or unchanged)")
+    rows_failed = serializers.IntegerField(help_text="Rows refused: see errors")
+    products_created = serializers.IntegerField()
+    products_updated = serializers.IntegerField()
+    progress = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField(help_text="Why the whole file failed, in the reader's language")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    errors_url = serializers.SerializerMethodField()
+
+    def get_with_images(self, obj) -> bool:
+        return bool(obj.images)
+
+    @extend_schema_field(ImportProgressSerializer)
+    def get_progress(self, obj) -> dict:
+        from .. import selectors
+
+        p = selectors.import_progress(obj)
+        return {"percent": p["percent"], "rate": p["rate"], "seconds_left": p["seconds_left"]}
+
+    def get_error(self, obj) -> str:
+        from django.utils.translation import get_language
+
+        from .. import selectors
+
+        return selectors.import_message(obj.error, get_language()) if obj.error else ""
+
+    def get_errors_url(self, obj) -> str:
+        return reverse("import-errors", args=[obj.pk])
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8, comma or semicolon) or XLSX; columns as in the template")
+    images = serializers.FileField(required=False, help_text="ZIP of the photos named in the image column")
+    company = serializers.IntegerField(required=False, help_text="Needed only when you belong to several companies.")
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Row of the file, the header being row 1")
+    column = serializers.CharField()
+    message = serializers.CharField()

@@ -1,8 +1,12 @@
+from django.http import HttpResponse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from core.access import SELLER, STAFF, company_ids, get_visible, has_role
@@ -11,12 +15,15 @@ from core.api.views import IDEMPOTENCY_HEADER, GenericViewSet, ReadOnlyModelView
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company
 
-from .. import selectors, services
+from .. import catalogue_io, selectors, services
 from ..access import products_editable
-from ..models import Product
+from ..models import CatalogueImport, Product
 from .serializers import (
     ImageSerializer,
     ImageUploadSerializer,
+    ImportErrorSerializer,
+    ImportSerializer,
+    ImportUploadSerializer,
     ProductDetailSerializer,
     ProductListSerializer,
     ProductWriteSerializer,
@@ -169,3 +176,140 @@ class ProductViewSet(GenericViewSet):
         image = services.product_image_add(product=product, upload=upload, actor=request.user,
                                            alt=request.data.get("alt", ""))
         return Response(ImageSerializer(image).data, status=status.HTTP_201_CREATED)
+
+
+# --- catalogue imports ------------------------------------------------------------------------
+
+
+class _FileRenderer(BaseRenderer):
+    """Lets ``?format=csv`` / ``?format=xlsx`` reach the view, which answers the file itself."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+class CSVRenderer(_FileRenderer):
+    media_type, format = "text/csv", "csv"
+
+
+class XLSXRenderer(_FileRenderer):
+    media_type, format = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+
+
+def file_response(data: bytes, kind: str, filename: str) -> HttpResponse:
+    content_type = CSVRenderer.media_type + "; charset=utf-8" if kind == "csv" else XLSXRenderer.media_type
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _seller_company(user, requested) -> Company:
+    """The company a seller acts for: the one named (theirs), else their only one."""
+    mine = company_ids(user)
+    if requested not in (None, ""):
+        try:
+            requested = int(requested)
+        except (TypeError, ValueError):
+            raise field_error("company", _("Unknown company.")) from None
+        if requested not in mine and not has_role(user, STAFF):
+            raise field_error("company", _("You are not a member of this company."))
+        company = Company.objects.filter(pk=requested).first()
+        if company is None:
+            raise field_error("company", _("Unknown company."))
+        return company
+    if len(mine) == 1:
+        return Company.objects.get(pk=next(iter(mine)))
+    if not mine:
+        raise DomainError(ErrorCode.PERMISSION_DENIED, _("Register your company before importing products."))
+    raise field_error("company", _("You belong to several companies: say which one."))
+
+
+FORMAT_FILE = OpenApiParameter("format", str, enum=["csv", "xlsx"], description="csv (UTF-8) or xlsx")
+FILE_RESPONSES = {(200, "text/csv"): OpenApiTypes.BINARY, (200, XLSXRenderer.media_type): OpenApiTypes.BINARY}
+
+
+class ImportViewSet(GenericViewSet):
+    """Bulk catalogue imports of the caller's companies: upload a CSV or XLSX file (and a ZIP of its
+    photos), follow its progress, read the refused rows; download the template and the catalogue."""
+
+    permission_classes = [permissions.IsAuthenticated, IsSellerOrReadOnly]
+    parser_classes = [MultiPartParser, FormParser]
+    queryset = CatalogueImport.objects.none()
+    cursor_ordering = ("-id",)
+
+    class Pagination(CursorPagination):
+        page_size = 50
+        ordering = ("-id",)
+
+    pagination_class = Pagination
+
+    @extend_schema(responses=ImportSerializer(many=True), tags=["imports"])
+    def list(self, request):
+        page = self.paginate_queryset(selectors.import_list(user=request.user))
+        return self.get_paginated_response(ImportSerializer(page, many=True).data)
+
+    @extend_schema(responses=ImportSerializer, tags=["imports"])
+    def retrieve(self, request, pk=None):
+        return Response(ImportSerializer(selectors.import_get(user=request.user, pk=pk)).data)
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={202: ImportSerializer},
+                   parameters=[IDEMPOTENCY_HEADER], tags=["imports"])
+    def create(self, request):
+        serializer = ImportUploadSerializer(data=request.data)
+        if "file" not in request.FILES:
+            raise field_error("file", _("Send the catalogue as the multipart field 'file' (CSV or XLSX)."),
+                              ErrorCode.INVALID_FILE)
+        serializer.is_valid(raise_exception=True)
+        company = _seller_company(request.user, request.data.get("company"))
+        imp = services.catalogue_import_create(company=company, file=request.FILES["file"],
+                                               images_zip=request.FILES.get("images"), actor=request.user)
+        return Response(ImportSerializer(imp).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
+                   responses={(200, "application/json"): ImportErrorSerializer(many=True),
+                              (200, "text/csv"): OpenApiTypes.BINARY}, tags=["imports"])
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer], pagination_class=None,
+            url_name="errors")
+    def errors(self, request, pk=None):
+        imp = selectors.import_get(user=request.user, pk=pk)
+        rows = selectors.import_errors(imp, language=get_language())
+        if request.accepted_renderer.format == "csv":
+            return file_response(catalogue_io.write_csv(["row", "column", "message"], rows), "csv",
+                                 f"import-{imp.pk}-errors.csv")
+        return Response(ImportErrorSerializer(rows, many=True).data)
+
+    @extend_schema(parameters=[FORMAT_FILE, OpenApiParameter("company", int, required=False)],
+                   responses=FILE_RESPONSES, tags=["imports"],
+                   description="The company's catalogue in the import's columns: edit it and import it back.")
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, XLSXRenderer, JSONRenderer],
+            pagination_class=None)
+    def export(self, request):
+        company = _seller_company(request.user, request.query_params.get("company"))
+        header, rows = selectors.catalogue_export(company)
+        kind = "xlsx" if request.accepted_renderer.format == "xlsx" else "csv"
+        data = (catalogue_io.write_xlsx(header, rows) if kind == "xlsx" else catalogue_io.write_csv(header, rows))
+        return file_response(data, kind, f"catalogue-{company.pk}.{kind}")
+
+    @extend_schema(parameters=[FORMAT_FILE, OpenApiParameter("company", int, required=False)],
+                   responses=FILE_RESPONSES, tags=["imports"],
+                   description="An empty file with the columns, and (XLSX) a second sheet explaining each one.")
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, XLSXRenderer, JSONRenderer],
+            pagination_class=None)
+    def template(self, request):
+        company = _seller_company(request.user, request.query_params.get("company"))
+        kind = "xlsx" if request.accepted_renderer.format == "xlsx" else "csv"
+        data = catalogue_template(company, kind)
+        return file_response(data, kind, f"catalogue-template.{kind}")
+
+
+def catalogue_template(company, kind: str) -> bytes:
+    """The template: the columns (and, in CSV, a commented example row is left out: every row is a
+    product); XLSX adds a sheet explaining each column in the reader's language."""
+    storefronts = selectors.catalogue_storefronts(company)
+    header = catalogue_io.columns([s.code for s in storefronts])
+    if kind == "xlsx":
+        return catalogue_io.write_xlsx(header, [], catalogue_io.column_help(storefronts),
+                                       sheet_title=_("catalogue"), help_title=_("columns"))
+    return catalogue_io.write_csv(header, [])

@@ -3,7 +3,8 @@
 - ``companies``: companies, their members and verification, storefront membership, listings;
 - ``products``: products, their texts, prices and status;
 - ``indexing``: the search index of products;
-- ``images``: product photos and their thumbnails.
+- ``images``: product photos and their thumbnails;
+- ``imports``: catalogue imports from CSV or XLSX (and a ZIP of photos), in chunks.
 
 Callers import from here (``from marketplace import services``).
 """
@@ -25,6 +26,7 @@ from .images import (
     product_photos_add,
     product_photos_arrange,
 )
+from .imports import catalogue_import_chunk, catalogue_import_create, catalogue_import_run, catalogue_import_start
 from .indexing import search_index
 from .products import (
     MAX_SIDE_MM,
@@ -45,6 +47,10 @@ __all__ = [
     "MAX_WEIGHT_G",
     "PRICE_MAX_MAJOR",
     "PRODUCT_FIELDS",
+    "catalogue_import_chunk",
+    "catalogue_import_create",
+    "catalogue_import_run",
+    "catalogue_import_start",
     "company_member_add",
     "company_register",
     "company_verification_set",

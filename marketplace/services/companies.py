@@ -123,16 +123,19 @@ def storefront_membership_decide(*, membership: StorefrontMembership, to: str, a
 
 
 def listings_refresh(*, company_id: int | None = None, product_id: int | None = None,
-                     storefront_id: str | None = None) -> int:
+                     storefront_id: str | None = None, product_ids: list[int] | None = None,
+                     reindex: bool = True) -> int:
     """Recompute ``Listing.is_visible``: product active, listing on, company verified and admitted.
 
     The products whose visibility changed get their search tokens rebuilt: the tokens carry the
-    storefronts a product is on sale on."""
+    storefronts a product is on sale on (``reindex=False``: the caller rebuilds them itself)."""
     qs = Listing.objects.all()
     if company_id is not None:
         qs = qs.filter(product__company_id=company_id)
     if product_id is not None:
         qs = qs.filter(product_id=product_id)
+    if product_ids is not None:
+        qs = qs.filter(product_id__in=product_ids)
     if storefront_id is not None:
         qs = qs.filter(storefront_id=storefront_id)
     admitted = StorefrontMembership.objects.filter(
@@ -150,6 +153,8 @@ def listings_refresh(*, company_id: int | None = None, product_id: int | None = 
         return 0
     changed = Listing.objects.filter(pk__in=list(hide.values_list("pk", flat=True))).update(is_visible=False)
     changed += Listing.objects.filter(pk__in=list(show.values_list("pk", flat=True))).update(is_visible=True)
+    if not reindex:
+        return changed
     ids = sorted(products)
     for start in range(0, len(ids), 500):
         search_index(product_ids=ids[start:start + 500])

@@ -30,7 +30,7 @@ from .fulfilment import (
     fulfilments_resume,
     parcel_pack,
 )
-from .ledger import MAX_QUANTITY, sku_upsert, stock_adjust, stock_receive
+from .ledger import MAX_QUANTITY, sku_upsert, sku_upsert_many, stock_adjust, stock_receive
 from .returns import stock_receive_return
 from .stock import (
     RESERVE_ATTEMPTS,
@@ -63,6 +63,7 @@ __all__ = [
     "parcel_pack",
     "reservations_expire",
     "sku_upsert",
+    "sku_upsert_many",
     "stock_adjust",
     "stock_confirm_shipment",
     "stock_keep",

@@ -174,6 +174,35 @@ def sku_upsert(*, company_id, code, name, hs_code, origin_country, weight_g, act
     return sku
 
 
+def sku_upsert_many(*, company_id: int, items: list[dict], actor) -> dict[str, int]:
+    """Create or update many SKUs of one company in a few statements (a catalogue import): each item
+    is ``{"code", "name", "hs_code", "origin_country", "weight_g"}``, already checked by the caller
+    as :func:`sku_upsert` would. Only rows that differ are written. Returns code -> SKU id."""
+    if not _is_staff(actor) and company_id not in company_ids(actor):
+        raise field_error("company", _("You are not a member of this company."), ErrorCode.PERMISSION_DENIED)
+    wanted = {str(i["code"]).strip(): i for i in items}
+    fields = ("name", "hs_code", "origin_country_id", "weight_g")
+    with transaction.atomic():
+        existing = {s.code: s for s in Sku.objects.filter(company_id=company_id, code__in=list(wanted)).only(
+            "id", "code", *fields)}
+        changed, new = [], []
+        for code, item in wanted.items():
+            values = {"name": str(item["name"])[:255], "hs_code": item["hs_code"],
+                      "origin_country_id": item["origin_country"], "weight_g": item["weight_g"]}
+            sku = existing.get(code)
+            if sku is None:
+                new.append(Sku(company_id=company_id, code=code, **values))
+            elif any(getattr(sku, f) != v for f, v in values.items()):
+                for f, v in values.items():
+                    setattr(sku, f, v)
+                changed.append(sku)
+        if changed:
+            Sku.objects.bulk_update(changed, list(fields))
+        if new:
+            Sku.objects.bulk_create(new)
+    return {s.code: s.pk for s in [*existing.values(), *new]}
+
+
 # --- receipts and adjustments --------------------------------------------------------------
 
 
