@@ -1,7 +1,11 @@
 """Base classes every API view derives from, so each gets the same idempotency and errors."""
 
+import re
+from datetime import date
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, serializers, status, views, viewsets
 from rest_framework.authtoken.models import Token
@@ -10,12 +14,89 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from core import idempotency
+from core.api.schema import query_parameters
 from core.errors import DomainError, ErrorCode
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-    description="Replays with the same key and body return the first response and do nothing more.",
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]([ -~]*[!-~])?$"},
+    OpenApiParameter.HEADER, required=False,
+    description="Replays with the same key and body return the first response and do nothing more "
+                "(1 to 255 printable characters).",
 )
+
+
+def _query_field(schema: dict) -> serializers.Field:
+    """A DRF field that reads one query value as ``schema`` declares it (DRF's messages, translated)."""
+    kind = schema.get("type")
+    limits = {k: schema[key] for k, key in (("min_value", "minimum"), ("max_value", "maximum")) if key in schema}
+    if "enum" in schema:
+        return serializers.ChoiceField(choices=schema["enum"])
+    if kind == "integer":
+        return serializers.IntegerField(**limits)
+    if kind == "number":
+        return serializers.DecimalField(max_digits=None, decimal_places=None, **limits)
+    if kind == "boolean":
+        return serializers.BooleanField()
+    if kind == "string" and schema.get("format") == "date":
+        return _DateField()
+    if kind == "string" and "pattern" in schema:
+        return serializers.RegexField(schema["pattern"], min_length=schema.get("minLength"),
+                                      max_length=schema.get("maxLength"), allow_blank="minLength" not in schema,
+                                      trim_whitespace=False)
+    return serializers.CharField(min_length=schema.get("minLength"), max_length=schema.get("maxLength"),
+                                 allow_blank="minLength" not in schema, trim_whitespace=False)
+
+
+class _DateField(serializers.Field):
+    def to_internal_value(self, data):
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", data):
+                return date.fromisoformat(data)
+        except ValueError:
+            pass
+        raise serializers.ValidationError(_("Enter a date as YYYY-MM-DD."))
+
+
+def _query_value_errors(raw: str, schema: dict) -> list[str]:
+    """Why ``raw`` (one query value as sent) does not match its declared ``schema`` (empty: it does)."""
+    try:
+        _query_field(schema).run_validation(raw)
+    except serializers.ValidationError as exc:
+        return [str(m) for m in exc.detail]
+    return []
+
+
+def check_query(view, request) -> None:
+    """Refuse (400, naming each parameter) query parameters that do not match what the operation
+    declares in the schema: a value of the wrong type, out of range or not among the choices, a
+    scalar given several times, a required one missing. Undeclared parameters are ignored."""
+    match = getattr(request._request, "resolver_match", None)
+    method = "GET" if request.method == "HEAD" else request.method
+    if match is None or method == "OPTIONS":
+        return
+    actions = getattr(view, "action_map", None)
+    if (method.lower() not in actions) if actions is not None else not hasattr(view, method.lower()):
+        return  # no handler: a 405 follows
+    errors: dict[str, list[str]] = {}
+    for parameter in query_parameters(match.func, method, match.route):
+        name, schema = parameter["name"], parameter.get("schema") or {}
+        values = request.query_params.getlist(name)
+        if not values:
+            if parameter.get("required"):
+                errors[name] = [str(serializers.Field.default_error_messages["required"])]
+            continue
+        if schema.get("type") == "array":
+            if parameter.get("explode") is False:
+                values = [v for raw in values for v in raw.split(",")]
+            problems = [m for v in values for m in _query_value_errors(v, schema.get("items") or {})]
+        elif len(values) > 1:
+            problems = [_("Give this parameter once.")]
+        else:
+            problems = _query_value_errors(values[0], schema)
+        if problems:
+            errors[name] = problems[:1]
+    if errors:
+        raise DomainError(ErrorCode.VALIDATION, _("Invalid query parameters."), errors)
 
 
 class IdempotentMixin:
@@ -42,6 +123,10 @@ class IdempotentMixin:
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles first
+        check_query(self, request)
 
     def _run(self, request, handler, *args, **kwargs):
         key = request.headers.get("Idempotency-Key")
@@ -109,6 +194,7 @@ class ObtainTokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
     atomic = False
+    error_codes = {"post": [ErrorCode.LOGIN_LOCKED]}
 
     def post(self, request):
         username = request.data.get("username") if hasattr(request.data, "get") else None

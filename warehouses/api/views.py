@@ -3,32 +3,42 @@
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.access import SELLER, STAFF, company_ids, get_visible, roles_of, visible
+from core.api.pagination import CursorPagination
 from core.api.views import GenericViewSet
 from core.errors import field_error
 
 from .. import selectors, services
 from ..access import may_operate
-from ..models import Consignment, ConsignmentLine, Fulfilment, Transfer, Warehouse
+from ..models import Consignment, ConsignmentLine, Fulfilment, Movement, Transfer, Warehouse
 from . import serializers as s
 
 STOCK_PARAMS = [
-    OpenApiParameter("q", str, description="SKU code or name, or seller name (contains)"),
+    OpenApiParameter("q", {"type": "string", "maxLength": 100}, description="SKU code or name, or seller name (contains)"),
     OpenApiParameter("bond_status", str, enum=["bonded", "released"]),
     OpenApiParameter("low", bool, description="Only levels at or below the SKU's low-stock threshold"),
 ]
 MOVEMENT_PARAMS = [
-    OpenApiParameter("sku", str, description="SKU code (prefix)"),
-    OpenApiParameter("kind", str),
-    OpenApiParameter("reference", str, description="Reference (prefix)"),
-    OpenApiParameter("from", str, description="YYYY-MM-DD"),
-    OpenApiParameter("to", str, description="YYYY-MM-DD"),
+    OpenApiParameter("sku", {"type": "string", "maxLength": 64}, description="SKU code (prefix)"),
+    OpenApiParameter("kind", str, enum=list(Movement.Kind.values)),
+    OpenApiParameter("reference", {"type": "string", "maxLength": 64}, description="Reference (prefix)"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="YYYY-MM-DD"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="YYYY-MM-DD"),
 ]
+
+
+class StockPagination(CursorPagination):
+    ordering = "id"
+
+
+class MovementPagination(CursorPagination):
+    ordering = ("-at", "-id")
 
 
 def _inside(user, code: str) -> Warehouse:
@@ -65,23 +75,23 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
         return get_visible(self.request.user, self.get_queryset(), code=str(self.kwargs["code"]).upper())
 
     @extend_schema(parameters=STOCK_PARAMS, responses=s.StockLevelSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=StockPagination)
     def stock(self, request, code=None):
         warehouse = _inside(request.user, code)
         p = request.query_params
         qs = selectors.stock_levels(user=request.user, warehouse=warehouse, q=p.get("q", "")[:100],
-                                    bond_status=p.get("bond_status", ""), low=p.get("low") in {"1", "true"})
-        return self._page(qs.order_by("id"), s.StockLevelSerializer, ordering="id")
+                                    bond_status=p.get("bond_status", ""), low=p.get("low", "").lower() in {"1", "true", "yes", "on"})
+        return self._page(qs.order_by("id"), s.StockLevelSerializer)
 
     @extend_schema(parameters=MOVEMENT_PARAMS, responses=s.MovementSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=MovementPagination)
     def movements(self, request, code=None):
         warehouse = _inside(request.user, code)
         p = request.query_params
         qs = selectors.movement_list(user=request.user, warehouse=warehouse, sku=p.get("sku", "")[:64],
                                      kind=p.get("kind", ""), reference=p.get("reference", "")[:64],
                                      date_from=_date(p.get("from"), "from"), date_to=_date(p.get("to"), "to"))
-        return self._page(qs, s.MovementSerializer, ordering=("-at", "-id"))
+        return self._page(qs, s.MovementSerializer)
 
     @extend_schema(request=s.AdjustmentInput, responses={201: s.MovementSerializer})
     @action(detail=True, methods=["post"])
@@ -104,13 +114,10 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
         warehouse = get_visible(request.user, Warehouse.objects.all(), code=str(code).upper())
         return Response(s.PickRowSerializer(selectors.pick_list(warehouse=warehouse), many=True).data)
 
-    def _page(self, qs, serializer, ordering):
-        from core.api.pagination import CursorPagination
-
-        paginator = CursorPagination()
-        paginator.ordering = ordering
-        page = paginator.paginate_queryset(qs, self.request, view=self)
-        return paginator.get_paginated_response(serializer(page, many=True).data)
+    def _page(self, qs, serializer):
+        # The action's pagination_class (StockPagination, MovementPagination): the schema describes it.
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(serializer(page, many=True).data)
 
 
 class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
@@ -223,7 +230,8 @@ class FulfilmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generi
         fresh = visible(self.request.user, Fulfilment.objects.prefetch_related("parcels")).get(pk=fulfilment.pk)
         return Response(s.FulfilmentSerializer(fresh, context={"detail": True}).data)
 
-    @extend_schema(parameters=[OpenApiParameter("warehouse", str), OpenApiParameter("status", str)])
+    @extend_schema(parameters=[OpenApiParameter("warehouse", {"type": "string", "maxLength": 8}),
+                               OpenApiParameter("status", str, enum=list(Fulfilment.Status.values))])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -1,0 +1,212 @@
+"""The OpenAPI schema, told from the views themselves (``DEFAULT_SCHEMA_CLASS``).
+
+drf-spectacular describes the 2xx answer; this :class:`AutoSchema` adds, to every operation, each
+refusal the server can answer, with the error envelope (component ``Error``), derived once here
+from what the view is:
+
+* 400 when the operation reads a body or query parameters, or is unsafe (``Idempotency-Key``);
+* 401 when the view authenticates (missing or invalid credentials; on a public operation only
+  invalid ones), 403 when a permission may refuse or the session's CSRF check applies (unsafe
+  methods), 404 on routes with path parameters and on cursor-paginated lists (an unknown cursor);
+* 409 and 422 on unsafe operations (an ``Idempotency-Key`` in flight or reused with another body),
+  415 when there is a body (another media type), 429 when the view is throttled;
+* plus the codes the view declares it can raise, per action or method::
+
+      class OrderViewSet(GenericViewSet):
+          error_codes = {"create": [ErrorCode.INSUFFICIENT_STOCK], "pay": [ErrorCode.INSUFFICIENT_FUNDS]}
+
+  (keys: the viewset action or the lower-case HTTP method; ``"*"`` for every operation of the
+  view), answered with their status from :data:`core.errors.STATUS`.
+
+Operations anyone may call (every permission lets an anonymous request through) carry
+``security: []``.
+
+:func:`query_parameters` gives the query parameters an operation declares, which
+:mod:`core.api.views` validates on every request: the schema is what the server enforces.
+"""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+from django.contrib.auth.models import AnonymousUser
+from drf_spectacular import openapi
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
+from rest_framework import permissions
+from rest_framework.authentication import SessionAuthentication
+
+from core.errors import STATUS, ErrorCode
+
+ERROR_COMPONENT = "Error"
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every refusal: a machine-readable code, a message in the reader's language, and the "
+                   "messages per field (nested fields dotted: `lines.0.quantity`).",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "enum": [code.value for code in ErrorCode]},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+            "required": ["code", "message", "fields"],
+        },
+    },
+    "required": ["error"],
+}
+
+REASONS = {
+    400: "The request is malformed or breaks a rule",
+    401: "No valid credentials",
+    403: "Not allowed",
+    404: "Not found, or not visible to you",
+    409: "Conflicts with the current state",
+    415: "Unsupported media type",
+    422: "Refused by a rule",
+    429: "Too many requests",
+    503: "A service this depends on is unavailable",
+}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class _Marker:
+    """The object the Error component stands for (the registry compares objects)."""
+
+
+_ERROR_OBJECT = _Marker()
+
+
+def error_component(registry) -> dict:
+    component = ResolvedComponent(name=ERROR_COMPONENT, type=ResolvedComponent.SCHEMA, object=_ERROR_OBJECT,
+                                  schema=ERROR_SCHEMA)
+    registry.register_on_missing(component)
+    return component.ref
+
+
+def declared_codes(view, method: str) -> list[ErrorCode]:
+    declared = getattr(view, "error_codes", None) or {}
+    action = getattr(view, "action", None)
+    codes = [*declared.get("*", ()), *declared.get(method.lower(), ())]
+    if action:
+        codes += declared.get(action, ())
+    return [ErrorCode(c) for c in codes]
+
+
+def is_public(view, method: str) -> bool:
+    """Every permission of the view lets an anonymous ``method`` request through."""
+    request = SimpleNamespace(method=method.upper(), user=AnonymousUser(), auth=None, query_params={}, data={})
+    for permission in view.get_permissions():
+        try:
+            if not permission.has_permission(request, view):
+                return False
+        except Exception:  # noqa: BLE001 - a permission that needs more than an anonymous request: not public
+            return False
+    return True
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        public = is_public(self.view, self.method)
+        if public:
+            operation["security"] = []
+        responses = operation["responses"]
+        for status, codes in self.error_statuses(operation, public).items():
+            if str(status) in responses:
+                continue
+            listed = ", ".join(f"`{c}`" for c in sorted(codes))
+            responses[str(status)] = {
+                "content": {"application/json": {"schema": error_component(self.registry)}},
+                "description": f"{REASONS.get(status, 'Refused')}: {listed}.",
+            }
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def error_statuses(self, operation: dict, public: bool) -> dict[int, set[str]]:
+        """HTTP status -> the error codes (or reasons) this operation can answer it with."""
+        view, method = self.view, self.method
+        out: dict[int, set[str]] = {}
+
+        def add(status: int, code: str):
+            out.setdefault(status, set()).add(str(code))
+
+        params = operation.get("parameters", [])
+        has_body = "requestBody" in operation
+        unsafe = method in UNSAFE
+        idempotent = unsafe and getattr(view, "atomic", False) and hasattr(view, "_run")
+        if has_body:
+            add(400, ErrorCode.VALIDATION)
+            add(400, ErrorCode.PARSE_ERROR)
+            add(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
+        if any(p["in"] == "query" for p in params):
+            add(400, ErrorCode.VALIDATION)
+        authenticators = view.get_authenticators()
+        if authenticators:
+            add(401, ErrorCode.AUTHENTICATION_FAILED)
+            if not public:
+                add(401, ErrorCode.NOT_AUTHENTICATED)
+        if unsafe and any(isinstance(a, SessionAuthentication) for a in authenticators):
+            add(403, ErrorCode.PERMISSION_DENIED)  # the session's CSRF check
+        if not public and any(type(p) not in (permissions.AllowAny, permissions.IsAuthenticated)
+                              for p in view.get_permissions()):
+            add(403, ErrorCode.PERMISSION_DENIED)
+        if any(p["in"] == "path" for p in params):
+            add(404, ErrorCode.NOT_FOUND)
+        if self._paginated(operation):
+            add(404, ErrorCode.NOT_FOUND)
+        if idempotent:
+            add(400, ErrorCode.IDEMPOTENCY_KEY_INVALID)
+            add(409, ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT)
+            add(422, ErrorCode.IDEMPOTENCY_KEY_REUSED)
+        if view.get_throttles():
+            add(429, ErrorCode.THROTTLED)
+        for code in declared_codes(view, method):
+            add(STATUS.get(code, 400), code)
+        out.pop(500, None)
+        return out
+
+    def _paginated(self, operation: dict) -> bool:
+        return any(p["in"] == "query" and p["name"] == "cursor" for p in operation.get("parameters", []))
+
+    # --- the query parameters the server enforces --------------------------------------------
+
+    def query_parameters(self) -> list[dict]:
+        """The operation's declared query parameters (OpenAPI parameter objects), as in the schema."""
+        self.registry = ComponentRegistry()
+        found = {}
+        for parameter in [*self._get_filter_parameters(), *self._get_pagination_parameters(),
+                          *self._get_format_parameters()]:
+            found[parameter["name"], parameter["in"]] = parameter
+        for key, parameter in self._process_override_parameters().items():
+            if parameter is None:
+                found.pop(key, None)
+            else:
+                found[key] = parameter
+        return [p for (_, location), p in found.items() if location == "query"]
+
+
+_QUERY_PARAMETERS: dict = {}
+_ROUTE_VARIABLE = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def query_parameters(callback, method: str, route: str) -> list[dict]:
+    """The query parameters the operation behind ``callback`` (a URL pattern's view) declares."""
+    key = (callback, method)
+    if key not in _QUERY_PARAMETERS:
+        view = SchemaGenerator().create_view(callback, method)
+        schema = view.schema
+        found = []
+        if isinstance(schema, AutoSchema):
+            schema.method = method.upper()
+            schema.path = "/" + _ROUTE_VARIABLE.sub(r"{\1}", route or "")
+            schema.path_regex = route
+            schema.path_prefix = ""
+            found = schema.query_parameters()
+        _QUERY_PARAMETERS[key] = found
+    return _QUERY_PARAMETERS[key]
