@@ -103,3 +103,27 @@ def hs_code_known(code: str) -> bool:
 
     return (HsCode.objects.filter(code=code[:6]).exists()
             or TariffLine.objects.filter(hs_code__in={code, code[:6]}).exists())
+
+
+def hs_code_search(q: str, *, language: str = "en", limit: int = 12) -> list[tuple[str, str]]:
+    """HS-6 codes of the reference list matching ``q`` (the start of a code, or words of its
+    description in English or Russian), as (code, description in the reader's language: Russian for
+    ru, kk and uz readers, else English). One query."""
+    from django.db.models import Q
+
+    from .models import HsCode
+
+    q = (q or "").strip()
+    if len(q) < 2:
+        return []
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if digits and len(digits) == len(q.replace(" ", "").replace(".", "")):
+        qs = HsCode.objects.filter(code__startswith=digits[:6])
+    else:
+        match = Q()
+        for word in q.split()[:4]:
+            match &= Q(description_en__icontains=word) | Q(description_ru__icontains=word)
+        qs = HsCode.objects.filter(match)
+    russian = language.split("-")[0] in ("ru", "kk", "uz")
+    rows = qs.order_by("code").values_list("code", "description_en", "description_ru")[:limit]
+    return [(code, (ru if russian and ru else en)) for code, en, ru in rows]

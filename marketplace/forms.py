@@ -65,12 +65,32 @@ class LocalNameChoiceField(forms.ModelChoiceField):
         return "\u2003" * getattr(obj, "depth", 0) + name
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (``<input type=file multiple>``): a list, maybe empty."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if not files and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
 class ProductForm(forms.Form):
     sku_code = forms.CharField(label=_("SKU"), max_length=64)
     status = forms.ChoiceField(label=_("Status"), choices=Product.Status.choices)
     category = LocalNameChoiceField(label=_("Category"), queryset=Category.objects.order_by("path"),
                                     to_field_name="slug")
-    hs_code = forms.CharField(label=_("HS code"), max_length=16, help_text=_("6 to 10 digits, e.g. 040900 for honey."))
+    hs_code = forms.CharField(label=_("HS code"), max_length=16, help_text=_("6 to 10 digits, e.g. 040900 for honey."),
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "search"}))
     origin_country = LocalNameChoiceField(label=_("Country of origin"), queryset=Country.objects.all())
     net_weight_g = forms.IntegerField(label=_("Net weight, g"), min_value=1)
     gross_weight_g = forms.IntegerField(label=_("Gross weight, g"), min_value=1, required=False,
@@ -83,6 +103,7 @@ class ProductForm(forms.Form):
 
     def __init__(self, *args, product=None, storefronts=(), **kwargs):
         self.product = product
+        self.with_photos = product is None  # photos come with the first save; later through the photo form
         self.storefronts = list(storefronts)
         initial = {}
         if product is not None:
@@ -105,13 +126,31 @@ class ProductForm(forms.Form):
                 label=_("Description (%(language)s)") % {"language": name}, required=False,
                 widget=forms.Textarea(attrs={"rows": 4}))
         for storefront in self.storefronts:
-            self.fields[f"price_{storefront.code}"] = forms.DecimalField(
+            field = forms.DecimalField(
                 label=_("Price on %(storefront)s, %(currency)s") % {"storefront": storefront.code,
                                                                     "currency": storefront.currency_id},
-                min_value=0, required=False, max_digits=15, decimal_places=2)
+                min_value=0, required=False, max_digits=15, decimal_places=2,
+                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+            field.currency = storefront.currency_id
+            field.storefront = storefront
+            self.fields[f"price_{storefront.code}"] = field
+        from django.urls import reverse
+
+        # The HS-code helper: matching codes of the reference list as the seller types (htmx).
+        self.fields["hs_code"].widget.attrs.update({
+            "hx-get": reverse("seller-hs-codes"), "hx-trigger": "input changed delay:300ms, search",
+            "hx-target": "#hs-results", "hx-swap": "innerHTML", "aria-controls": "hs-results"})
+        if self.with_photos:
+            self.fields["photos"] = MultipleFileField(label=_("Photos (JPEG, PNG or WebP)"))
+            self.fields["cover"] = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def text_fields(self):
         return [(CONTENT_LANGUAGE_NAMES[lang], self[f"title_{lang}"], self[f"description_{lang}"]) for lang in FORM_LANGUAGES]
+
+    def text_columns(self):
+        """Per language: its code, name and two fields (the editor's columns)."""
+        return [{"code": lang, "name": CONTENT_LANGUAGE_NAMES[lang], "title": self[f"title_{lang}"],
+                 "description": self[f"description_{lang}"]} for lang in FORM_LANGUAGES]
 
     def price_fields(self):
         return [self[f"price_{s.code}"] for s in self.storefronts]
@@ -154,10 +193,15 @@ class ProductForm(forms.Form):
             "attributes": data.get("attributes") or {}, "translations": translations, "prices": prices,
             "status": data["status"],
         }
+        if self.with_photos and data.get("photos"):
+            result["photos"] = data["photos"]
+            result["cover"] = data.get("cover")
         return result
 
 
 class ImageForm(forms.Form):
-    image = forms.FileField(label=_("Photo (JPEG, PNG or WebP)"),
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+    """Photos added to a saved product: one or several files (the first field keeps its name
+    ``image``, the API's and the older form's)."""
+
+    image = MultipleFileField(label=_("Photos (JPEG, PNG or WebP)"), required=True)
     alt = forms.CharField(label=_("Short description of the photo"), max_length=200, required=False)

@@ -14,4 +14,6 @@ urlpatterns = [
     path("seller/products/<int:pk>/photos/", views.seller_product_image, name="seller-product-image"),
     path("seller/products/<int:pk>/photos/<int:image_id>/delete/", views.seller_product_image_delete,
          name="seller-product-image-delete"),
+    path("seller/products/<int:pk>/photos/arrange/", views.seller_product_photos_arrange, name="seller-product-photos-arrange"),
+    path("seller/hs-codes/", views.seller_hs_codes, name="seller-hs-codes"),
 ]

@@ -10,9 +10,8 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseNotModified, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -228,10 +227,26 @@ def seller_products(request):
     })
 
 
+def _editor(request, *, item, company, storefronts, form, image_form=None, status=200):
+    """The editor's page: the product form, and for a saved product its photos and their upload form."""
+    images = list(item.images.all()) if item else []
+    return render(request, "marketplace/seller_product_form.html", {
+        "form": form, "product": item, "company": company, "storefronts": storefronts, "images": images,
+        "image_form": image_form or ImageForm(), "max_mb": settings.MARKETPLACE_IMAGE_MAX_BYTES // (1024 * 1024),
+        "max_photos": settings.MARKETPLACE_IMAGES_PER_PRODUCT,
+    }, status=status)
+
+
+def _admitted(company):
+    return list(Storefront.objects.filter(
+        memberships__company=company, memberships__status=StorefrontMembership.Status.APPROVED).select_related("currency"))
+
+
 @_seller_required
 @require_http_methods(["GET", "POST"])
 def seller_product_edit(request, pk=None):
-    """Create or edit a product: texts per language, facts, prices per admitted storefront."""
+    """Create or edit a product: texts per language side by side, facts, prices per admitted
+    storefront, and on creation its photos in the same step."""
     companies = list(Company.objects.filter(pk__in=company_ids(request.user)))
     if not companies and not has_role(request.user, STAFF):
         messages.warning(request, _("Register your company first."))
@@ -240,43 +255,95 @@ def seller_product_edit(request, pk=None):
     if pk is not None:
         item = get_visible(request.user, products_editable(request.user, Product.objects.select_related("company")), pk=pk)
     company = item.company if item else companies[0]
-    storefronts = list(Storefront.objects.filter(
-        memberships__company=company, memberships__status=StorefrontMembership.Status.APPROVED).select_related("currency"))
-    form = ProductForm(request.POST or None, product=item, storefronts=storefronts)
+    storefronts = _admitted(company)
+    form = ProductForm(request.POST or None, request.FILES or None, product=item, storefronts=storefronts)
     if request.method == "POST" and form.is_valid():
         try:
             data = form.service_data()
             if item is None:
                 item = services.product_create(company=company, actor=request.user, **data)
-                messages.success(request, _("Product saved. Add photos below."))
+                count = len(data.get("photos", ()))
+                if count:
+                    messages.success(request, ngettext("Product saved with %(n)s photo.", "Product saved with %(n)s photos.",
+                                                       count) % {"n": count})
+                else:
+                    messages.success(request, _("Product saved. Add photos below."))
             else:
                 services.product_update(product=item, actor=request.user, **data)
                 messages.success(request, _("Product saved."))
             return redirect("seller-product-edit", pk=item.pk)
         except DomainError as exc:
             apply_errors(form, exc)
-    images = list(item.images.all()) if item else []
-    return render(request, "marketplace/seller_product_form.html", {
-        "form": form, "product": item, "company": company, "storefronts": storefronts, "images": images,
-        "image_form": ImageForm(), "max_mb": settings.MARKETPLACE_IMAGE_MAX_BYTES // (1024 * 1024),
-    })
+    if request.method == "POST" and form.errors and item is None and request.FILES.getlist("photos") \
+            and "photos" not in form.errors:
+        # A browser never keeps chosen files across a refused form: say so where the seller looks.
+        form.add_error("photos", _("The photos were not saved: choose them again."))
+    return _editor(request, item=item, company=company, storefronts=storefronts, form=form)
 
 
 @_seller_required
 @require_POST
 def seller_product_image(request, pk):
-    item = get_visible(request.user, products_editable(request.user, Product.objects.all()), pk=pk)
+    """Add one or several photos to a saved product. A refusal is shown on this page, at the top and
+    at the file field (no jump to an anchor below the message)."""
+    item = get_visible(request.user, products_editable(request.user, Product.objects.select_related("company")), pk=pk)
     form = ImageForm(request.POST, request.FILES)
     if form.is_valid():
+        uploads = form.cleaned_data["image"]
         try:
-            services.product_image_add(product=item, upload=form.cleaned_data["image"], actor=request.user,
-                                       alt=form.cleaned_data.get("alt", ""))
-            messages.success(request, _("Photo added."))
+            if len(uploads) == 1:
+                services.product_image_add(product=item, upload=uploads[0], actor=request.user,
+                                           alt=form.cleaned_data.get("alt", ""))
+                messages.success(request, _("Photo added."))
+            else:
+                services.product_photos_add(product=item, uploads=uploads, actor=request.user)
+                messages.success(request, ngettext("%(n)s photo added.", "%(n)s photos added.", len(uploads))
+                                 % {"n": len(uploads)})
+            return redirect("seller-product-edit", pk=item.pk)
         except DomainError as exc:
-            messages.error(request, exc.message)
-    else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect(reverse("seller-product-edit", args=[item.pk]) + "#photos")
+            for messages_ in exc.fields.values():
+                for message in messages_:
+                    form.add_error("image", message)
+            if not exc.fields:
+                form.add_error("image", exc.message)
+    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    storefronts = _admitted(item.company)
+    return _editor(request, item=item, company=item.company, storefronts=storefronts,
+                   form=ProductForm(product=item, storefronts=storefronts), image_form=form, status=400)
+
+
+@_seller_required
+@require_POST
+def seller_product_photos_arrange(request, pk):
+    """The photos' order (``position_<id>``, smallest first; the editor's script renumbers them as
+    they are dragged) and the cover (``cover``: a photo id)."""
+    item = get_visible(request.user, products_editable(request.user, Product.objects.all()), pk=pk)
+    ids = list(item.images.values_list("pk", flat=True))
+
+    def rank(pk_):
+        try:
+            return (float(request.POST.get(f"position_{pk_}", "")), ids.index(pk_))
+        except ValueError:
+            return (float("inf"), ids.index(pk_))
+
+    try:
+        services.product_photos_arrange(product=item, order=sorted(ids, key=rank), cover=request.POST.get("cover") or None,
+                                        actor=request.user)
+        messages.success(request, _("Photos arranged."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("seller-product-edit", pk=item.pk)
+
+
+@_seller_required
+def seller_hs_codes(request):
+    """HS codes of the reference list matching what is typed (code or words), described in the
+    reader's language: the editor's helper (htmx)."""
+    from customs import selectors as customs_selectors
+
+    q = request.GET.get("q") or request.GET.get("hs_code") or ""
+    rows = customs_selectors.hs_code_search(q, language=get_language() or "en")
+    return render(request, "marketplace/_hs_results.html", {"rows": rows, "q": q.strip()})
 
 
 @_seller_required
@@ -286,5 +353,5 @@ def seller_product_image_delete(request, pk, image_id):
     image = get_visible(request.user, ProductImage.objects.filter(product=item).select_related("product"), pk=image_id)
     services.product_image_delete(image=image, actor=request.user)
     messages.success(request, _("Photo removed."))
-    return redirect(reverse("seller-product-edit", args=[item.pk]) + "#photos")
+    return redirect("seller-product-edit", pk=item.pk)
 
