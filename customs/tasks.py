@@ -4,6 +4,7 @@ check the declaration's state under a row lock, so a duplicate finds nothing lef
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,6 +44,38 @@ def declaration_pay(declaration_id: int) -> bool:
     return _run(pay, declaration_id)
 
 
+def _run_batch(step, declaration_ids: list) -> int:
+    try:
+        return len(step(declaration_ids=[int(pk) for pk in declaration_ids]))
+    except DomainError as exc:
+        log.info("customs step %s on %s declarations: %s", step.__name__, len(declaration_ids), exc.message)
+        return 0
+
+
+@shared_task(name="customs.gateway_submit_batch", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def gateway_submit_batch(declaration_ids: list) -> int:
+    """Register many submitted declarations with the authority (one exchange, no lock held)."""
+    from .services import gateway_register_batch
+
+    return _run_batch(gateway_register_batch, declaration_ids)
+
+
+@shared_task(name="customs.gateway_poll_batch", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def gateway_poll_batch(declaration_ids: list) -> int:
+    """Poll the authority for many declarations (channels, releases)."""
+    from .services import gateway_poll_batch as poll
+
+    return _run_batch(poll, declaration_ids)
+
+
+@shared_task(name="customs.declarations_pay", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def declarations_pay(declaration_ids: list) -> int:
+    """Book the duties of many assessed declarations (one ledger transaction per currency)."""
+    from .services import declaration_pay_batch
+
+    return _run_batch(declaration_pay_batch, declaration_ids)
+
+
 @shared_task(name="customs.resume_stalled")
 def resume_stalled() -> int:
     """Re-send the gateway step of declarations waiting longer than they should (a countdown lost
@@ -52,9 +85,14 @@ def resume_stalled() -> int:
     from .models import Declaration
 
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.CUSTOMS_SIMULATOR["stall_after"])
-    stalled = Declaration.objects.filter(updated_at__lt=cutoff).filter(
+    stalled = list(Declaration.objects.filter(updated_at__lt=cutoff).filter(
         Q(status="submitted") | Q(status="registered") | Q(status="paid") | (Q(status="assessed") & ~Q(payer_kind=""))
-    ).values_list("pk", "status")[:500]
+    ).order_by("pk").values_list("pk", "status")[:500])
+    # One task per step for all of them: a crash between the authority's answer and its record
+    # (the declaration still in its step) is resumed here; the steps are idempotent.
+    steps: dict = {}
     for pk, status in stalled:
-        {"submitted": gateway_submit, "assessed": declaration_pay}.get(status, gateway_poll).delay(pk)
+        steps.setdefault({"submitted": gateway_submit_batch, "assessed": declarations_pay}.get(status, gateway_poll_batch), []).append(pk)
+    for task, ids in steps.items():
+        task.delay(ids)
     return len(stalled)

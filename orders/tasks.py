@@ -66,10 +66,10 @@ def declare_parcel(order_id: int) -> bool:
 
 @shared_task(name="orders.declare_parcels", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def declare_parcels(order_ids: list) -> int:
-    """File the declarations of parcels that reached their border crossing."""
-    from .services import order_declare
+    """File the declarations of parcels that reached their border crossing, submitted together."""
+    from .services import order_declare_batch
 
-    return sum(order_declare(order_id=pk) for pk in order_ids)
+    return len(order_declare_batch(order_ids=order_ids))
 
 
 @shared_task(name="orders.declaration_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)

@@ -53,6 +53,12 @@ class PollResult:
 
 
 class CustomsGateway(Protocol):
+    """``submit`` and ``poll`` are asked with no database transaction open (customs never holds a
+    row lock across them) and must answer the same declaration alike when asked twice (a task
+    delivered twice, a step resumed after a crash). An adapter may also answer many at once with
+    ``submit_batch`` and ``poll_batch`` (a list of answers in the order of the declarations);
+    :func:`submit_batch` and :func:`poll_batch` fall back on one call per declaration."""
+
     name: str
 
     def submit(self, declaration: GatewayDeclaration) -> SubmitResult: ...
@@ -64,6 +70,16 @@ def get(name: str) -> CustomsGateway:
     return import_string(settings.CUSTOMS_GATEWAYS[name])()
 
 
+def submit_batch(gateway: CustomsGateway, declarations: list[GatewayDeclaration]) -> list[SubmitResult]:
+    many = getattr(gateway, "submit_batch", None)
+    return list(many(declarations)) if many else [gateway.submit(d) for d in declarations]
+
+
+def poll_batch(gateway: CustomsGateway, declarations: list[GatewayDeclaration]) -> list[PollResult]:
+    many = getattr(gateway, "poll_batch", None)
+    return list(many(declarations)) if many else [gateway.poll(d) for d in declarations]
+
+
 def snapshot(declaration) -> GatewayDeclaration:
     return GatewayDeclaration(
         id=declaration.pk, reference=declaration.reference, kind=declaration.kind,
@@ -73,5 +89,5 @@ def snapshot(declaration) -> GatewayDeclaration:
         declared_weight_kg=declaration.declared_weight_kg, recorded_weight_kg=declaration.recorded_weight_kg,
         lines=tuple(GatewayLine(line.hs_code, line.quantity, line.weight_kg, Money(line.value_minor, line.currency))
                     for line in declaration.lines.all()),
-        document_kinds=frozenset(declaration.documents.values_list("kind", flat=True)),
+        document_kinds=frozenset(document.kind for document in declaration.documents.all()),  # prefetched in batches
     )

@@ -27,6 +27,13 @@ class SimulatorGateway:
     def submit(self, declaration: GatewayDeclaration) -> SubmitResult:
         return SubmitResult(f"SIM-{declaration.importer_country}-{declaration.id:08d}")
 
+    def submit_batch(self, declarations: list[GatewayDeclaration]) -> list[SubmitResult]:
+        """Many declarations in one exchange, answered in their order (as a real authority's batch API)."""
+        return [self.submit(d) for d in declarations]
+
+    def poll_batch(self, declarations: list[GatewayDeclaration]) -> list[PollResult]:
+        return [self.poll(d) for d in declarations]
+
     def poll(self, declaration: GatewayDeclaration) -> PollResult:
         if declaration.status == "paid":
             return PollResult("released", "Duties paid: goods released")

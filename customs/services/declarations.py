@@ -198,43 +198,20 @@ def declaration_submit(*, declaration_id: int, actor) -> DeclarationInfo:
 
 
 def gateway_register(*, declaration_id: int) -> bool:
-    """The gateway step after submission: the authority registers the declaration. Safe to repeat."""
-    from .. import gateways, tasks
+    """The gateway step after submission: the authority registers the declaration (asked with no
+    transaction open, :mod:`customs.services.gateway_steps`). Safe to repeat."""
+    from .gateway_steps import gateway_register_batch
 
-    with transaction.atomic():
-        declaration = Declaration.objects.select_for_update().filter(pk=declaration_id).first()
-        if declaration is None or declaration.status != S.SUBMITTED:
-            return False
-        result = gateways.get(declaration.gateway).submit(gateways.snapshot(declaration))
-        _move(declaration, S.REGISTERED, actor=SYSTEM_ACTOR, payload={"registration_number": result.registration_number},
-              extra={"registration_number": result.registration_number, "registered_on": timezone.localdate()})
-        enqueue(tasks.gateway_poll, declaration.pk, countdown=_tunable("channel_delay"))
-    return True
+    return bool(gateway_register_batch(declaration_ids=[declaration_id]))
 
 
 def gateway_poll(*, declaration_id: int) -> bool:
     """Ask the gateway what happened: the risk channel of a registered declaration, or the release
-    of a paid one. Safe to repeat: a declaration no longer waiting on the gateway is left alone."""
-    from .. import gateways, tasks
+    of a paid one (asked with no transaction open, :mod:`customs.services.gateway_steps`). Safe to
+    repeat: a declaration no longer waiting on the gateway is left alone."""
+    from .gateway_steps import gateway_poll_batch
 
-    with transaction.atomic():
-        declaration = Declaration.objects.select_for_update().filter(pk=declaration_id).first()
-        if declaration is None or declaration.status not in (S.REGISTERED, S.PAID):
-            return False
-        result = gateways.get(declaration.gateway).poll(gateways.snapshot(declaration))
-        if declaration.status == S.REGISTERED and result.status in (S.GREEN, S.YELLOW, S.RED):
-            _move(declaration, result.status, actor=SYSTEM_ACTOR, reason=result.reason, payload={"rules": result.rules},
-                  extra={"channel": result.status})
-            if result.status == S.GREEN:
-                _assess(declaration, actor=SYSTEM_ACTOR, reason="Green channel: assessed automatically")
-        elif declaration.status == S.REGISTERED and result.status == S.REJECTED:
-            _move(declaration, S.REJECTED, actor=SYSTEM_ACTOR, reason=result.reason, payload={"rules": result.rules},
-                  extra={"rejection_reason": result.reason})
-        elif declaration.status == S.PAID and result.status == S.RELEASED:
-            _move(declaration, S.RELEASED, actor=SYSTEM_ACTOR, reason=result.reason)
-        elif result.status == "pending":
-            enqueue(tasks.gateway_poll, declaration.pk, countdown=_tunable("channel_delay"))
-    return True
+    return bool(gateway_poll_batch(declaration_ids=[declaration_id]))
 
 
 def _assess(declaration: Declaration, *, actor, reason: str = "") -> None:
@@ -281,19 +258,12 @@ def book_duty_payment(declaration: Declaration) -> str:
 
 
 def declaration_pay(*, declaration_id: int) -> bool:
-    """Charge the payer for an assessed declaration. Idempotent: the charge carries a fixed
-    idempotency key, and a declaration already paid is left alone."""
-    from .. import tasks
+    """Charge the payer for an assessed declaration (:func:`gateway_steps.declaration_pay_batch`).
+    Idempotent: the charge carries a fixed idempotency key, and a declaration already paid is left
+    alone."""
+    from .gateway_steps import declaration_pay_batch
 
-    with transaction.atomic():
-        declaration = Declaration.objects.select_for_update().filter(pk=declaration_id).first()
-        if declaration is None or declaration.status != S.ASSESSED or not declaration.payer_kind:
-            return False
-        payment_reference = book_duty_payment(declaration)
-        _move(declaration, S.PAID, actor=SYSTEM_ACTOR, payload={"payment": payment_reference},
-              extra={"payment_reference": payment_reference})
-        enqueue(tasks.gateway_poll, declaration.pk, countdown=_tunable("release_delay"))
-    return True
+    return bool(declaration_pay_batch(declaration_ids=[declaration_id]))
 
 
 def declaration_act(*, declaration_id: int, action: str, actor, reason: str = "") -> DeclarationInfo:

@@ -29,6 +29,7 @@ from .road import (
     order_advance,
     order_customs_changed,
     order_declare,
+    order_declare_batch,
     order_deliver,
     order_fulfilment_changed,
     order_return,
@@ -37,7 +38,7 @@ from .road import (
 
 __all__ = [
     "DECLARATION_CALLBACK", "FULFILMENT_CALLBACK", "FULFILMENT_STEPS", "MAX_LINES", "MAX_QUANTITY", "PLAIN_MOVES",
-    "SHIP_TO_LIMITS", "invoice_pdf", "order_advance", "order_cancel", "order_customs_changed", "order_declare",
+    "SHIP_TO_LIMITS", "invoice_pdf", "order_advance", "order_cancel", "order_customs_changed", "order_declare", "order_declare_batch",
     "order_deliver", "order_expire", "order_fulfilment_changed", "order_id_of", "order_pay", "order_place",
     "order_quote", "order_return", "order_ship_callback", "orders_expire", "shipping_for",
 ]

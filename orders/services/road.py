@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from core import crypto
 from core.access import SYSTEM_ACTOR
-from core.errors import field_error
+from core.errors import DomainError, field_error
 from core.money import Money
-from core.states import check, transition
+from core.states import check, transition, transition_batch
 from core.tasks import enqueue
 from customs import selectors as customs_selectors
 from customs import services as customs
@@ -101,37 +101,66 @@ def invoice_pdf(order: Order) -> bytes:
     return render(order)
 
 
-def order_declare(*, order_id: int) -> bool:
-    """File the parcel's declaration with customs (regime, lines, prepaid duties, recipient) and
-    submit it; the seller's invoice goes with it. Sold from bond the order moves to ``at_customs``
-    at the warehouse. Idempotent: customs answers a second filing with the first declaration."""
+def _file(order: Order) -> tuple[int, bool]:
+    """The parcel's declaration, filed (a draft with the seller's invoice) or found: its id, and
+    whether it is a draft to submit. Customs answers a second filing with the first declaration."""
     from django.core.files.base import ContentFile
 
+    quoted = order.landed_cost.get("date")
+    lines = _declaration_lines(order)
+    info = customs.declaration_create(
+        kind="parcel", reference=order.reference, importer_country=order.ship_to_country_id, lines=lines,
+        declared_weight_kg=sum((line.weight_kg for line in lines), Decimal(0)),
+        callback_task=DECLARATION_CALLBACK, actor=SYSTEM_ACTOR, buyer_id=order.buyer_id,
+        date=timezone.datetime.fromisoformat(quoted).date() if quoted else None,
+        parcel=ParcelInput(regime=order.regime, prepaid=order.taxes, freight=order.shipping,
+                           recipient_name=order.ship_to_name,
+                           recipient_id=crypto.decrypt(order.ship_to_id_encrypted) if order.ship_to_id_encrypted else ""),
+    )
+    if info.status != "draft":
+        return info.id, False
+    invoice = ContentFile(invoice_pdf(order), name=f"invoice-order-{order.pk}.pdf")
+    customs.document_upload(declaration_id=info.id, kind="invoice", file=invoice, actor=SYSTEM_ACTOR)
+    return info.id, True
+
+
+def _declarable(order: Order) -> bool:
+    return (order.road == BOND and order.status == S.PAID) or (order.road == BORDER and order.status == S.AT_CUSTOMS)
+
+
+def order_declare_batch(*, order_ids) -> list[int]:
+    """File the parcel declarations of many orders and submit them together: each declaration is
+    drawn up from its order (regime, lines, prepaid duties, recipient, the seller's invoice), then
+    one transaction locks the orders, submits the drafts in one set-based move (one registration
+    task for all) and moves the orders sold from bond to ``at_customs`` at their warehouse.
+    Returns the orders declared (now or before). An order whose filing is refused is logged and
+    left where it is. Idempotent: customs answers a second filing with the first declaration."""
+    candidates = [o for o in Order.objects.filter(pk__in=sorted(set(order_ids))).order_by("pk") if _declarable(o)]
+    filed: dict[int, tuple[int, bool]] = {}
+    for order in candidates:
+        try:
+            with transaction.atomic():
+                filed[order.pk] = _file(order)
+        except DomainError as exc:
+            log.warning("declaration of %s refused: %s", order.reference, exc.message)
+    if not filed:
+        return []
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or not (
-            (order.road == BOND and order.status == S.PAID) or (order.road == BORDER and order.status == S.AT_CUSTOMS)
-        ):
-            return False
-        quoted = order.landed_cost.get("date")
-        info = customs.declaration_create(
-            kind="parcel", reference=order.reference, importer_country=order.ship_to_country_id,
-            lines=_declaration_lines(order),
-            declared_weight_kg=sum((line.weight_kg for line in _declaration_lines(order)), Decimal(0)),
-            callback_task=DECLARATION_CALLBACK, actor=SYSTEM_ACTOR, buyer_id=order.buyer_id,
-            date=timezone.datetime.fromisoformat(quoted).date() if quoted else None,
-            parcel=ParcelInput(regime=order.regime, prepaid=order.taxes, freight=order.shipping,
-                               recipient_name=order.ship_to_name,
-                               recipient_id=crypto.decrypt(order.ship_to_id_encrypted) if order.ship_to_id_encrypted else ""),
-        )
-        if info.status == "draft":
-            invoice = ContentFile(invoice_pdf(order), name=f"invoice-order-{order.pk}.pdf")
-            customs.document_upload(declaration_id=info.id, kind="invoice", file=invoice, actor=SYSTEM_ACTOR)
-            info = customs.declaration_submit(declaration_id=info.id, actor=SYSTEM_ACTOR)
-        if order.status == S.PAID:
-            transition(order, S.AT_CUSTOMS, actor=SYSTEM_ACTOR, place=order.source_warehouse,
-                       payload={"declaration": info.id, "regime": order.regime})
-    return True
+        # The orders' state decides under their locks (a cancellation waits, or wins and nothing is sent).
+        locked = {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=sorted(filed)).order_by("pk")}
+        ready = [pk for pk, o in locked.items() if _declarable(o)]
+        customs.declaration_submit_batch(declaration_ids=[filed[pk][0] for pk in ready if filed[pk][1]], actor=SYSTEM_ACTOR)
+        bond = [pk for pk in ready if locked[pk].road == BOND]
+        transition_batch(Order, bond, S.PAID, S.AT_CUSTOMS, actor=SYSTEM_ACTOR, events={
+            pk: {"place": locked[pk].source_warehouse[:32], "payload": {"declaration": filed[pk][0], "regime": locked[pk].regime}}
+            for pk in bond})
+    return ready
+
+
+def order_declare(*, order_id: int) -> bool:
+    """File the parcel's declaration with customs and submit it (:func:`order_declare_batch` for
+    one order). Sold from bond the order moves to ``at_customs`` at the warehouse."""
+    return bool(order_declare_batch(order_ids=[order_id]))
 
 
 def order_customs_changed(*, reference: str, status: str) -> Order | None:
