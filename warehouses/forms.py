@@ -66,7 +66,8 @@ class PackForm(forms.Form):
 
 
 class ConsignmentForm(forms.Form):
-    """The head of a seller's consignment: where it goes, by which route, in which invoice currency."""
+    """The head of a seller's consignment: where it goes, by which route, in which invoice currency.
+    Changing From, To or the crossing asks the server for the route's legs (htmx)."""
 
     company = forms.TypedChoiceField(label=_("Company"), coerce=int)
     warehouse = forms.ChoiceField(label=_("To warehouse"))
@@ -75,40 +76,58 @@ class ConsignmentForm(forms.Form):
     currency = forms.ChoiceField(label=_("Currency of the declared values"), initial="USD")
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
-    def __init__(self, *args, companies, **kwargs):
-        from core.models import Place
+    def __init__(self, *args, companies, places=None, **kwargs):
+        from django.urls import reverse
+        from django.utils.translation import get_language
+
+        from .selectors import consignment_places
 
         super().__init__(*args, **kwargs)
+        language = get_language() or "en"
+        warehouses, origins, crossings = places or consignment_places()
         self.fields["company"].choices = [(c.pk, c.name) for c in companies]
         if len(companies) == 1:
             self.fields["company"].widget = forms.HiddenInput()
             self.fields["company"].initial = companies[0].pk
-        self.fields["warehouse"].choices = [(w.code, f"{w.code} · {w.name}") for w in Warehouse.objects.filter(is_active=True)]
-        places = Place.objects.order_by("code")
-        self.fields["origin"].choices = [(p.code, f"{p.code} · {p.name_en}") for p in places.exclude(kind="border_crossing")]
+        self.fields["warehouse"].choices = [(w.code, f"{w.code} · {w.place.name(language)}") for w in warehouses]
+        self.fields["origin"].choices = [(p.code, f"{p.code} · {p.name(language)}") for p in origins]
         self.fields["border_crossing"].choices = [("", _("None (same country)"))] + [
-            (p.code, p.name_en) for p in places.filter(kind="border_crossing")]
+            (p.code, p.name(language)) for p in crossings]
         self.fields["currency"].choices = [(c, c) for c in sorted(currencies())]
+        preview = {"hx-get": reverse("warehouses:consignment_route"), "hx-trigger": "change",
+                   "hx-target": "#route-preview", "hx-include": "[name=origin],[name=warehouse],[name=border_crossing]"}
+        for name in ("warehouse", "origin", "border_crossing"):
+            self.fields[name].widget.attrs.update(preview)
 
 
 class ConsignmentLineForm(forms.Form):
-    sku = forms.TypedChoiceField(label=_("SKU"), coerce=int, required=False)
+    """One line: a SKU of the seller's by its code (the search suggests them), the units, the value."""
+
+    sku = forms.CharField(label=_("SKU"), max_length=64, required=False,
+                          widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                                                        "placeholder": _("Code or name")}))
     quantity = forms.IntegerField(label=_("Expected units"), min_value=1, max_value=MAX_QUANTITY, required=False)
     declared_value = forms.DecimalField(label=_("Declared value of the line"), min_value=0, max_digits=15, decimal_places=2,
                                         required=False)
 
-    def __init__(self, *args, skus=(), **kwargs):
+    def __init__(self, *args, search_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sku"].choices = [("", "—")] + [(sku.pk, f"{sku.code} · {sku.name}") for sku in skus]
+        if search_url:
+            self.fields["sku"].widget.attrs.update({
+                "hx-get": search_url, "hx-trigger": "input changed delay:250ms, search", "hx-target": "next .sku-results",
+                "hx-include": "[name=company]", "hx-sync": "this:replace"})
+
+    def clean_sku(self):
+        return (self.cleaned_data.get("sku") or "").strip()
 
     def clean(self):
         data = super().clean()
-        if data.get("sku") and not data.get("quantity"):
+        if data.get("sku") and not data.get("quantity") and not data.get("DELETE"):
             self.add_error("quantity", _("Enter the expected units."))
         return data
 
 
-ConsignmentLineFormSet = forms.formset_factory(ConsignmentLineForm, extra=5, max_num=200)
+ConsignmentLineFormSet = forms.formset_factory(ConsignmentLineForm, extra=3, max_num=200, can_delete=True)
 
 
 def own_skus(companies):

@@ -422,3 +422,75 @@ def sku_search(*, company_ids, q: str, limit: int = 10) -> list[Sku]:
     rows = list(qs[: limit * 3])
     rows.sort(key=lambda s: (not s.code.lower().startswith(q.lower()), s.code))
     return rows[:limit]
+
+
+def consignment_places() -> tuple[list, list, list]:
+    """What a consignment form offers: active warehouses (with their place), the places goods may
+    leave from (not border crossings) and the border crossings. Three queries."""
+    from core.models import Place
+
+    warehouses = list(Warehouse.objects.filter(is_active=True).select_related("place").order_by("priority", "code"))
+    places = list(Place.objects.exclude(kind="border_crossing").order_by("code"))
+    crossings = list(Place.objects.filter(kind="border_crossing").order_by("code"))
+    return warehouses, places, crossings
+
+
+def consignment_defaults(*, country: str, warehouses: list, places: list) -> dict:
+    """A sensible start for a seller in ``country``: "To" is the first warehouse across the Chinese
+    border (a Chinese seller stocks Central Asia's bonded warehouses; a Central Asian one the Chinese
+    side), "From" the seller's own country's warehouse or dry port (else a place in that country),
+    never the destination; and the crossing the route takes."""
+    from . import routes
+
+    across = [w for w in warehouses if (w.country_id == "CN") != (country == "CN")]
+    abroad = [w for w in warehouses if w.country_id != country]
+    to = (across or abroad or warehouses or [None])[0]
+    to_code = to.code if to else ""
+    home = ([w.code for w in warehouses if w.country_id == country and w.code != to_code]
+            + [p.code for p in places if p.kind == "dry_port" and p.country_id == country and p.code != to_code]
+            + [p.code for p in places if p.country_id == country and p.code != to_code])
+    origin = home[0] if home else ""
+    crossing = routes.crossing_for(origin, to.country_id) if to and origin and country != to.country_id else ""
+    return {"warehouse": to_code, "origin": origin, "border_crossing": crossing}
+
+
+def consignment_route(*, origin: str, warehouse: str, border_crossing: str = "", language: str = "en") -> dict:
+    """The route a consignment would take, for the form's preview: its legs (place names in
+    ``language``, mode, days, basis), the crossing, the total days, or what is missing. Two queries."""
+    from django.utils.translation import gettext as _
+
+    from core.models import Place
+
+    from . import routes
+
+    wh = Warehouse.objects.filter(code=warehouse, is_active=True).first() if warehouse else None
+    # Every place the route may name, in one query: the crossing chosen, or the one the route knows.
+    known = routes.crossing_for(origin, wh.country_id) if wh else ""
+    codes = {origin, border_crossing, known} - {""}
+    places = {p.code: p for p in Place.objects.filter(code__in=codes | ({wh.place_id} if wh else set()))}
+    start, crossing = places.get(origin), places.get(border_crossing) if border_crossing else None
+    out = {"legs": [], "crossing": None, "problem": "", "days_min": 0, "days_max": 0}
+    if wh is None or start is None:
+        out["problem"] = _("Choose where the goods leave from and the warehouse they go to.")
+        return out
+    if start.code == wh.code:
+        out["problem"] = _("The origin is the destination warehouse.")
+        return out
+    origin_country = start.country_id or (start.countries.split(";")[0] if start.countries else "")
+    legs = routes.consignment_legs(origin=start.code, origin_country=origin_country, warehouse=wh.code,
+                                   warehouse_country=wh.country_id, crossing=crossing.code if crossing else "")
+    if not legs:
+        out["problem"] = _("No known route crosses into this country from there: choose the border crossing.")
+        return out
+    names = {code: place.name(language) for code, place in places.items()}
+    for leg in legs:
+        out["legs"].append({"origin": names.get(leg.origin, leg.origin), "destination": names.get(leg.destination, leg.destination),
+                            "mode": str(routes.MODES.get(leg.mode, leg.mode)), "days_min": leg.days_min,
+                            "days_max": leg.days_max, "basis": leg.basis,
+                            "crossing": leg.destination.startswith("BC-")})
+    crossing_code = next((leg.destination for leg in legs if leg.destination.startswith("BC-")), "")
+    out["crossing"] = names.get(crossing_code) if crossing_code else None
+    out["suggested"] = crossing_code if crossing_code and not border_crossing else ""
+    out["days_min"] = sum(leg.days_min for leg in legs)
+    out["days_max"] = sum(leg.days_max for leg in legs)
+    return out

@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,9 +28,18 @@ from .forms import (
     StockFilterForm,
     TransferForm,
     apply_errors,
-    own_skus,
 )
-from .models import BondStatus, Consignment, ConsignmentLine, Discrepancy, Fulfilment, StockLevel, Transfer, Warehouse
+from .models import (
+    BondStatus,
+    Consignment,
+    ConsignmentLine,
+    Discrepancy,
+    Fulfilment,
+    Sku,
+    StockLevel,
+    Transfer,
+    Warehouse,
+)
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -260,56 +270,125 @@ def _seller_companies(user):
     return list(Company.objects.filter(pk__in=company_ids(user)).order_by("name"))
 
 
+def _consignment_lines(request, data=None):
+    from django.urls import reverse
+
+    return ConsignmentLineFormSet(data, form_kwargs={"search_url": reverse("warehouses:consignment_skus")}, prefix="lines")
+
+
+def _one_more_line(post):
+    """The no-script "Add a line" button: the same form again with one more empty line."""
+    data = post.copy()
+    key = "lines-TOTAL_FORMS"
+    try:
+        data[key] = str(min(int(data.get(key, "0")) + 1, 200))
+    except ValueError:
+        data[key] = "1"
+    return data
+
+
+def _known_crossing(places, origin: str, warehouse: str) -> str:
+    """The crossing the route takes when the seller left the choice to the route (the preview names it)."""
+    from . import routes
+
+    warehouses, origins, _crossings = places
+    wh = next((w for w in warehouses if w.code == warehouse), None)
+    start = next((p for p in origins if p.code == origin), None)
+    if wh is None or start is None or start.country_id == wh.country_id:
+        return ""
+    return routes.crossing_for(start.code, wh.country_id)
+
+
 @login_required
 def consignment_new(request):
-    """A seller's consignment: route, lines of their own SKUs with declared values; saved as a draft
-    or submitted at once."""
+    """A seller's consignment: route (From defaults to the seller's own country, the legs shown as
+    From and To change), lines of their own SKUs picked by search, added and removed as needed, with
+    declared values; saved as a draft or submitted at once."""
+    from core.money import Money
+
     companies = _seller_companies(request.user)
     if SELLER not in roles_of(request.user) or not companies:
         raise Http404
-    skus = own_skus(companies)
-    form = ConsignmentForm(request.POST or None, companies=companies)
-    lines = ConsignmentLineFormSet(request.POST or None, form_kwargs={"skus": skus}, prefix="lines")
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
-        data = form.cleaned_data
-        filled = [(i, ln) for i, ln in enumerate(lines.cleaned_data) if ln.get("sku")]
-        try:
-            from core.money import Money
-
-            consignment = services.consignment_create(
-                company_id=data["company"], warehouse=data["warehouse"], origin=data["origin"],
-                border_crossing=data["border_crossing"] or None, note=data["note"], actor=request.user,
-                lines=[(ln["sku"], ln["quantity"],
-                        Money.of(str(ln["declared_value"]), data["currency"]) if ln.get("declared_value") else None)
-                       for _i, ln in filled],
-            )
-            if "submit" in request.POST:
-                services.consignment_submit(consignment=consignment, actor=request.user)
-        except DomainError as exc:
-            positions = {f"lines.{n}": i for n, (i, _ln) in enumerate(filled)}
-            for field, msgs in exc.fields.items():
-                head, _dot, name = field.rpartition(".")
-                if head in positions and name in ("sku", "quantity", "declared_value"):
-                    for msg in msgs:
-                        lines.forms[positions[head]].add_error(name, msg)
-                elif field in positions:
-                    for msg in msgs:
-                        lines.forms[positions[field]].add_error(None, msg)
-                else:
-                    for msg in msgs:
-                        form.add_error(field if field in form.fields else None, msg)
-            if not exc.fields:
-                form.add_error(None, exc.message)
-            if "consignment" in locals():
-                # Saved as a draft, but customs data are missing: show it where the seller can see why.
-                messages.error(request, exc.message)
-                return redirect("warehouses:consignment", pk=consignment.pk)
-        else:
-            messages.success(request, _("Consignment %(number)s saved.") % {"number": consignment.number})
-            return redirect("warehouses:consignment", pk=consignment.pk)
+    places = selectors.consignment_places()
+    defaults = selectors.consignment_defaults(country=companies[0].country_id, warehouses=places[0], places=places[1])
+    adding = request.method == "POST" and "add_line" in request.POST
+    data = _one_more_line(request.POST) if adding else (request.POST or None)
+    form = ConsignmentForm(data, companies=companies, places=places, initial=defaults)
+    lines = _consignment_lines(request, data)
+    if request.method == "POST" and not adding and form.is_valid() and lines.is_valid():
+        head = form.cleaned_data
+        filled = [(i, ln) for i, ln in enumerate(lines.cleaned_data) if ln.get("sku") and not ln.get("DELETE")]
+        codes = {ln["sku"] for _i, ln in filled}
+        own = dict(Sku.objects.filter(company_id=head["company"], code__in=codes).values_list("code", "pk"))
+        unknown = [i for i, ln in filled if ln["sku"] not in own]
+        for i in unknown:
+            lines.forms[i].add_error("sku", _("Not one of your company's SKUs."))
         if not filled:
             form.add_error(None, _("Add at least one line."))
-    return render(request, "warehouses/consignment_new.html", {"form": form, "lines": lines, "has_skus": bool(skus)})
+        if filled and not unknown:
+            crossing = head["border_crossing"] or _known_crossing(places, head["origin"], head["warehouse"])
+            try:
+                consignment = services.consignment_create(
+                    company_id=head["company"], warehouse=head["warehouse"], origin=head["origin"],
+                    border_crossing=crossing or None, note=head["note"], actor=request.user,
+                    lines=[(own[ln["sku"]], ln["quantity"],
+                            Money.of(str(ln["declared_value"]), head["currency"]) if ln.get("declared_value") else None)
+                           for _i, ln in filled],
+                )
+                if "submit" in request.POST:
+                    services.consignment_submit(consignment=consignment, actor=request.user)
+            except DomainError as exc:
+                positions = {f"lines.{n}": i for n, (i, _ln) in enumerate(filled)}
+                for field, msgs in exc.fields.items():
+                    head_, _dot, name = field.rpartition(".")
+                    if head_ in positions and name in ("sku", "quantity", "declared_value"):
+                        for msg in msgs:
+                            lines.forms[positions[head_]].add_error(name, msg)
+                    elif field in positions:
+                        for msg in msgs:
+                            lines.forms[positions[field]].add_error(None, msg)
+                    else:
+                        for msg in msgs:
+                            form.add_error(field if field in form.fields else None, msg)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+                if "consignment" in locals():
+                    # Saved as a draft, but customs data are missing: show it where the seller can see why.
+                    messages.error(request, exc.message)
+                    return redirect("warehouses:consignment", pk=consignment.pk)
+            else:
+                messages.success(request, _("Consignment %(number)s saved.") % {"number": consignment.number})
+                return redirect("warehouses:consignment", pk=consignment.pk)
+    head = {name: (form[name].value() or "") for name in ("origin", "warehouse", "border_crossing")}
+    return render(request, "warehouses/consignment_new.html", {
+        "form": form, "lines": lines, "has_skus": Sku.objects.filter(company__in=companies).exists(),
+        "route": selectors.consignment_route(language=get_language() or "en", **head),
+    })
+
+
+@login_required
+def consignment_route(request):
+    """The route's legs and border crossing for From, To and the crossing chosen (htmx partial)."""
+    if SELLER not in roles_of(request.user) and STAFF not in roles_of(request.user):
+        raise Http404
+    route = selectors.consignment_route(origin=request.GET.get("origin", ""), warehouse=request.GET.get("warehouse", ""),
+                                        border_crossing=request.GET.get("border_crossing", ""),
+                                        language=get_language() or "en")
+    return render(request, "warehouses/_route_preview.html", {"route": route})
+
+
+@login_required
+def consignment_skus(request):
+    """The seller's SKUs matching what is typed in a line (htmx partial): code or name."""
+    companies = _seller_companies(request.user)
+    if SELLER not in roles_of(request.user) or not companies:
+        raise Http404
+    ids = [c.pk for c in companies]
+    chosen = request.GET.get("company", "")
+    if chosen.isdigit() and int(chosen) in ids:
+        ids = [int(chosen)]
+    q = request.GET.get("q") or next((v for k, v in request.GET.items() if k.endswith("-sku")), "")
+    return render(request, "warehouses/_sku_results.html", {"skus": selectors.sku_search(company_ids=ids, q=q), "q": q})
 
 
 @login_required

@@ -8,7 +8,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.access import SYSTEM_ACTOR
 from core.money import Money
 from orders import services as orders
 from payments.models import EscrowHold
@@ -57,8 +56,8 @@ def test_the_dashboard_shows_the_sellers_figures_and_nobody_elses(client, buyer_
     assert re.search(r'href="/seller/orders/\?status=paid" data-testid="status-link" data-status="paid">Paid</a> <strong>2</strong>',
                      html)
     # Stock: 10 released in Almaty, 3 reserved, 7 available, 40 on their way.
-    row = re.search(r'<tr data-testid="stock-row" data-sku="%s" data-warehouse="ALA" data-bond="released">(.*?)</tr>'
-                    % released_phone.sku_code, html, re.S).group(1)
+    row = re.search(rf'<tr data-testid="stock-row" data-sku="{released_phone.sku_code}" data-warehouse="ALA" '
+                    r'data-bond="released">(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r'<td class="num">(?:<strong>)?([\d,—]+)', row) == ["10", "3", "7", "40"]
     # Money: the buyers' escrow held for the company.
     held = sum(h.amount_minor for h in EscrowHold.objects.filter(reference__in=[first.reference, second.reference]))
@@ -113,4 +112,3 @@ def test_the_dashboard_costs_the_same_queries_for_few_or_many_products_orders_an
     assert len(few.captured_queries) <= 20
     # The second page of stock answers too.
     assert client.get("/seller/?stock_page=2").content.decode().count('data-testid="stock-row"') > 0
-    assert SYSTEM_ACTOR

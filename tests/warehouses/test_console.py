@@ -233,11 +233,14 @@ def test_seller_creates_and_submits_a_consignment_from_the_web(client, seller, s
     theirs = SkuFactory(company=other_seller.company, code="THEIRS-1")
     client.force_login(seller)
     form = page(client, "/warehouses/consignments/new/")
-    assert "MINE-1" in form and "THEIRS-1" not in form and "BC-IRKESHTAM" in form
-    refused = client.post("/warehouses/consignments/new/", _consignment_post([(theirs.pk, 5, "10.00")],
+    assert "BC-IRKESHTAM" in form
+    found = page(client, "/warehouses/consignments/skus/?lines-0-sku=1")  # the line's SKU search
+    assert "MINE-1" in found and "THEIRS-1" not in found
+    refused = client.post("/warehouses/consignments/new/", _consignment_post([(theirs.code, 5, "10.00")],
                                                                             company=seller_company.pk))
     assert refused.status_code == 200 and not Consignment.objects.exists()
-    done = client.post("/warehouses/consignments/new/", _consignment_post([(mine.pk, 20, "450.00")],
+    assert "Not one of your company&#x27;s SKUs." in refused.content.decode()
+    done = client.post("/warehouses/consignments/new/", _consignment_post([(mine.code, 20, "450.00")],
                                                                          company=seller_company.pk))
     c = Consignment.objects.get()
     assert done.status_code == 302 and done["Location"] == f"/warehouses/consignments/{c.pk}/"
@@ -251,7 +254,7 @@ def test_a_consignment_without_values_stays_a_draft_and_says_why(client, seller,
 
     mine = SkuFactory(company=seller_company, code="MINE-2")
     client.force_login(seller)
-    response = client.post("/warehouses/consignments/new/", _consignment_post([(mine.pk, 5, "")], company=seller_company.pk),
+    response = client.post("/warehouses/consignments/new/", _consignment_post([(mine.code, 5, "")], company=seller_company.pk),
                            follow=True)
     assert response.status_code == 200 and response.redirect_chain  # saved, then shown with the reason
     assert Consignment.objects.get().status == "draft"

@@ -21,17 +21,11 @@ from core.states import actor_fields, transition
 from core.tasks import enqueue
 from customs.states import DeclarationStatus
 
-from .. import customs_link
+from .. import customs_link, routes
 from ..access import may_operate
 from ..models import BondStatus, Consignment, ConsignmentCustoms, ConsignmentLine, Discrepancy, Movement, Sku
 from ..states import DECLARATION_REFUSED, NOT_REQUIRED, TRANSIT
 from .ledger import K, _check_quantity, _is_staff, _level_for, _lock_levels, _must_move, _next_number, _warehouse
-
-
-def _leg_mode(crossing: Place | None) -> str:
-    if crossing is None:
-        return "road"
-    return "rail" if "rail" in crossing.name_en.lower() or "rail" in crossing.notes.lower()[:20] else "road"
 
 
 def consignment_create(*, company_id: int, warehouse: str, origin: str, border_crossing: str | None,
@@ -97,9 +91,10 @@ def consignment_create(*, company_id: int, warehouse: str, origin: str, border_c
     note = str(note or "").strip()
     if len(note) > 500:
         raise field_error("note", _("At most 500 characters."))
-    stops = [origin_place.code] + ([crossing.code] if crossing else []) + [wh.code]
-    mode = _leg_mode(crossing)
-    legs = [{"from": a, "to": b, "mode": mode} for a, b in zip(stops, stops[1:], strict=False)]
+    # The route's legs and modes from the one table of routes (orders' parcels use it too).
+    route = routes.consignment_legs(origin=origin_place.code, origin_country=origin_country, warehouse=wh.code,
+                                    warehouse_country=wh.country_id, crossing=crossing.code if crossing else "")
+    legs = [{"from": leg.origin, "to": leg.destination, "mode": leg.mode} for leg in route]
     with transaction.atomic():
         consignment = Consignment.objects.create(
             number="", company=company, warehouse=wh, origin=origin_place, border_crossing=crossing, legs=legs,
