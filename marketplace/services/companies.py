@@ -142,17 +142,31 @@ def listings_refresh(*, company_id: int | None = None, product_id: int | None = 
         company_id=OuterRef("product__company_id"), storefront_id=OuterRef("storefront_id"),
         status=StorefrontMembership.Status.APPROVED,
     )
-    visible = qs.filter(
-        Exists(admitted), is_enabled=True, product__status=Product.Status.ACTIVE,
-        product__company__verification=Company.Verification.VERIFIED,
-    ).values("pk")
-    hide = qs.filter(is_visible=True).exclude(pk__in=visible)
-    show = qs.filter(is_visible=False, pk__in=visible)
-    products = set(hide.values_list("product_id", flat=True)) | set(show.values_list("product_id", flat=True))
+    rule = {"is_enabled": True, "product__status": Product.Status.ACTIVE,
+            "product__company__verification": Company.Verification.VERIFIED}
+    if product_ids is not None:
+        # A known set of products (a chunk of an import): one read of their listings and the rule
+        # per row, instead of the set queries below, which a planner without statistics on fresh
+        # rows turns into a scan per listing.
+        rows = qs.annotate(admitted=Exists(admitted)).values_list(
+            "pk", "product_id", "is_visible", "admitted", *rule)
+        hide_pks, show_pks, products = [], [], set()
+        for pk, product, is_visible, is_admitted, *facts in rows:
+            should = bool(is_admitted) and tuple(facts) == tuple(rule.values())
+            if should != is_visible:
+                (show_pks if should else hide_pks).append(pk)
+                products.add(product)
+    else:
+        visible = qs.filter(Exists(admitted), **rule).values("pk")
+        hide = qs.filter(is_visible=True).exclude(pk__in=visible)
+        show = qs.filter(is_visible=False, pk__in=visible)
+        products = set(hide.values_list("product_id", flat=True)) | set(show.values_list("product_id", flat=True))
+        if products:
+            hide_pks, show_pks = list(hide.values_list("pk", flat=True)), list(show.values_list("pk", flat=True))
     if not products:
         return 0
-    changed = Listing.objects.filter(pk__in=list(hide.values_list("pk", flat=True))).update(is_visible=False)
-    changed += Listing.objects.filter(pk__in=list(show.values_list("pk", flat=True))).update(is_visible=True)
+    changed = Listing.objects.filter(pk__in=hide_pks).update(is_visible=False)
+    changed += Listing.objects.filter(pk__in=show_pks).update(is_visible=True)
     if not reindex:
         return changed
     ids = sorted(products)
