@@ -125,24 +125,41 @@ def parcel_pack(*, fulfilment: Fulfilment, parcels: list[dict], actor) -> list[P
         return Parcel.objects.bulk_create(rows)
 
 
+def _hand_over(fulfilment: Fulfilment, actor) -> None:
+    """Hand the packed parcels to the carrier, with no transaction of ours open and no row locked
+    (the payouts' pattern): the intent is recorded already (the fulfilment is packed, its parcels
+    have no tracking number), the carrier is called, and each answer is recorded at once in a
+    short conditional UPDATE. A parcel handed over before (a retried task, a crash after the
+    carrier answered) is not handed over again; the ship step that follows finds them all."""
+    check(fulfilment, Fulfilment.Status.SHIPPED, actor=actor,
+          current=Fulfilment.objects.filter(pk=fulfilment.pk).values_list("status", flat=True).first() or "")
+    lines = ReservationLine.objects.filter(reservation_id=fulfilment.reservation_id, warehouse_id=fulfilment.warehouse_id,
+                                           shipped_at__isnull=True, bond_status=BondStatus.BONDED).select_related("warehouse", "reservation")
+    if any(_in_bond_for_sale(ln, ln.reservation.buyer_country_id) for ln in lines):
+        raise _refuse_in_bond(fulfilment.reference)  # nothing goes to the carrier that may not leave
+    for parcel in fulfilment.parcels.filter(tracking_number="").order_by("pk"):
+        handover = carrier.hand_over(warehouse=fulfilment.warehouse_id, reference=fulfilment.reference, weight_g=parcel.weight_g)
+        Parcel.objects.filter(pk=parcel.pk, tracking_number="").update(
+            carrier=handover.carrier, tracking_number=handover.tracking_number, handed_over_at=timezone.now())
+
+
 def fulfilment_ship(*, fulfilment: Fulfilment, actor) -> Fulfilment:
-    """Hand the packed parcels to the carrier, ship the reserved units, then tell the caller.
+    """Hand the packed parcels to the carrier (outside any lock, :func:`_hand_over`), then ship the
+    reserved units and tell the caller, in one short transaction.
 
     Units still in bond for a sale into the warehouse's country: ``customs_not_cleared`` (409), and
-    nothing moves (see :func:`stock_confirm_shipment`)."""
+    nothing moves, nothing is handed over (see :func:`stock_confirm_shipment`)."""
     _check_operator(fulfilment, actor)
+    _hand_over(fulfilment, actor)
     with transaction.atomic():
         now = timezone.now()
         transition(fulfilment, Fulfilment.Status.SHIPPED, actor=actor, place=fulfilment.warehouse_id,
                    extra_updates={"shipped_at": now, "moved_at": now})
         stock_confirm_shipment(reference=fulfilment.reference, warehouse=fulfilment.warehouse_id, actor=actor)
-        parcels = list(fulfilment.parcels.all())
-        for parcel in parcels:
-            handover = carrier.hand_over(warehouse=fulfilment.warehouse_id, reference=fulfilment.reference,
-                                         weight_g=parcel.weight_g)
-            parcel.carrier, parcel.tracking_number, parcel.handed_over_at = handover.carrier, handover.tracking_number, now
-        Parcel.objects.bulk_update(parcels, ["carrier", "tracking_number", "handed_over_at"])
-        _notify(fulfilment, Fulfilment.Status.SHIPPED, [p.tracking_number for p in parcels])
+        numbers = list(fulfilment.parcels.order_by("pk").values_list("tracking_number", flat=True))
+        if not all(numbers):  # pragma: no cover - a parcel packed while we handed over: try again
+            raise DomainError(ErrorCode.CONFLICT, _("A parcel was added meanwhile; ship again."))
+        _notify(fulfilment, Fulfilment.Status.SHIPPED, numbers)
     return fulfilment
 
 
@@ -204,14 +221,15 @@ def fulfilment_simulate(*, fulfilment_id: int) -> str | None:
         if target is None:
             return None
         try:
-            with transaction.atomic():
-                if target == Fulfilment.Status.PICKING:
-                    fulfilment_pick(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
-                elif target == Fulfilment.Status.PACKED:
-                    parcel_pack(fulfilment=fulfilment, parcels=_simulated_parcels(fulfilment), actor=SYSTEM_ACTOR)
-                else:
-                    fulfilment_ship(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
-                if target != Fulfilment.Status.SHIPPED:
+            if target == Fulfilment.Status.SHIPPED:
+                # Not inside a transaction of ours: the carrier is called with no lock held.
+                fulfilment_ship(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
+            else:
+                with transaction.atomic():
+                    if target == Fulfilment.Status.PICKING:
+                        fulfilment_pick(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
+                    else:
+                        parcel_pack(fulfilment=fulfilment, parcels=_simulated_parcels(fulfilment), actor=SYSTEM_ACTOR)
                     _simulate_later(fulfilment.pk, target)
         except DomainError as exc:
             if exc.code == ErrorCode.ILLEGAL_TRANSITION:
