@@ -7,6 +7,7 @@ from datetime import date as Date
 from decimal import Decimal
 
 from core.money import Money
+from core.texts import render, render_all, stored
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Quote:
     fx: list = field(default_factory=list)
     breakdown: list = field(default_factory=list)
     allowance: dict | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # core.texts messages, shown in the reader's language
     usage: object = None  # rules.Usage: what allowance_record books for this order
 
     def to_api(self) -> dict:
@@ -62,9 +63,20 @@ class Quote:
             "landed_cost_storefront": self.landed_cost_storefront.to_api(),
             "fx": [rate.to_api() for rate in self.fx],
             "breakdown": [item.to_api() for item in self.breakdown],
-            "allowance": self.allowance,
-            "warnings": list(self.warnings),
+            "allowance": self._allowance(render),
+            "warnings": render_all(self.warnings),
         }
+
+    def _allowance(self, show) -> dict | None:
+        if not self.allowance:
+            return self.allowance
+        return {**self.allowance, "past_limit": show(self.allowance.get("past_limit"))}
+
+    def to_stored(self) -> dict:
+        """As an order keeps it: the API's shape, with the messages kept to show later in the reader's
+        language (customs.labels.localized_quote)."""
+        return {**self.to_api(), "breakdown": [item.to_stored() for item in self.breakdown],
+                "allowance": self.allowance, "warnings_text": [stored(w) for w in self.warnings]}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.texts import render, render_all
+
 REGIMES = {
     "cn_cbec_9610": _("China cross-border e-commerce, direct purchase (9610)"),
     "cn_cbec_1210": _("China cross-border e-commerce, bonded warehouse (1210)"),
@@ -35,3 +37,29 @@ def regime_label(code: str) -> str:
 
 def line_kind_label(code: str) -> str:
     return str(LINE_KINDS.get(code, code or ""))
+
+
+def localized_breakdown(items, *, labels: bool = True) -> list[dict]:
+    """A stored breakdown (``Item.to_stored()``) in the API's shape, each rule in the reader's language,
+    with the kind's name too for pages."""
+    shown = []
+    for item in items or []:
+        line = {key: value for key, value in item.items() if key != "rule_text"}
+        line["rule"] = render(item.get("rule_text") or item.get("rule"))
+        if labels:
+            line["kind_label"] = line_kind_label(item.get("kind", ""))
+        shown.append(line)
+    return shown
+
+
+def localized_quote(quote: dict | None, *, labels: bool = True) -> dict | None:
+    """A quote stored at checkout (``Quote.to_stored()``) in the API's shape, its texts in today's reader's
+    language."""
+    if not quote:
+        return quote
+    shown = {key: value for key, value in quote.items() if key != "warnings_text"}
+    shown["breakdown"] = localized_breakdown(quote.get("breakdown"), labels=labels)
+    shown["warnings"] = render_all(quote.get("warnings_text") or quote.get("warnings"))
+    if isinstance(shown.get("allowance"), dict) and shown["allowance"].get("past_limit"):
+        shown["allowance"] = {**shown["allowance"], "past_limit": render(shown["allowance"]["past_limit"])}
+    return shown

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from core.access import visible
 from core.money import Money
 from core.states import history
+from core.texts import note
 
 from .interface import DeclarationInfo
 from .models import Declaration, DeclarationDocument, DeclarationLine
@@ -38,13 +39,22 @@ def parcel_customs(reference: str) -> dict | None:
     declaration = Declaration.objects.filter(reference=reference).first()
     if declaration is None:
         return None
+    events = [{"status": e.to_state, "at": e.at, "actor": e.actor_label, "note": note(e.reason, e.payload)}
+              for e in history(declaration)]
     return {
         "declaration": declaration.pk, "regime": declaration.regime, "status": declaration.status,
         "channel": declaration.channel, "registration_number": declaration.registration_number,
         "duties": Money(declaration.total_minor, declaration.currency),
-        "rejection_reason": declaration.rejection_reason,
-        "events": [{"status": e.to_state, "at": e.at, "actor": e.actor_label, "note": e.reason} for e in history(declaration)],
+        "rejection_reason": rejection_note(declaration, events),
+        "events": events,
     }
+
+
+def rejection_note(declaration: Declaration, events: list[dict]) -> str:
+    """Why customs refused, in the reader's language (the rejecting event's message)."""
+    if declaration.status != "rejected":
+        return declaration.rejection_reason
+    return next((e["note"] for e in reversed(events) if e["status"] == "rejected" and e["note"]), declaration.rejection_reason)
 
 
 def declarations(user, *, status: str | None = None, channel: str | None = None, kind: str | None = None,
@@ -83,7 +93,8 @@ class TimelineEntry:
 
 def timeline(declaration: Declaration) -> list[TimelineEntry]:
     """Status changes and document uploads, oldest first."""
-    entries = [TimelineEntry(e.at, "status", e.to_state, e.from_state, e.actor_label, e.reason) for e in history(declaration)]
+    entries = [TimelineEntry(e.at, "status", e.to_state, e.from_state, e.actor_label, note(e.reason, e.payload))
+               for e in history(declaration)]
     entries += [TimelineEntry(doc.uploaded_at, "document", "", "", doc.uploaded_by.get_username() if doc.uploaded_by else "system",
                               f"{doc.get_kind_display()}: {doc.original_name}") for doc in declaration.documents.all()]
     return sorted(entries, key=lambda e: e.at)

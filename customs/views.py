@@ -6,15 +6,18 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import get_visible
 from core.errors import DomainError
 from core.money import Money
+from core.texts import country_name, render_all
 
 from . import selectors, services
 from .forms import ActionForm, DocumentForm, QueueFilterForm
+from .labels import localized_breakdown
 from .models import Declaration, DeclarationDocument
 from .states import ACTION_LABELS, BROKER_ACTIONS, actions_for
 
@@ -48,9 +51,15 @@ def detail(request, pk):
     actions = [(name, ACTION_LABELS[name], BROKER_ACTIONS[name][1]) for name in actions_for(declaration.status, request.user)]
     labels = dict(Declaration.Status.choices)
     money = {k: Money(getattr(declaration, f"{k}_minor"), declaration.currency) for k in ("customs_value", "duty", "vat", "excise", "fees")}
+    breakdown = [{**item, "base": Money.from_api(item["base"]), "amount": Money.from_api(item["amount"])}
+                 for item in localized_breakdown(declaration.breakdown)]
+    timeline = selectors.timeline(declaration)
+    rejection = next((e.note for e in reversed(timeline) if e.status == "rejected" and e.note), declaration.rejection_reason)
     return render(request, "customs/detail.html", {
         "d": declaration, "actions": actions, "money": money, "total": Money(declaration.total_minor, declaration.currency),
-        "timeline": [(e, labels.get(e.status, e.status)) for e in selectors.timeline(declaration)], "document_form": DocumentForm(),
+        "breakdown": breakdown, "warnings": render_all(declaration.warnings), "rejection": rejection,
+        "country": country_name(declaration.importer_country, get_language()),
+        "timeline": [(e, labels.get(e.status, e.status)) for e in timeline], "document_form": DocumentForm(),
         "lines": [(line, Money(line.value_minor, line.currency)) for line in declaration.lines.all()],
         "closed": declaration.status in ("released", "rejected"),
     })

@@ -8,6 +8,7 @@ from django.utils import timezone
 from core.access import get_visible, visible
 from core.models import Place
 from core.states import history
+from core.texts import note
 
 from .models import Order, OrderLine
 from .routes import MODES, eta, legs_for
@@ -28,7 +29,7 @@ def order_events(order: Order) -> list[dict]:
     """The timeline: one entry per event, oldest first."""
     return [
         {"status": e.to_state, "from_status": e.from_state, "at": e.at, "actor": e.actor_label, "place": e.place,
-         "note": e.reason, "payload": e.payload}
+         "note": note(e.reason, e.payload), "payload": e.payload}
         for e in history(order)
     ]
 

@@ -21,7 +21,7 @@ from core.errors import DomainError, ErrorCode
 from core.models import Profile
 from core.money import Money
 from customs import selectors as customs_selectors
-from customs.labels import line_kind_label, regime_label
+from customs.labels import localized_quote, regime_label
 from customs.states import DeclarationStatus
 
 from . import cart as carts
@@ -273,12 +273,10 @@ def _money(data, fallback_currency: str) -> Money | None:
 
 def _landed(order) -> dict:
     """The quote fixed at placement, with its amounts as Money for the template."""
-    quote = order.landed_cost or {}
+    quote = localized_quote(order.landed_cost) or {}
     currency = order.currency_id
-    breakdown = []
-    for item in quote.get("breakdown") or []:
-        breakdown.append({**item, "base": _money(item.get("base"), currency), "amount": _money(item.get("amount"), currency),
-                          "kind_label": line_kind_label(item.get("kind", ""))})
+    breakdown = [{**item, "base": _money(item.get("base"), currency), "amount": _money(item.get("amount"), currency)}
+                 for item in quote.get("breakdown") or []]
     return {
         "regime": quote.get("regime") or order.regime, "regime_label": regime_label(quote.get("regime") or order.regime),
         "date": quote.get("date"),

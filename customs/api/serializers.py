@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
 from core.api.fields import MoneyField
+from core.texts import render_all
 
+from ..labels import localized_breakdown
 from ..models import Declaration, DeclarationDocument
 from ..states import BROKER_ACTIONS
 
@@ -162,6 +164,13 @@ class DeclarationDetailSerializer(DeclarationSerializer):
         from ..selectors import timeline
 
         return EventSerializer(timeline(obj), many=True).data
+
+    def to_representation(self, instance):
+        # Rules and warnings are stored as messages: shown in the caller's language.
+        data = super().to_representation(instance)
+        data["breakdown"] = localized_breakdown(instance.breakdown, labels=False)
+        data["warnings"] = render_all(instance.warnings)
+        return data
 
 
 class ActionSerializer(serializers.Serializer):

@@ -48,7 +48,7 @@ class SubmitResult:
 @dataclass(frozen=True)
 class PollResult:
     status: str  # green, yellow, red, rejected, released, pending
-    reason: str = ""
+    reason: object = ""  # a core.texts message (or plain text from a real authority)
     rules: tuple[str, ...] = ()
 
 

@@ -12,10 +12,21 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from core.texts import Text, number, percent, text
 
 from . import GatewayDeclaration, PollResult, SubmitResult
 
 HUNDRED = Decimal(100)
+OVER_VALUE = gettext_noop("Customs value over %(limit)s USD")
+WEIGHT_GAP = gettext_noop("Recorded weight differs from the declared by %(gap)s")
+
+
+def joined(notes: list[Text]) -> Text:
+    if len(notes) == 1:
+        return notes[0]
+    return text(gettext_noop("%(first)s; %(rest)s"), first=notes[0], rest=joined(notes[1:]))
 
 
 class SimulatorGateway:
@@ -36,7 +47,7 @@ class SimulatorGateway:
 
     def poll(self, declaration: GatewayDeclaration) -> PollResult:
         if declaration.status == "paid":
-            return PollResult("released", "Duties paid: goods released")
+            return PollResult("released", text(gettext_noop("Duties paid: goods released")))
         if declaration.status != "registered":
             return PollResult("pending")
         return self.assess_risk(declaration)
@@ -46,34 +57,37 @@ class SimulatorGateway:
         chapters = {line.hs_code[:2] for line in declaration.lines}
         reject = sorted(chapters & set(c["reject_hs_chapters"]))
         if reject:
-            return PollResult("rejected", f"Goods of HS chapter {', '.join(reject)} may not be imported", ("prohibited_chapter",))
+            return PollResult("rejected", text(gettext_noop("Goods of HS chapter %(chapters)s may not be imported"),
+                                               chapters=", ".join(reject)), ("prohibited_chapter",))
         every = int(c["reject_every"])
         if every and zlib.crc32(declaration.reference.encode()) % every == 0:
-            return PollResult("rejected", "Declaration data do not match the accompanying documents", ("random_audit",))
+            return PollResult("rejected", text(gettext_noop("Declaration data do not match the accompanying documents")),
+                              ("random_audit",))
         red, yellow = [], []
         value_usd = self._usd(declaration)
         if value_usd is not None and value_usd > Decimal(str(c["red_value_usd"])):
-            red.append(("high_value", f"customs value over {c['red_value_usd']} USD"))
+            red.append(("high_value", text(OVER_VALUE, limit=number(c["red_value_usd"]))))
         elif value_usd is not None and value_usd > Decimal(str(c["yellow_value_usd"])):
-            yellow.append(("high_value", f"customs value over {c['yellow_value_usd']} USD"))
+            yellow.append(("high_value", text(OVER_VALUE, limit=number(c["yellow_value_usd"]))))
         red_ch = sorted(chapters & set(c["red_hs_chapters"]))
         if red_ch:
-            red.append(("sensitive_chapter", f"HS chapter {', '.join(red_ch)} is inspected"))
+            red.append(("sensitive_chapter", text(gettext_noop("HS chapter %(chapters)s is inspected"), chapters=", ".join(red_ch))))
         yellow_ch = sorted(chapters & set(c["yellow_hs_chapters"]))
         if yellow_ch:
-            yellow.append(("certified_chapter", f"HS chapter {', '.join(yellow_ch)} needs certificates"))
+            yellow.append(("certified_chapter", text(gettext_noop("HS chapter %(chapters)s needs certificates"),
+                                                     chapters=", ".join(yellow_ch))))
         if declaration.recorded_weight_kg is not None and declaration.declared_weight_kg:
             gap = abs(declaration.recorded_weight_kg - declaration.declared_weight_kg) / declaration.declared_weight_kg * HUNDRED
             if gap > Decimal(str(c["weight_gap_red_percent"])):
-                red.append(("weight_mismatch", f"recorded weight differs from the declared by {gap:.1f}%"))
+                red.append(("weight_mismatch", text(WEIGHT_GAP, gap=percent(round(gap, 1)))))
             elif gap > Decimal(str(c["weight_gap_yellow_percent"])):
-                yellow.append(("weight_mismatch", f"recorded weight differs from the declared by {gap:.1f}%"))
+                yellow.append(("weight_mismatch", text(WEIGHT_GAP, gap=percent(round(gap, 1)))))
         if declaration.kind != "parcel" and c["invoice_required"] and "invoice" not in declaration.document_kinds:
-            yellow.append(("missing_invoice", "no commercial invoice attached"))
+            yellow.append(("missing_invoice", text(gettext_noop("No commercial invoice attached"))))
         for status, hits in (("red", red), ("yellow", yellow)):
             if hits:
-                return PollResult(status, "; ".join(text for _, text in hits).capitalize(), tuple(code for code, _ in hits))
-        return PollResult("green", "No risk rule matched", ())
+                return PollResult(status, joined([note for _, note in hits]), tuple(code for code, _ in hits))
+        return PollResult("green", text(gettext_noop("No risk rule matched")), ())
 
     @staticmethod
     def _usd(declaration: GatewayDeclaration) -> Decimal | None:

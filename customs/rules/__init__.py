@@ -13,9 +13,11 @@ from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.texts import Text, fx_rate, render, stored, text
 
 from . import data
 
@@ -46,15 +48,21 @@ class Item:
     base: Money
     rate: Decimal | None  # percent
     amount: Money
-    rule: str
+    rule: Text | str  # shown in the reader's language (core.texts)
     source: str
 
     def to_api(self) -> dict:
+        """As the API answers it: ``rule`` in the active language."""
         return {
             "kind": self.kind, "line": self.line, "base": self.base.to_api(),
             "rate": None if self.rate is None else format(self.rate.normalize(), "f"),
-            "amount": self.amount.to_api(), "rule": self.rule, "source": self.source,
+            "amount": self.amount.to_api(), "rule": render(self.rule), "source": self.source,
         }
+
+    def to_stored(self) -> dict:
+        """As kept with an order or a declaration: the API's shape plus ``rule_text``, to show later in
+        another language (customs.labels)."""
+        return {**self.to_api(), "rule_text": stored(self.rule)}
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class Context:
     buyer_id: int | None = None
     allowance_used: object = None  # callable(jurisdiction, period_key, currency) -> Money
     fx: list = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
 
     @property
     def goods(self) -> Money:
@@ -100,7 +108,8 @@ class Context:
         if base != quote and all((r.base, r.quote) != (base, quote) for r in self.fx):
             self.fx.append(found)
             if found.as_of is None:
-                self.warn(f"The {base}/{quote} rate has no date in the reference data; check it before relying on it.")
+                self.warn(text(gettext_noop("The %(base)s/%(quote)s rate has no date in the reference data; "
+                                            "check it before relying on it."), base=base, quote=quote))
         return found
 
     def to_local(self, amount: Decimal, currency: str, rounding=ROUND_HALF_UP) -> Money:
@@ -108,9 +117,28 @@ class Context:
         return Money(0, self.currency) if not amount else convert_decimal(amount, self.rate(currency, self.currency).rate,
                                                                          self.currency, rounding)
 
-    def warn(self, text: str) -> None:
-        if text not in self.warnings:
-            self.warnings.append(text)
+    def warn(self, message: Text) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+def fx_line(found: data.FxRate) -> Text:
+    """The FX rate a computation used, as a customs broker reads it."""
+    if found.as_of is None:
+        return text(gettext_noop("FX %(base)s/%(quote)s %(rate)s"), base=found.base, quote=found.quote, rate=fx_rate(found.rate))
+    return text(gettext_noop("FX %(base)s/%(quote)s %(rate)s as of %(date)s"), base=found.base, quote=found.quote,
+                rate=fx_rate(found.rate), date=found.as_of)
+
+
+UNVERIFIED = {
+    "partially_verified": gettext_noop("%(what)s is partially verified in the reference data; the figure may change."),
+    "unverified": gettext_noop("%(what)s is unverified in the reference data; the figure may change."),
+}
+
+
+def unverified(ctx: Context, what: Text, status: str) -> None:
+    """Warn that a figure the quote used is not (fully) verified in the reference data."""
+    ctx.warn(text(UNVERIFIED.get(status, UNVERIFIED["unverified"]), what=what))
 
 
 @dataclass

@@ -18,11 +18,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.texts import percent, text
 
-from . import HUNDRED, Context, Item, Line, Outcome, Usage, allocate, data, money_text, pct, percent_of, period_key
+from . import HUNDRED, Context, Item, Line, Outcome, Usage, allocate, data, money_text, percent_of, period_key
 
 ROUNDING = ROUND_HALF_UP
 
@@ -41,7 +43,8 @@ def _line_rates(ctx: Context, line: Line) -> tuple[Decimal, str, Decimal, object
     ct = staff.excise_percent if staff is not None else Decimal(0)
     if hs is not None and hs.cn_vat_percent is not None:
         if not hs.cn_rate_status.startswith("verified"):
-            ctx.warn(f"China's import VAT for HS {hs.code} ({pct(hs.cn_vat_percent)}%) is not fully verified.")
+            ctx.warn(text(gettext_noop("China's import VAT for HS %(code)s (%(rate)s) is not fully verified."),
+                          code=hs.code, rate=percent(hs.cn_vat_percent)))
         return hs.cn_vat_percent, data.first_source(hs.source), ct, staff, hs
     standard = data.vat("CN", ctx.date)
     return standard.percent, standard.source, ct, staff, hs
@@ -70,7 +73,7 @@ def cbec(ctx: Context) -> Outcome:
     yearly = Money.of(rule.period_limit, rule.limit_currency)
     if ctx.buyer_id is None:
         used = Money.zero(rule.limit_currency)
-        ctx.warn(f"No buyer given: the {money_text(yearly)} yearly allowance is assumed unused.")
+        ctx.warn(text(gettext_noop("No buyer given: the %(limit)s yearly allowance is assumed unused."), limit=yearly))
     else:
         used = ctx.allowance_used("CN", key, rule.limit_currency)
     if used + total > yearly:
@@ -86,14 +89,15 @@ def cbec(ctx: Context) -> Outcome:
     allowance = {
         "jurisdiction": "CN", "period": key, "limit": yearly.to_api(), "used": used.to_api(),
         "this_order": total.to_api(), "remaining": (yearly - used - total).to_api(),
-        "past_limit": "An order that would take the buyer past the yearly limit is refused.",
+        "past_limit": text(gettext_noop("An order that would take the buyer past the yearly limit is refused.")).to_json(),
     }
     shares = allocate(ctx.shipping + ctx.insurance, [line.value.minor for line in ctx.lines])
     items = [Item("customs_value", None, ctx.goods, None, total,
-                  "Dutiable price: goods with freight and insurance", source)]
+                  text(gettext_noop("Dutiable price: goods with freight and insurance")), source)]
     if not full_tax:
         items.append(Item("duty", None, total, Decimal(0), Money.zero(ctx.currency),
-                          f"Duty 0% within the limits ({money_text(order_limit)} per order, {money_text(yearly)} per year)", source))
+                          text(gettext_noop("Duty %(rate)s within the limits (%(order)s per order, %(year)s per year)"),
+                               rate=percent(0), order=order_limit, year=yearly), source))
     for line, share in zip(ctx.lines, shares, strict=True):
         base = line.value + share
         vat_pct, vat_source, ct_pct, staff, hs = _line_rates(ctx, line)
@@ -102,10 +106,12 @@ def cbec(ctx: Context) -> Outcome:
             vat_rate = vat_pct * factor / (HUNDRED - ct_pct)
             if ct_pct:
                 items.append(Item("excise", line.index, base, ct_rate, percent_of(base, ct_rate, ROUNDING),
-                                  f"Consumption tax {pct(ct_pct)}% / (1 − CT) × {pct(factor)}% (CBEC)", staff.source))
+                                  text(gettext_noop("Consumption tax %(ct)s / (1 − CT) × %(factor)s (CBEC)"),
+                                       ct=percent(ct_pct), factor=percent(factor)), staff.source))
             items.append(Item("vat", line.index, base, vat_rate, percent_of(base, vat_rate, ROUNDING),
-                              f"Import VAT {pct(vat_pct)}% / (1 − CT) × {pct(factor)}% on the price with its share "
-                              "of freight and insurance (CBEC)", vat_source))
+                              text(gettext_noop("Import VAT %(vat)s / (1 − CT) × %(factor)s on the price with its share "
+                                                "of freight and insurance (CBEC)"), vat=percent(vat_pct), factor=percent(factor)),
+                              vat_source))
             continue
         duty_pct = staff.duty_percent if staff is not None else (hs.cn_mfn_percent if hs is not None else None)
         if duty_pct is None:
@@ -115,15 +121,18 @@ def cbec(ctx: Context) -> Outcome:
                               {f"lines.{line.index}.hs_code": [_("No duty rate for this HS code.")]})
         duty = percent_of(base, duty_pct, ROUNDING)
         items.append(Item("duty", line.index, base, duty_pct, duty,
-                          f"Single indivisible item over {money_text(order_limit)}: full duty (MFN {pct(duty_pct)}%)",
+                          text(gettext_noop("Single indivisible item over %(limit)s: full duty (MFN %(rate)s)"),
+                               limit=order_limit, rate=percent(duty_pct)),
                           staff.source if staff is not None and staff.duty_percent is not None else data.first_source(hs.source)))
         ct = Money.zero(ctx.currency)
         if ct_pct:
             ct_rate = ct_pct * HUNDRED / (HUNDRED - ct_pct)
             ct = percent_of(base + duty, ct_rate, ROUNDING)
-            items.append(Item("excise", line.index, base + duty, ct_rate, ct, "Consumption tax in full: (price + duty) × CT / (1 − CT)", staff.source))
+            items.append(Item("excise", line.index, base + duty, ct_rate, ct,
+                              text(gettext_noop("Consumption tax in full: (price + duty) × CT / (1 − CT)")), staff.source))
         items.append(Item("vat", line.index, base + duty + ct, vat_pct, percent_of(base + duty + ct, vat_pct, ROUNDING),
-                          f"Single indivisible item: full import VAT {pct(vat_pct)}% on price + duty + consumption tax", vat_source))
+                          text(gettext_noop("Single indivisible item: full import VAT %(rate)s on price + duty + consumption tax"),
+                               rate=percent(vat_pct)), vat_source))
     return Outcome("", total, items, allowance, Usage("CN", key, total))
 
 
@@ -154,14 +163,18 @@ def postal_articles(ctx: Context) -> Outcome:
     by_category = dict(zip((1, 2, 3), sorted(rows), strict=False))
     items = []
     for line in ctx.lines:
-        pct = by_category[postal_category(line.hs_code)]
-        items.append(Item("duty", line.index, line.value, pct, percent_of(line.value, pct, ROUNDING),
-                          f"Postal articles tax, category {postal_category(line.hs_code)} ({pct(pct)}%), replacing duty and VAT",
-                          data.first_source(rows[pct].source)))
+        category = postal_category(line.hs_code)
+        rate = by_category[category]
+        items.append(Item("duty", line.index, line.value, rate, percent_of(line.value, rate, ROUNDING),
+                          text(gettext_noop("Postal articles tax, category %(category)s (%(rate)s), replacing duty and VAT"),
+                               category=str(category), rate=percent(rate)),
+                          data.first_source(rows[rate].source)))
     due = sum((i.amount for i in items), Money.zero(ctx.currency))
     exempt = Money.of(rule.tax_exempt_up_to, rule.limit_currency)
     if due <= exempt:
-        items = [Item(i.kind, i.line, i.base, i.rate, Money.zero(ctx.currency), i.rule + f" — waived: total {money_text(due)} ≤ {money_text(exempt)}",
+        items = [Item(i.kind, i.line, i.base, i.rate, Money.zero(ctx.currency),
+                      text(gettext_noop("%(rule)s — waived: total %(due)s ≤ %(exempt)s"), rule=i.rule, due=due, exempt=exempt),
                       i.source) for i in items]
-    ctx.warn("Chinese customs value personal articles at their own table of dutiable prices; the price is used here.")
+    ctx.warn(text(gettext_noop("Chinese customs value personal articles at their own table of dutiable prices; "
+                               "the price is used here.")))
     return Outcome("", ctx.goods, items)

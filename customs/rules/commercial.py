@@ -12,27 +12,42 @@ is refused rather than charging a silent zero.
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.texts import country, percent, text
 
-from . import EAEU, HUNDRED, Context, Item, Outcome, allocate, data, pct, percent_of
+from . import EAEU, HUNDRED, Context, Item, Outcome, allocate, data, percent_of, unverified
 
 ROUNDING = ROUND_HALF_UP
+CUSTOMS_VALUE = text(gettext_noop("Customs value: goods + freight + insurance to the border"))
+
+
+def staff_duty(hs_code: str):
+    return text(gettext_noop("Duty of HS %(code)s (staff tariff line)"), code=hs_code)
+
+
+def general_duty(destination: str, rate=None):
+    if rate is None:
+        return text(gettext_noop("General import duty of %(country)s"), country=country(destination))
+    return text(gettext_noop("The general import duty of %(country)s (%(rate)s)"), country=country(destination),
+                rate=percent(rate))
 
 
 def _duty_rate(ctx: Context, line, staff, hs):
     if staff is not None:
-        return staff.duty_percent, f"Duty of HS {staff.hs_code} (staff tariff line)", staff.source
+        return staff.duty_percent, staff_duty(staff.hs_code), staff.source
     if ctx.destination in EAEU and hs is not None and hs.eaeu_duty_percent is not None:
         if hs.eaeu_rate_status != "verified":
-            ctx.warn(f"The EAEU duty rate of HS {hs.code} is {hs.eaeu_rate_status or 'unverified'}.")
-        return hs.eaeu_duty_percent, f"EAEU common customs tariff, HS {hs.code}", data.first_source(hs.source)
+            unverified(ctx, text(gettext_noop("The EAEU duty rate of HS %(code)s"), code=hs.code), hs.eaeu_rate_status)
+        return (hs.eaeu_duty_percent, text(gettext_noop("EAEU common customs tariff, HS %(code)s"), code=hs.code),
+                data.first_source(hs.source))
     general = data.tax_rate(ctx.destination, "customs_duty_general", ctx.date)
     if general is not None:
         if general.status != "verified":
-            ctx.warn(f"{ctx.destination}'s general import duty ({pct(general.rate_percent)}%) is {general.get_status_display().lower()}.")
-        return general.rate_percent, f"{ctx.destination} general import duty", data.first_source(general.source)
+            unverified(ctx, general_duty(ctx.destination, general.rate_percent), general.status)
+        return general.rate_percent, general_duty(ctx.destination), data.first_source(general.source)
     raise DomainError(
         ErrorCode.TARIFF_RATE_MISSING,
         _("No duty rate of %(country)s for HS %(code)s on %(date)s: staff must enter a tariff line for it.")
@@ -46,39 +61,44 @@ def release_from_bond(ctx: Context) -> Outcome:
     shares = allocate(freight, [line.value.minor for line in ctx.lines])
     cv_total = ctx.goods + freight
     items = [Item("customs_value", None, ctx.goods, None, cv_total,
-                  "Customs value: goods + freight + insurance to the border", "")]
+                  CUSTOMS_VALUE, "")]
     national_vat = data.vat(ctx.destination, ctx.date)
     for line, share in zip(ctx.lines, shares, strict=True):
         cv = line.value + share
         staff = data.tariff_line(line.hs_code, ctx.destination, ctx.date)
         hs = data.hs_code(line.hs_code)
-        rate, text, source = _duty_rate(ctx, line, staff, hs)
+        rate, basis, source = _duty_rate(ctx, line, staff, hs)
         duty = percent_of(cv, rate, ROUNDING)
-        items.append(Item("duty", line.index, cv, rate, duty, f"{text}: CV × {pct(rate)}%", source))
+        items.append(Item("duty", line.index, cv, rate, duty,
+                          text(gettext_noop("%(basis)s: CV × %(rate)s"), basis=basis, rate=percent(rate)), source))
         excise = Money.zero(ctx.currency)
         if staff is not None and staff.excise_percent:
             excise = percent_of(cv, staff.excise_percent, ROUNDING)
-            items.append(Item("excise", line.index, cv, staff.excise_percent, excise, "Excise (staff tariff line): CV × rate", staff.source))
+            items.append(Item("excise", line.index, cv, staff.excise_percent, excise,
+                              text(gettext_noop("Excise (staff tariff line): CV × rate")), staff.source))
         vat_pct = staff.vat_percent if staff is not None and staff.vat_percent is not None else national_vat.percent
         vat_base = cv + duty + excise
         items.append(Item("vat", line.index, vat_base, vat_pct, percent_of(vat_base, vat_pct, ROUNDING),
-                          f"Import VAT {pct(vat_pct)}% on CV + duty + excise", national_vat.source))
+                          text(gettext_noop("Import VAT %(rate)s on CV + duty + excise"), rate=percent(vat_pct)),
+                          national_vat.source))
     fee = data.tax_rate(ctx.destination, "customs_clearance_fee", ctx.date)
     if fee is not None:
         items.append(Item("fee", None, cv_total, fee.rate_percent, percent_of(cv_total, fee.rate_percent, ROUNDING),
-                          f"{ctx.destination} customs clearance fee on the customs value", data.first_source(fee.source)))
+                          text(gettext_noop("Customs clearance fee of %(country)s on the customs value"),
+                               country=country(ctx.destination)), data.first_source(fee.source)))
         if fee.status != "verified":
-            ctx.warn(f"{ctx.destination}'s clearance fee ({pct(fee.rate_percent)}%) is {fee.get_status_display().lower()}.")
+            unverified(ctx, text(gettext_noop("The clearance fee of %(country)s (%(rate)s)"),
+                                 country=country(ctx.destination), rate=percent(fee.rate_percent)), fee.status)
     return Outcome("", cv_total, items)
 
 
 def customs_warehouse(ctx: Context) -> Outcome:
     cv_total = ctx.goods + ctx.shipping + ctx.insurance
     return Outcome("", cv_total, [
-        Item("customs_value", None, ctx.goods, None, cv_total, "Customs value: goods + freight + insurance to the border", ""),
+        Item("customs_value", None, ctx.goods, None, cv_total, CUSTOMS_VALUE, ""),
         Item("duty", None, cv_total, Decimal(0), Money.zero(ctx.currency),
-             "Customs warehouse: no duty or VAT on entry; they are paid when the goods are released from bond",
-             ""),
+             text(gettext_noop("Customs warehouse: no duty or VAT on entry; they are paid when the goods are "
+                               "released from bond")), ""),
     ])
 
 
@@ -89,5 +109,6 @@ def domestic(ctx: Context) -> Outcome:
     included = gross.times(vat.percent / (HUNDRED + vat.percent), rounding=ROUNDING)
     return Outcome("", Money.zero(ctx.currency), [
         Item("vat_included", None, gross, vat.percent, included,
-             f"No customs at sale: the price includes domestic {vat.label} (shown, not added)", vat.source),
+             text(gettext_noop("No customs at sale: the price includes the domestic VAT of %(rate)s (shown, not added)"),
+                  rate=percent(vat.percent)), vat.source),
     ])

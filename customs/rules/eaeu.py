@@ -21,11 +21,13 @@ quote's EUR rate. These payments are not refunded when a parcel is returned.
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.texts import country, number, percent, text
 
-from . import Context, Item, Outcome, convert_decimal, data, money_text, parcels, pct, percent_of
+from . import Context, Item, Outcome, convert_decimal, data, parcels, percent_of
 
 ROUNDING = ROUND_HALF_UP
 CHANNELS = ["any", "ecommerce"]
@@ -43,11 +45,12 @@ def parcel(ctx: Context) -> Outcome:
         items = _ecommerce(ctx, rule, threshold)
     else:
         items = _single_payment(ctx, rule, threshold)
-    parcels.flag_unverified(ctx, rule, "The EAEU parcel rule")
+    parcels.flag_unverified(ctx, rule, text(gettext_noop("The EAEU parcel rule")))
     fee = data.tax_rate(ctx.destination, "customs_fee_postal", ctx.date)
     if fee is not None:
         items.append(Item("fee", None, ctx.goods, fee.rate_percent, percent_of(ctx.goods, fee.rate_percent, ROUNDING),
-                          f"{ctx.destination} customs fee for express and postal declarations", data.first_source(fee.source)))
+                          text(gettext_noop("Customs fee of %(country)s for express and postal declarations"),
+                               country=country(ctx.destination)), data.first_source(fee.source)))
     return Outcome(REGIMES[rule.method], ctx.goods, items, threshold.allowance, threshold.usage)
 
 
@@ -75,20 +78,24 @@ def _single_payment(ctx: Context, rule, threshold: parcels.Threshold) -> list[It
     source = data.first_source(rule.source)
     if value_term >= weight_term and value_term:
         items.append(Item("parcel_payment", None, threshold.excess, rule.rate_percent, value_term,
-                          f"Single payment replacing duty and VAT: {pct(rule.rate_percent)}% of the value above the limit "
-                          f"(the weight term, {money_text(weight_term)}, is lower)", source))
+                          text(gettext_noop("Single payment replacing duty and VAT: %(rate)s of the value above the limit "
+                                            "(the weight term, %(weight_term)s, is lower)"),
+                               rate=percent(rule.rate_percent), weight_term=weight_term), source))
     elif weight_term:
         items.append(Item("parcel_payment", None, Money.zero(ctx.currency), None, weight_term,
-                          f"Single payment replacing duty and VAT: {pct(rule.per_kg)} {rule.limit_currency} per kg over "
-                          f"{pct(rule.weight_limit_kg)} kg ({pct(excess_kg)} kg at {eur_rate}); "
-                          f"{pct(rule.rate_percent)}% of the value term is {money_text(value_term)}", source))
+                          text(gettext_noop("Single payment replacing duty and VAT: %(per_kg)s %(currency)s per kg over "
+                                            "%(limit_kg)s kg (%(kg)s kg at %(fx)s); %(rate)s of the value term is %(value_term)s"),
+                               per_kg=number(rule.per_kg), currency=rule.limit_currency, limit_kg=number(rule.weight_limit_kg),
+                               kg=number(excess_kg), fx=parcels.rate_text(eur_rate, ctx.currency, rule.limit_currency),
+                               rate=percent(rule.rate_percent), value_term=value_term), source))
     return items
 
 
 def _ecommerce(ctx: Context, rule, threshold: parcels.Threshold) -> list[Item]:
     allowance = threshold.item
-    allowance.rule += ("; no weight limit. Above the limit, duty and VAT are due on the whole value "
-                       "(EAEU e-commerce goods, declared by Karavan as the e-commerce operator)")
+    allowance.rule = text(gettext_noop("%(allowance)s; no weight limit. Above the limit, duty and VAT are due on the whole "
+                                       "value (EAEU e-commerce goods, declared by Karavan as the e-commerce operator)"),
+                          allowance=allowance.rule)
     items = [allowance]
     if not threshold.excess:
         return items
@@ -99,18 +106,23 @@ def _ecommerce(ctx: Context, rule, threshold: parcels.Threshold) -> list[Item]:
     weight_term, eur_rate = _weight_term(ctx, rule, kg)
     if value_term >= weight_term:
         duty = Item("duty", None, value, rule.rate_percent, value_term,
-                    f"E-commerce goods duty: {pct(rule.rate_percent)}% of the whole goods value (the weight term, "
-                    f"{pct(rule.per_kg)} {rule.limit_currency} per kg × {pct(kg)} kg = {money_text(weight_term)}, is lower)",
+                    text(gettext_noop("E-commerce goods duty: %(rate)s of the whole goods value (the weight term, "
+                                      "%(per_kg)s %(currency)s per kg × %(kg)s kg = %(weight_term)s, is lower)"),
+                         rate=percent(rule.rate_percent), per_kg=number(rule.per_kg), currency=rule.limit_currency,
+                         kg=number(kg), weight_term=weight_term),
                     source)
     else:
         duty = Item("duty", None, Money.zero(ctx.currency), None, weight_term,
-                    f"E-commerce goods duty: {pct(rule.per_kg)} {rule.limit_currency} per kg of gross weight "
-                    f"({pct(kg)} kg at {eur_rate} {ctx.currency}/{rule.limit_currency}), higher than "
-                    f"{pct(rule.rate_percent)}% of the whole value ({money_text(value_term)})", source)
+                    text(gettext_noop("E-commerce goods duty: %(per_kg)s %(currency)s per kg of gross weight "
+                                      "(%(kg)s kg at %(fx)s), higher than %(rate)s of the whole value (%(value_term)s)"),
+                         per_kg=number(rule.per_kg), currency=rule.limit_currency, kg=number(kg),
+                         fx=parcels.rate_text(eur_rate, ctx.currency, rule.limit_currency), rate=percent(rule.rate_percent),
+                         value_term=value_term), source)
     items.append(duty)
     vat = data.vat(ctx.destination, ctx.date)
     base = value + duty.amount
     items.append(Item("vat", None, base, vat.percent, percent_of(base, vat.percent, ROUNDING),
-                      f"Import {vat.label} on the goods value plus the e-commerce duty", vat.source))
-    ctx.warn("Duty and VAT on e-commerce goods are not refunded if the parcel is returned.")
+                      text(gettext_noop("Import VAT %(rate)s on the goods value plus the e-commerce duty"),
+                           rate=percent(vat.percent)), vat.source))
+    ctx.warn(text(gettext_noop("Duty and VAT on e-commerce goods are not refunded if the parcel is returned.")))
     return items

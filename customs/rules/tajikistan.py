@@ -5,8 +5,10 @@ duty (where a staff tariff line gives the rate) and import VAT at the rate in fo
 from decimal import ROUND_HALF_UP
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, ErrorCode
+from core.texts import text
 
 from . import Context, Outcome, data, parcels
 
@@ -20,5 +22,5 @@ def parcel(ctx: Context) -> Outcome:
                           _("No Tajik parcel rule in force on %(date)s.") % {"date": ctx.date.isoformat()})
     threshold = parcels.apply(ctx, rule, "TJ")
     items = [threshold.item, *parcels.excess_duty_vat(ctx, rule, threshold, None, ROUNDING)]
-    parcels.flag_unverified(ctx, rule, "Tajikistan's parcel limit")
+    parcels.flag_unverified(ctx, rule, text(gettext_noop("Tajikistan's parcel limit")))
     return Outcome("", ctx.goods, items)

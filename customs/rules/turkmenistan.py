@@ -4,8 +4,10 @@ value above pays the general import duty (2 %), import VAT (15 %) and a clearanc
 from decimal import ROUND_HALF_UP
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, ErrorCode
+from core.texts import text
 
 from . import Context, Outcome, data, parcels
 
@@ -20,5 +22,5 @@ def parcel(ctx: Context) -> Outcome:
     threshold = parcels.apply(ctx, rule, "TM")
     general = data.tax_rate("TM", "customs_duty_general", ctx.date)
     items = [threshold.item, *parcels.excess_duty_vat(ctx, rule, threshold, general, ROUNDING)]
-    parcels.flag_unverified(ctx, rule, "Turkmenistan's parcel limit")
+    parcels.flag_unverified(ctx, rule, text(gettext_noop("Turkmenistan's parcel limit")))
     return Outcome("", ctx.goods, items)

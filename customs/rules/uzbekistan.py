@@ -21,11 +21,15 @@ parcel just over the allowance therefore pays the whole weight minimum: that is 
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.texts import number, percent, text
 
-from . import Context, Item, Outcome, convert_decimal, data, money_text, parcels, pct, percent_of
+from . import Context, Item, Outcome, convert_decimal, data, parcels, percent_of
+
+ALLOWANCES = {"post": gettext_noop("The Uzbek postal allowance"), "courier": gettext_noop("The Uzbek courier allowance")}
 
 ROUNDING = ROUND_HALF_UP
 
@@ -42,32 +46,39 @@ def parcel(ctx: Context) -> Outcome:
     items = [threshold.item]
     if threshold.excess:
         items.append(_single_payment(ctx, rule, threshold.excess))
-    parcels.flag_unverified(ctx, rule, f"The Uzbek {channel} allowance")
+    parcels.flag_unverified(ctx, rule, text(ALLOWANCES[channel]))
     if rule.per_kg:
-        ctx.warn(f"Uzbekistan's single customs payment ({pct(rule.rate_percent)}%, at least {pct(rule.per_kg)} "
-                 f"{rule.limit_currency} per kg) is reported but unverified.")
+        ctx.warn(text(gettext_noop("Uzbekistan's single customs payment (%(rate)s, at least %(per_kg)s %(currency)s per kg) "
+                                   "is reported but unverified."),
+                      rate=percent(rule.rate_percent), per_kg=number(rule.per_kg), currency=rule.limit_currency))
     else:
-        ctx.warn(f"Uzbekistan's single customs payment rate ({pct(rule.rate_percent)}%) is reported but unverified.")
+        ctx.warn(text(gettext_noop("Uzbekistan's single customs payment rate (%(rate)s) is reported but unverified."),
+                      rate=percent(rule.rate_percent)))
     return Outcome("", ctx.goods, items, threshold.allowance, threshold.usage)
 
 
 def _single_payment(ctx: Context, rule, excess: Money) -> Item:
     source = data.first_source(rule.source)
     value_term = percent_of(excess, rule.rate_percent, ROUNDING)
-    text = f"Single customs payment replacing duty, VAT and excise: {pct(rule.rate_percent)}% of the value above the allowance"
     if not rule.per_kg:
-        return Item("parcel_payment", None, excess, rule.rate_percent, value_term, text, source)
+        return Item("parcel_payment", None, excess, rule.rate_percent, value_term,
+                    text(gettext_noop("Single customs payment replacing duty, VAT and excise: %(rate)s of the value above "
+                                      "the allowance"), rate=percent(rule.rate_percent)), source)
     if rule.per_kg_basis == "total":
         kg = ctx.weight_kg
     else:
         kg = max(ctx.weight_kg - (rule.weight_limit_kg or ctx.weight_kg), Decimal(0))
     usd = ctx.rate(rule.limit_currency, ctx.currency)
     minimum = convert_decimal(kg * rule.per_kg, usd.rate, ctx.currency, ROUNDING) if kg else Money.zero(ctx.currency)
-    per_kg = (f"{pct(rule.per_kg)} {rule.limit_currency} per kg × {pct(kg)} kg at {usd.rate} "
-              f"{ctx.currency}/{rule.limit_currency} = {money_text(minimum)}")
+    per_kg = text(gettext_noop("%(per_kg)s %(currency)s per kg × %(kg)s kg at %(fx)s = %(minimum)s"),
+                  per_kg=number(rule.per_kg), currency=rule.limit_currency, kg=number(kg),
+                  fx=parcels.rate_text(usd.rate, ctx.currency, rule.limit_currency), minimum=minimum)
     if value_term >= minimum:
         return Item("parcel_payment", None, excess, rule.rate_percent, value_term,
-                    f"{text} (the minimum of {per_kg} is lower)", source)
+                    text(gettext_noop("Single customs payment replacing duty, VAT and excise: %(rate)s of the value above "
+                                      "the allowance (the minimum of %(per_kg)s is lower)"),
+                         rate=percent(rule.rate_percent), per_kg=per_kg), source)
     return Item("parcel_payment", None, Money.zero(ctx.currency), None, minimum,
-                f"Single customs payment replacing duty, VAT and excise: the minimum of {per_kg}, higher than "
-                f"{pct(rule.rate_percent)}% of the value above the allowance ({money_text(value_term)})", source)
+                text(gettext_noop("Single customs payment replacing duty, VAT and excise: the minimum of %(per_kg)s, higher "
+                                  "than %(rate)s of the value above the allowance (%(value_term)s)"),
+                     per_kg=per_kg, rate=percent(rule.rate_percent), value_term=value_term), source)

@@ -12,16 +12,19 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode
 from core.money import Money
 from core.states import transition
 from core.tasks import enqueue
+from core.texts import Text, stored, text
 
 from .. import rules, validation
 from ..interface import DeclarationEvent, DeclarationInfo, DeclarationLineInput, ParcelInput
 from ..models import Declaration, DeclarationLine
+from ..rules import fx_line
 from ..selectors import info
 from ..states import ACTION_LABELS, BROKER_ACTIONS
 from ..states import DeclarationStatus as S
@@ -66,8 +69,8 @@ def _assessment(declaration: Declaration, lines: list[_Line], on: Date) -> dict:
         "regime": outcome.regime, "currency": ctx.currency, "customs_value_minor": outcome.customs_value.minor,
         "duty_minor": outcome.total("duty", "parcel_payment").minor, "vat_minor": outcome.total("vat").minor,
         "excise_minor": outcome.total("excise").minor, "fees_minor": outcome.total("fee").minor,
-        "breakdown": [item.to_api() for item in outcome.items],
-        "warnings": list(ctx.warnings) + [f"FX {r.base}/{r.quote} {r.rate} as of {r.as_of}" for r in ctx.fx],
+        "breakdown": [item.to_stored() for item in outcome.items],
+        "warnings": [stored(w) for w in ctx.warnings] + [stored(fx_line(r)) for r in ctx.fx],
     }
 
 
@@ -169,9 +172,15 @@ def _notify(declaration: Declaration, status: str) -> None:
         transaction.on_commit(lambda: current_app.send_task(name, args=event.task_args()))
 
 
-def _move(declaration: Declaration, to: str, *, actor, reason: str = "", payload: dict | None = None,
+def _move(declaration: Declaration, to: str, *, actor, reason: Text | str = "", payload: dict | None = None,
           extra: dict | None = None) -> None:
-    transition(declaration, to, actor=actor, reason=reason, payload=payload, extra_updates=extra)
+    # A gateway's note is kept in English in the columns and as a message in the event, shown later in
+    # the reader's language (core.texts).
+    if isinstance(reason, Text):
+        payload = {**(payload or {}), "reason_text": reason.to_json()}
+    extra = {name: value.english() if isinstance(value, Text) else value for name, value in (extra or {}).items()}
+    reason = reason.english() if isinstance(reason, Text) else reason
+    transition(declaration, to, actor=actor, reason=reason, payload=payload, extra_updates=extra or None)
     _notify(declaration, to)
 
 
@@ -227,7 +236,7 @@ def _assess(declaration: Declaration, *, actor, reason: str = "") -> None:
           extra=assessment)
     declaration.refresh_from_db()
     if declaration.total_minor == 0 and not declaration.prepaid_minor:
-        _move(declaration, S.PAID, actor=SYSTEM_ACTOR, reason="Nothing to pay")
+        _move(declaration, S.PAID, actor=SYSTEM_ACTOR, reason=text(gettext_noop("Nothing to pay")))
         enqueue(tasks.gateway_poll, declaration.pk, countdown=_tunable("release_delay"))
     elif declaration.payer_kind:
         enqueue(tasks.declaration_pay, declaration.pk)

@@ -12,6 +12,7 @@ from core.api.fields import MoneyField
 from core.api.pagination import CursorPagination
 from core.api.views import IDEMPOTENCY_HEADER, GenericViewSet
 from customs import selectors as customs_selectors
+from customs.labels import localized_quote
 
 from .. import selectors
 from .. import services as orders
@@ -121,6 +122,12 @@ class OrderListSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
     shipped_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, order):
+        # The quote's rules and warnings are stored as messages: shown in the caller's language.
+        data = super().to_representation(order)
+        data["landed_cost"] = localized_quote(order.landed_cost, labels=False)
+        return data
 
     @extend_schema_field(OrderLineSerializer(many=True))
     def get_lines(self, order):

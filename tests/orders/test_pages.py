@@ -172,6 +172,25 @@ def test_order_page_shows_landed_cost_and_timeline(client_cn, buyer_cn, honey):
     assert 'data-testid="event"' in page
 
 
+def test_order_page_reads_the_quote_in_the_readers_language(client_cn, buyer_cn, honey):
+    from django.utils.html import escape
+
+    from core.texts import render
+
+    order = place(buyer_cn, honey, 2)
+    page = client_cn.get(reverse("order-detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="kk").content.decode()
+    for item in order.landed_cost["breakdown"]:
+        kazakh = render(item["rule_text"], "kk")
+        assert kazakh != item["rule"] and escape(kazakh) in page
+        assert escape(item["rule"]) not in page
+    for message in order.landed_cost["warnings_text"]:
+        assert escape(render(message, "kk")) in page
+    # The API answers in the caller's language too, in the quote's own shape.
+    body = client_cn.get(f"/api/v1/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="kk").json()
+    assert [i["rule"] for i in body["landed_cost"]["breakdown"]] == [render(i["rule_text"], "kk") for i in order.landed_cost["breakdown"]]
+    assert "warnings_text" not in body["landed_cost"] and "rule_text" not in body["landed_cost"]["breakdown"][0]
+
+
 def test_pay_from_wallet(client_cn, buyer_cn, honey):
     order = place(buyer_cn, honey)
     response = client_cn.post(reverse("order-pay", args=[order.pk]))

@@ -55,6 +55,10 @@ KNOWN_ENGLISH = (
     "Kazakhstan pavilion", "Uzbekistan pavilion", "China goods in Kazakhstan", "China goods in Uzbekistan",
     "Tashkent bonded warehouse", "Almaty bonded warehouse", "customs_value", "cn_cbec_", "eaeu_ecommerce",
     "eaeu_personal_parcel", "Placed", "Delivered", "In transit", "Cleared by customs",
+    # Rule texts, warnings and customs notes, stored as messages and shown in the reader's language.
+    "Duty-free up to", "Dutiable price", "Customs value:", "Duties paid", "No risk rule matched",
+    "in the reference data", "Single customs payment replacing", "Green channel", "FX ",
+    "No commercial invoice attached",
 )
 VISIBLE_TEXT = re.compile(r"(?is)<(script|style)\b.*?</\1>|<[^>]+>")
 HTML_LANG = re.compile(r"<html[^>]*\blang=\"([^\"]*)\"", re.IGNORECASE)
