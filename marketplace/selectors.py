@@ -522,3 +522,30 @@ def catalogue_export(company) -> tuple[list[str], list[dict]]:
             row[f"price_{listing.storefront_id}"] = str(Money(listing.price_minor, listing.currency_id).amount)
         rows.append(row)
     return header, rows
+
+
+def catalogue_template(company, kind: str) -> bytes:
+    """An empty catalogue file with the company's columns; the XLSX adds a sheet explaining each
+    column in the reader's language."""
+    from django.utils.translation import gettext as _
+
+    from . import catalogue_io
+
+    storefronts = catalogue_storefronts(company)
+    header = catalogue_io.columns([s.code for s in storefronts])
+    if kind == "xlsx":
+        return catalogue_io.write_xlsx(header, [], catalogue_io.column_help(storefronts),
+                                       sheet_title=_("catalogue"), help_title=_("columns"))
+    return catalogue_io.write_csv(header, [])
+
+
+def catalogue_file(company, kind: str) -> bytes:
+    """The company's catalogue as a CSV or XLSX file that the import reads back."""
+    from django.utils.translation import gettext as _
+
+    from . import catalogue_io
+
+    header, rows = catalogue_export(company)
+    if kind == "xlsx":
+        return catalogue_io.write_xlsx(header, rows, sheet_title=_("catalogue"))
+    return catalogue_io.write_csv(header, rows)

@@ -17,3 +17,12 @@ urlpatterns = [
     path("seller/products/<int:pk>/photos/arrange/", views.seller_product_photos_arrange, name="seller-product-photos-arrange"),
     path("seller/hs-codes/", views.seller_hs_codes, name="seller-hs-codes"),
 ]
+
+# Catalogue imports (seller portal).
+urlpatterns += [
+    path("seller/imports/", views.seller_imports, name="seller-imports"),
+    path("seller/imports/<int:pk>/", views.seller_import, name="seller-import"),
+    path("seller/imports/<int:pk>/errors.csv", views.seller_import_errors, name="seller-import-errors"),
+    path("seller/imports/template.<str:kind>", views.seller_import_template, name="seller-import-template"),
+    path("seller/imports/export.<str:kind>", views.seller_catalogue_export, name="seller-catalogue-export"),
+]

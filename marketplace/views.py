@@ -355,3 +355,93 @@ def seller_product_image_delete(request, pk, image_id):
     messages.success(request, _("Photo removed."))
     return redirect("seller-product-edit", pk=item.pk)
 
+
+
+# --- catalogue imports (seller portal) --------------------------------------------------------
+
+
+def _import_company(request):
+    """The company a seller imports for: the one chosen (theirs), else their first."""
+    mine = sorted(company_ids(request.user))
+    chosen = request.POST.get("company") or request.GET.get("company")
+    if chosen and chosen.isdigit() and (int(chosen) in mine or has_role(request.user, STAFF)):
+        return Company.objects.filter(pk=int(chosen)).first()
+    return Company.objects.filter(pk=mine[0]).first() if mine else None
+
+
+def _download(data: bytes, kind: str, filename: str):
+    from django.http import HttpResponse
+
+    content_type = ("text/csv; charset=utf-8" if kind == "csv"
+                    else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@_seller_required
+@require_http_methods(["GET", "POST"])
+def seller_imports(request):
+    """Upload a catalogue file (and a ZIP of photos); the imports so far; template and export."""
+    company = _import_company(request)
+    if company is None:
+        messages.warning(request, _("Register your company first."))
+        return redirect("seller-company")
+    errors = {}
+    if request.method == "POST":
+        try:
+            imp = services.catalogue_import_create(company=company, file=request.FILES.get("file"),
+                                                   images_zip=request.FILES.get("images"), actor=request.user)
+            return redirect("seller-import", pk=imp.pk)
+        except DomainError as exc:
+            errors = exc.fields or {"file": [exc.message]}
+    imports = list(selectors.import_list(user=request.user)[:50])
+    for imp in imports:
+        imp.progress = selectors.import_progress(imp)
+    companies = list(Company.objects.filter(pk__in=company_ids(request.user)).order_by("name"))
+    return render(request, "marketplace/imports/list.html", {
+        "company": company, "companies": companies, "imports": imports, "errors": errors,
+        "max_mb": settings.MARKETPLACE_IMPORT_MAX_BYTES // (1024 * 1024),
+        "zip_max_mb": settings.MARKETPLACE_IMPORT_ZIP_MAX_BYTES // (1024 * 1024),
+        "storefronts": selectors.catalogue_storefronts(company),
+    }, status=400 if errors else 200)
+
+
+@_seller_required
+def seller_import(request, pk):
+    """One import: a progress bar that htmx refreshes while it runs, then the summary."""
+    imp = selectors.import_get(user=request.user, pk=pk)
+    language = get_language() or "en"
+    storefront = next(iter(selectors.catalogue_storefronts(imp.company)), None)
+    return render(request, "marketplace/imports/detail.html", {
+        "imp": imp, "progress": selectors.import_progress(imp), "live": imp.status in ("queued", "running"),
+        "error": selectors.import_message(imp.error, language) if imp.error else "",
+        "errors": selectors.import_errors(imp, language=language)[:20] if imp.rows_failed else [],
+        "storefront": storefront,
+    })
+
+
+@_seller_required
+def seller_import_errors(request, pk):
+    """The refused rows of an import, as CSV, in the reader's language."""
+    from . import catalogue_io
+
+    imp = selectors.import_get(user=request.user, pk=pk)
+    rows = selectors.import_errors(imp, language=get_language())
+    return _download(catalogue_io.write_csv(["row", "column", "message"], rows), "csv", f"import-{imp.pk}-errors.csv")
+
+
+@_seller_required
+def seller_import_template(request, kind):
+    company = _import_company(request)
+    if company is None or kind not in ("csv", "xlsx"):
+        raise Http404
+    return _download(selectors.catalogue_template(company, kind), kind, f"catalogue-template.{kind}")
+
+
+@_seller_required
+def seller_catalogue_export(request, kind):
+    company = _import_company(request)
+    if company is None or kind not in ("csv", "xlsx"):
+        raise Http404
+    return _download(selectors.catalogue_file(company, kind), kind, f"catalogue-{company.pk}.{kind}")

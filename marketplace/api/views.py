@@ -257,11 +257,11 @@ class ImportViewSet(GenericViewSet):
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={202: ImportSerializer},
                    parameters=[IDEMPOTENCY_HEADER], tags=["imports"])
     def create(self, request):
-        serializer = ImportUploadSerializer(data=request.data)
+        # ImportUploadSerializer documents the shape; the service checks the files themselves (an
+        # empty one too), so that every refusal of a file has the same code and field.
         if "file" not in request.FILES:
             raise field_error("file", _("Send the catalogue as the multipart field 'file' (CSV or XLSX)."),
                               ErrorCode.INVALID_FILE)
-        serializer.is_valid(raise_exception=True)
         company = _seller_company(request.user, request.data.get("company"))
         imp = services.catalogue_import_create(company=company, file=request.FILES["file"],
                                                images_zip=request.FILES.get("images"), actor=request.user)
@@ -287,10 +287,8 @@ class ImportViewSet(GenericViewSet):
             pagination_class=None)
     def export(self, request):
         company = _seller_company(request.user, request.query_params.get("company"))
-        header, rows = selectors.catalogue_export(company)
         kind = "xlsx" if request.accepted_renderer.format == "xlsx" else "csv"
-        data = (catalogue_io.write_xlsx(header, rows) if kind == "xlsx" else catalogue_io.write_csv(header, rows))
-        return file_response(data, kind, f"catalogue-{company.pk}.{kind}")
+        return file_response(selectors.catalogue_file(company, kind), kind, f"catalogue-{company.pk}.{kind}")
 
     @extend_schema(parameters=[FORMAT_FILE, OpenApiParameter("company", int, required=False)],
                    responses=FILE_RESPONSES, tags=["imports"],
@@ -300,16 +298,5 @@ class ImportViewSet(GenericViewSet):
     def template(self, request):
         company = _seller_company(request.user, request.query_params.get("company"))
         kind = "xlsx" if request.accepted_renderer.format == "xlsx" else "csv"
-        data = catalogue_template(company, kind)
+        data = selectors.catalogue_template(company, kind)
         return file_response(data, kind, f"catalogue-template.{kind}")
-
-
-def catalogue_template(company, kind: str) -> bytes:
-    """The template: the columns (and, in CSV, a commented example row is left out: every row is a
-    product); XLSX adds a sheet explaining each column in the reader's language."""
-    storefronts = selectors.catalogue_storefronts(company)
-    header = catalogue_io.columns([s.code for s in storefronts])
-    if kind == "xlsx":
-        return catalogue_io.write_xlsx(header, [], catalogue_io.column_help(storefronts),
-                                       sheet_title=_("catalogue"), help_title=_("columns"))
-    return catalogue_io.write_csv(header, [])

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from core.models import TransitionEvent
 from marketplace.models import Listing, Product, ProductImage, ProductTranslation
@@ -81,6 +82,7 @@ def snapshot(company):
 # --- with a real worker, through the API ----------------------------------------------------------
 
 worker = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -195,3 +197,84 @@ def test_an_xlsx_file_with_photos(api_as, seller, kz_company, live_worker):
     assert (image.width, image.height) == (1000, 800)
     assert set(image.thumbnails) == {"160", "320", "800"} and image.thumbnails["800"] != image.file
     assert Product.objects.get(sku_code="APR-2").gross_weight_g == 1040
+
+
+@worker
+def test_another_sellers_import_is_not_found(api_as, seller, kz_company, make_seller, live_worker):
+    client = api_as(seller)
+    pk = upload(client, csv_file(honey(1))).json()["id"]
+    finished(client, pk)
+    stranger = make_seller("seller_other", "KZ", storefronts=["kz"])
+    other = api_as(stranger)
+    for path in (f"/api/v1/imports/{pk}/", f"/api/v1/imports/{pk}/errors/", f"/api/v1/imports/{pk}/errors/?format=csv"):
+        assert other.get(path).status_code == 404, path
+    assert other.get("/api/v1/imports/").json()["results"] == []
+
+
+@worker
+def test_export_edit_import_round_trips(api_as, seller, kz_company, live_worker):
+    client = api_as(seller)
+    finished(client, upload(client, csv_file(*[honey(n) for n in range(1, 4)])).json()["id"])
+    for kind in ("csv", "xlsx"):
+        exported = client.get("/api/v1/imports/export/", {"format": kind})
+        assert exported.status_code == 200, exported.content
+        again = finished(client, upload(client, SimpleUploadedFile(f"catalogue.{kind}", exported.content)).json()["id"])
+        assert (again["status"], again["rows_done"], again["products_updated"], again["products_created"]) == ("done", 3, 0, 0)
+    # Edit one price in the exported CSV, import it back: that product alone changes.
+    text = client.get("/api/v1/imports/export/", {"format": "csv"}).content.decode("utf-8-sig")
+    edited = text.replace("39.90", "42.00", 1)
+    result = finished(client, upload(client, SimpleUploadedFile("edited.csv", edited.encode())).json()["id"])
+    assert (result["rows_done"], result["products_updated"]) == (3, 1)
+    assert Listing.objects.get(product__sku_code="HNY-001").price_minor == 4200
+
+
+def test_the_command_imports_a_file_and_prints_progress(kz_company, tmp_path, media):
+    from core.models import Company
+
+    path = tmp_path / "catalogue.csv"
+    path.write_bytes(csv_file(*[honey(n) for n in range(1, 5)], "HNY-009,honey,12,KZ,250,310,Bad,,,,1,").read())
+    out = io.StringIO()
+    call_command("import_catalogue", str(path), "--company", Company.objects.get(pk=kz_company.pk).tax_id, stdout=out)
+    printed = out.getvalue()
+    assert "100 %" in printed and "done: 4 rows imported (4 new, 0 updated), 1 refused" in printed
+    assert "row 6 hs_code" in printed
+    assert Product.objects.filter(company=kz_company).count() == 4
+
+
+def test_a_chunk_run_twice_writes_its_rows_once(seller, kz_company, media, settings, django_capture_on_commit_callbacks):
+    from marketplace import services
+
+    settings.MARKETPLACE_IMPORT_CHUNK_ROWS = 2
+    imp = services.catalogue_import_create(company=kz_company, file=csv_file(*[honey(n) for n in range(1, 6)]),
+                                           actor=seller, run=False)
+    assert services.catalogue_import_start(import_id=imp.pk, send_chunks=False) == [0, 1, 2]
+    assert services.catalogue_import_start(import_id=imp.pk, send_chunks=False) == [0, 1, 2]  # a duplicate start
+    assert services.catalogue_import_chunk(import_id=imp.pk, index=1) is True
+    before = snapshot(kz_company)
+    assert len(before["products"]) == 2
+    assert services.catalogue_import_chunk(import_id=imp.pk, index=1) is False  # the same message again
+    assert snapshot(kz_company) == before
+    imp.refresh_from_db()
+    assert (imp.status, imp.rows_done, imp.chunks_done) == ("running", 2, 1)
+    # A worker that died before committing chunk 0 left nothing: its task, run again, writes it.
+    assert services.catalogue_import_start(import_id=imp.pk, send_chunks=False) == [0, 2]
+    for index in (0, 2):
+        services.catalogue_import_chunk(import_id=imp.pk, index=index)
+    imp.refresh_from_db()
+    assert (imp.status, imp.rows_done, imp.rows_failed) == ("done", 5, 0)
+    assert Product.objects.filter(company=kz_company).count() == 5
+    assert services.catalogue_import_chunk(import_id=imp.pk, index=0) is False
+
+
+def test_error_report_comes_in_the_readers_language(api_as, seller, kz_company, media):
+    from marketplace import services
+
+    imp = services.catalogue_import_create(company=kz_company, file=csv_file(honey(1, price="abc")), actor=seller,
+                                           run=False)
+    services.catalogue_import_run(import_id=imp.pk)
+    client = api_as(seller)
+    english = client.get(f"/api/v1/imports/{imp.pk}/errors/", HTTP_ACCEPT_LANGUAGE="en").json()
+    chinese = client.get(f"/api/v1/imports/{imp.pk}/errors/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert english[0]["column"] == chinese[0]["column"] == "price_kz"
+    assert "12.50" in english[0]["message"] and "CNY" in english[0]["message"]
+    assert chinese[0]["message"] != english[0]["message"]
