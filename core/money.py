@@ -43,7 +43,7 @@ def currencies() -> dict[str, int]:
 
 
 def check_currency(code: str, field: str = "currency") -> str:
-    code = (code or "").upper()
+    code = (code or "").upper() if isinstance(code, str) else repr(code)  # a list or a number is no currency
     if code not in currencies():
         raise DomainError(ErrorCode.UNKNOWN_CURRENCY, f"Unknown currency {code!r}.", {field: [f"Unknown currency {code!r}."]})
     return code

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.errors import DomainError
-from core.money import Money
+from core.money import Money, currencies
 
 
 @extend_schema_field(
@@ -10,7 +10,7 @@ from core.money import Money
         "type": "object",
         "properties": {
             "amount": {"type": "string", "example": "1234.50", "pattern": r"^-?\d+(\.\d+)?$"},
-            "currency": {"type": "string", "example": "KZT", "minLength": 3, "maxLength": 3},
+            "currency": {"type": "string", "example": "KZT", "enum": sorted(currencies())},
         },
         "required": ["amount", "currency"],
     }

@@ -34,8 +34,9 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular import openapi
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.settings import api_settings
 
 from core.errors import STATUS, ErrorCode
 
@@ -71,6 +72,9 @@ REASONS = {
     503: "A service this depends on is unavailable",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# DRF refuses NUL in every string (PostgreSQL cannot store it): said in the schema as this pattern.
+NO_NUL = "^[^\\x00]*$"
+FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class _Marker:
@@ -116,6 +120,12 @@ class AutoSchema(openapi.AutoSchema):
         public = is_public(self.view, self.method)
         if public:
             operation["security"] = []
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter["in"] == "query" and schema.get("type") == "string" and not schema.keys() & {
+                    "enum", "pattern", "format"}:
+                schema["pattern"] = NO_NUL
+        self._json_only_for_nested_bodies(operation)
         responses = operation["responses"]
         for status, codes in self.error_statuses(operation, public).items():
             if str(status) in responses:
@@ -160,6 +170,8 @@ class AutoSchema(openapi.AutoSchema):
             add(404, ErrorCode.NOT_FOUND)
         if self._paginated(operation):
             add(404, ErrorCode.NOT_FOUND)
+        if any(p["in"] == "query" and p["name"] == api_settings.URL_FORMAT_OVERRIDE for p in params):
+            add(404, ErrorCode.NOT_FOUND)  # DRF answers an unknown ?format= with 404
         if idempotent:
             add(400, ErrorCode.IDEMPOTENCY_KEY_INVALID)
             add(409, ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT)
@@ -170,6 +182,41 @@ class AutoSchema(openapi.AutoSchema):
             add(STATUS.get(code, 400), code)
         out.pop(500, None)
         return out
+
+    def _json_only_for_nested_bodies(self, operation: dict) -> None:
+        """A body with nested objects or lists cannot be sent as a form: only JSON is documented."""
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" not in content or not content.keys() & set(FORM_MEDIA):
+            return
+        schema = self._resolve(content["application/json"].get("schema", {}))
+        nested = any(self._resolve(prop).get("type") in ("object", "array") or "allOf" in prop or "oneOf" in prop
+                     for prop in schema.get("properties", {}).values())
+        if nested or schema.get("type") != "object":
+            for media in FORM_MEDIA:
+                content.pop(media, None)
+
+    def _resolve(self, schema: dict) -> dict:
+        ref = schema.get("$ref", "")
+        if not ref.startswith("#/components/schemas/"):
+            return schema
+        name = ref.rsplit("/", 1)[1]
+        component = self.registry._components.get((name, ResolvedComponent.SCHEMA))
+        return component.schema if component is not None and component.schema else schema
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if getattr(field, "read_only", False) or not isinstance(schema, dict):
+            return
+        if isinstance(field, serializers.ListSerializer | serializers.ListField | serializers.ManyRelatedField):
+            if getattr(field, "min_length", None) is not None:
+                schema["minItems"] = max(field.min_length, schema.get("minItems", 0))
+            if getattr(field, "max_length", None) is not None:
+                schema["maxItems"] = field.max_length
+            if getattr(field, "allow_empty", True) is False:
+                schema["minItems"] = max(1, schema.get("minItems", 0))
+        elif (isinstance(field, serializers.CharField) and schema.get("type") == "string"
+              and not schema.keys() & {"pattern", "format", "enum"}):
+            schema["pattern"] = NO_NUL
 
     def _paginated(self, operation: dict) -> bool:
         return any(p["in"] == "query" and p["name"] == "cursor" for p in operation.get("parameters", []))

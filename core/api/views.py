@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, mixins, permissions, serializers, status, views, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -99,11 +100,22 @@ def check_query(view, request) -> None:
         raise DomainError(ErrorCode.VALIDATION, _("Invalid query parameters."), errors)
 
 
+class Metadata(SimpleMetadata):
+    """OPTIONS: DRF's description, and the writable fields only where the view has one serializer
+    (most of ours pick one per action and have no ``serializer_class``)."""
+
+    def determine_actions(self, request, view):
+        if getattr(view, "serializer_class", None) is None and "get_serializer_class" not in vars(type(view)):
+            return {}
+        return super().determine_actions(request, view)
+
+
 class IdempotentMixin:
     """Honour ``Idempotency-Key`` on unsafe methods, and run the handler in one transaction."""
 
     # False where a failure must still leave a record (failed logins count towards the lockout).
     atomic = True
+    metadata_class = Metadata
 
     def dispatch(self, request, *args, **kwargs):
         # DRF's APIView.dispatch, with the handler wrapped by the idempotency claim.
@@ -185,7 +197,15 @@ class TokenResponse(serializers.Serializer):
     token = serializers.CharField()
 
 
-@extend_schema(request=AuthTokenSerializer, responses=TokenResponse, tags=["auth"])
+class TokenRequest(AuthTokenSerializer):
+    """AuthTokenSerializer with the lengths Django's users and axes' records hold."""
+
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"}, trim_whitespace=False,
+                                     write_only=True)
+
+
+@extend_schema(request=TokenRequest, responses=TokenResponse, tags=["auth"])
 class ObtainTokenView(APIView):
     """Exchange a username and password for an API token (throttled, and locked after 10 failures)."""
 
@@ -198,9 +218,11 @@ class ObtainTokenView(APIView):
 
     def post(self, request):
         username = request.data.get("username") if hasattr(request.data, "get") else None
-        if username and AxesProxyHandler.is_locked(request._request, credentials={"username": username}):
+        # A username the serializer refuses anyway (not a string, NUL, too long) is not looked up.
+        if isinstance(username, str) and username and "\x00" not in username and len(username) <= 150 \
+                and AxesProxyHandler.is_locked(request._request, credentials={"username": username}):
             raise DomainError(ErrorCode.LOGIN_LOCKED, "Too many failed logins: try again in 15 minutes.")
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenRequest(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key}, status=status.HTTP_200_OK)

@@ -1,5 +1,6 @@
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
@@ -46,8 +47,8 @@ FILTERS = [
     OpenApiParameter("status", str, enum=list(Declaration.Status.values)),
     OpenApiParameter("channel", str, enum=["green", "yellow", "red"]),
     OpenApiParameter("kind", str, enum=list(Declaration.Kind.values)),
-    OpenApiParameter("date_from", str, description="YYYY-MM-DD (created on or after)"),
-    OpenApiParameter("date_to", str, description="YYYY-MM-DD (created on or before)"),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="YYYY-MM-DD (created on or after)"),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="YYYY-MM-DD (created on or before)"),
 ]
 
 

@@ -1,5 +1,6 @@
 """Thin adapters: parse, call one service or selector, render."""
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
@@ -8,6 +9,7 @@ from rest_framework.response import Response
 from core.api.pagination import CursorPagination
 from core.api.views import IDEMPOTENCY_HEADER, APIView, GenericAPIView
 from core.errors import DomainError, ErrorCode
+from core.money import currencies
 
 from .. import selectors, services
 from ..access import owner_for
@@ -18,6 +20,12 @@ COMPANY_PARAM = OpenApiParameter("company", int, description="Act for this compa
                                  "default: a seller's company, else your own wallet.")
 
 
+# A company the caller is not a member of is a 404 (payments.access.owner_for).
+COMPANY_ERRORS = {"*": [ErrorCode.NOT_FOUND]}
+CURRENCY_PATH = OpenApiParameter("currency", str, OpenApiParameter.PATH, enum=list(settings.PAYMENTS_CURRENCIES),
+                                 description="A wallet currency.")
+
+
 def _owner(request):
     return owner_for(request.user, request.query_params.get("company"))
 
@@ -25,6 +33,8 @@ def _owner(request):
 @extend_schema(parameters=[COMPANY_PARAM], responses=s.BalanceSerializer(many=True), tags=["payments"])
 class WalletListView(APIView):
     """Balances per currency: total, held in escrow, available, and payouts in flight."""
+
+    error_codes = COMPANY_ERRORS
 
     def get(self, request):
         return Response(s.BalanceSerializer(selectors.balances(owner=_owner(request)), many=True).data)
@@ -34,9 +44,11 @@ class StatementPagination(CursorPagination):
     ordering = "-id"
 
 
-@extend_schema(parameters=[COMPANY_PARAM], responses=s.EntrySerializer(many=True), tags=["payments"])
+@extend_schema(parameters=[COMPANY_PARAM, CURRENCY_PATH], responses=s.EntrySerializer(many=True), tags=["payments"])
 class StatementView(GenericAPIView):
     """The wallet's entries in one currency, newest first (cursor-paginated)."""
+
+    error_codes = COMPANY_ERRORS
 
     pagination_class = StatementPagination
     serializer_class = s.EntrySerializer
@@ -53,6 +65,9 @@ class StatementView(GenericAPIView):
 class ConvertView(APIView):
     """Quote (``quote_only``) or convert between two of your wallets at the quoted rate."""
 
+    error_codes = {"*": [ErrorCode.NOT_FOUND, ErrorCode.UNKNOWN_CURRENCY, ErrorCode.INVALID_AMOUNT,
+                         ErrorCode.INSUFFICIENT_FUNDS, ErrorCode.FX_RATE_MISSING]}
+
     def post(self, request):
         data = s.ConvertRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -66,7 +81,7 @@ class ConvertView(APIView):
         return Response({"quote": result.quote.to_api(), "transaction": result.txn.id}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(parameters=[OpenApiParameter("base", str, description="Base currency (default USD).")],
+@extend_schema(parameters=[OpenApiParameter("base", str, enum=sorted(currencies()), description="Base currency (default USD).")],
                responses=s.FxRateSerializer(many=True), tags=["payments"])
 class FxRateListView(APIView):
     """Current exchange rates against ``base``, each with its source and date."""
@@ -81,6 +96,8 @@ class FxRateListView(APIView):
 @extend_schema(parameters=[COMPANY_PARAM], tags=["payments"])
 class PayoutListView(GenericAPIView):
     """A seller's payouts (GET) and a new payout request of available balance (POST)."""
+
+    error_codes = {"*": [ErrorCode.NOT_FOUND], "post": [ErrorCode.INSUFFICIENT_FUNDS, ErrorCode.INVALID_AMOUNT]}
 
     serializer_class = s.PayoutSerializer
     queryset = Payout.objects.none()  # for the schema; rows come from selectors.payouts
@@ -101,6 +118,8 @@ class PayoutListView(GenericAPIView):
 
 @extend_schema(parameters=[COMPANY_PARAM], responses=s.PayoutSerializer, tags=["payments"])
 class PayoutDetailView(APIView):
+    error_codes = COMPANY_ERRORS
+
     def get(self, request, pk):
         payout = selectors.payouts(owner=_owner(request)).filter(pk=pk).first()
         if payout is None:
@@ -122,6 +141,8 @@ class WebhookView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []  # the HMAC signature is the authentication
     throttle_classes = []
+    error_codes = {"post": [ErrorCode.WEBHOOK_SIGNATURE_INVALID, ErrorCode.WEBHOOK_STALE, ErrorCode.WEBHOOK_REPLAYED,
+                            ErrorCode.PARSE_ERROR]}
 
     def post(self, request, provider):
         info = services.webhook_receive(provider=provider, headers=request.headers, body=request.body)

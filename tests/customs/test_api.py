@@ -90,7 +90,7 @@ def test_declarations_list_filters_and_scopes(api_as, make_user, kz_duty):
     assert [r["reference"] for r in client.get("/api/v1/customs/declarations/?kind=import").json()["results"]] == ["B"]
     assert client.get("/api/v1/customs/declarations/?status=released").json()["results"] == []
     assert client.get("/api/v1/customs/declarations/?status=nope").status_code == 400
-    assert client.get("/api/v1/customs/declarations/?date_from=2020-13-01").json()["error"]["fields"] == {"date_from": ["A date: YYYY-MM-DD."]}
+    assert client.get("/api/v1/customs/declarations/?date_from=2020-13-01").json()["error"]["fields"] == {"date_from": ["Enter a date as YYYY-MM-DD."]}
     assert [r["reference"] for r in api_as(seller).get("/api/v1/customs/declarations/").json()["results"]] == ["A"]
     assert api_as(stranger).get(f"/api/v1/customs/declarations/{mine.id}/").status_code == 404
 
