@@ -226,6 +226,15 @@ def _seller_company(user, requested) -> Company:
     raise field_error("company", _("You belong to several companies: say which one."))
 
 
+def _file_kind(request) -> str:
+    """csv or xlsx, from ``?format=`` or the Accept header; a client that accepts only JSON is told how to ask."""
+    kind = request.accepted_renderer.format
+    if kind not in ("csv", "xlsx"):
+        raise DomainError(ErrorCode.NOT_ACCEPTABLE, _("This is a file: ask for ?format=csv or ?format=xlsx."),
+                          {"format": [_("csv or xlsx.")]})
+    return kind
+
+
 FORMAT_FILE = OpenApiParameter("format", str, enum=["csv", "xlsx"], description="csv (UTF-8) or xlsx")
 FILE_RESPONSES = {(200, "text/csv"): OpenApiTypes.BINARY, (200, XLSXRenderer.media_type): OpenApiTypes.BINARY}
 
@@ -286,8 +295,8 @@ class ImportViewSet(GenericViewSet):
     @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, XLSXRenderer, JSONRenderer],
             pagination_class=None)
     def export(self, request):
+        kind = _file_kind(request)
         company = _seller_company(request.user, request.query_params.get("company"))
-        kind = "xlsx" if request.accepted_renderer.format == "xlsx" else "csv"
         return file_response(selectors.catalogue_file(company, kind), kind, f"catalogue-{company.pk}.{kind}")
 
     @extend_schema(parameters=[FORMAT_FILE, OpenApiParameter("company", int, required=False)],
@@ -296,7 +305,7 @@ class ImportViewSet(GenericViewSet):
     @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, XLSXRenderer, JSONRenderer],
             pagination_class=None)
     def template(self, request):
+        kind = _file_kind(request)
         company = _seller_company(request.user, request.query_params.get("company"))
-        kind = "xlsx" if request.accepted_renderer.format == "xlsx" else "csv"
         data = selectors.catalogue_template(company, kind)
         return file_response(data, kind, f"catalogue-template.{kind}")
