@@ -295,3 +295,16 @@ class DeclarationDocument(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class RulesStamp(models.Model):
+    """One row whose ``version`` changes (PostgreSQL triggers, migration 0003) in the same database
+    transaction as any write to the tables the landed-cost rules read: tax rates, parcel rules,
+    tariff lines, HS codes, FX rates, currencies, countries and places. A process keeps what it read
+    of those tables in memory for as long as the version it reads once per quote stays the same
+    (:func:`customs.rules.data.cached`)."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"rules v{self.version}"

@@ -18,10 +18,10 @@ MAX_WEIGHT_KG = Decimal("1000000")
 
 
 def country(code, field: str) -> str:
-    from core.models import Country
+    from .rules.data import country_known
 
     value = (code or "").strip().upper() if isinstance(code, str) else ""
-    if not value or not Country.objects.filter(iso2=value).exists():
+    if not value or not country_known(value):
         message = _("Unknown country %(code)s.") % {"code": repr(code)}
         raise DomainError(ErrorCode.UNKNOWN_COUNTRY, message, {field: [message]})
     return value

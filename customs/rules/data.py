@@ -6,16 +6,97 @@ quote for 2025-12-31 and one for 2026-01-01 use the VAT of their own day.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, ErrorCode
 
 from ..models import HsCode, ParcelRule, TariffLine, TaxRate
+
+# --- the process's memo of the rule tables --------------------------------------------------------
+#
+# A quote reads the same few rows (the VAT of the day, the parcel rule, FX rates, the country's
+# currency) every time. Inside ``with cached():`` each lookup below is kept in memory, per argument
+# (so per rules date), under the version of ``customs.RulesStamp`` read once on entering the block;
+# any write to a table the rules read gives the stamp a new version in the writer's transaction
+# (triggers, migration customs 0003), so the next block sees it and reads again. Outside a block,
+# or on a database without the triggers (the SQLite demo), every lookup reads the database.
+
+_MEMO_VERSIONS = 4  # versions kept at once: a thread inside an uncommitted change has its own
+_memos: dict[int, dict] = {}
+_local = threading.local()
+
+
+def _stamp() -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM customs_rulesstamp WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@contextmanager
+def cached() -> Iterator[None]:
+    """Memoise the rule tables' lookups for the block: one query (the stamp) on entering."""
+    if getattr(_local, "memo", None) is not None or connection.vendor != "postgresql":
+        yield
+        return
+    version = _stamp()
+    if version is None:
+        yield
+        return
+    memo = _memos.get(version)
+    if memo is None:
+        while len(_memos) >= _MEMO_VERSIONS:
+            _memos.pop(next(iter(_memos)))
+        memo = _memos[version] = {}
+    _local.memo = memo
+    try:
+        yield
+    finally:
+        _local.memo = None
+
+
+def memoised(key: tuple, load: Callable):
+    """``load()``, kept under ``key`` inside a :func:`cached` block; a DomainError is not kept."""
+    memo = getattr(_local, "memo", None)
+    if memo is None:
+        return load()
+    try:
+        return memo[key]
+    except KeyError:
+        value = memo[key] = load()
+        return value
+
+
+def country_known(code: str) -> bool:
+    from core.models import Country
+
+    return memoised(("country", code), lambda: Country.objects.filter(iso2=code).exists())
+
+
+def country_currency(code: str) -> str:
+    from core.models import Country
+
+    return memoised(("currency", code), lambda: Country.objects.values_list("currency_id", flat=True).get(iso2=code))
+
+
+def place_country(code: str) -> tuple[bool, str | None]:
+    """(whether the place exists, its country)."""
+    from core.models import Place
+
+    def load():
+        row = Place.objects.filter(code=code).values_list("country_id").first()
+        return (row is not None, row[0] if row else None)
+
+    return memoised(("place", code), load)
 
 
 def in_force(on: Date) -> Q:
@@ -31,6 +112,10 @@ class Rate:
 
 
 def tax_rate(country: str, tax: str, on: Date) -> TaxRate | None:
+    return memoised(("tax_rate", country, tax, on), lambda: _tax_rate(country, tax, on))
+
+
+def _tax_rate(country: str, tax: str, on: Date) -> TaxRate | None:
     return TaxRate.objects.filter(in_force(on), country=country, tax=tax, rate_percent__isnull=False).order_by(
         "-effective_from").first()
 
@@ -47,6 +132,11 @@ def vat(country: str, on: Date) -> Rate:
 def parcel_rule(jurisdiction: str, channels: list[str], on: Date, country: str | None = None) -> ParcelRule | None:
     """The parcel rule in force on ``on`` among ``channels``: where two overlap, the one that started
     last (a row without a start date counts as the oldest, whatever the database's NULL order)."""
+    return memoised(("parcel_rule", jurisdiction, tuple(channels), on, country),
+                    lambda: _parcel_rule(jurisdiction, channels, on, country))
+
+
+def _parcel_rule(jurisdiction: str, channels: list[str], on: Date, country: str | None) -> ParcelRule | None:
     qs = ParcelRule.objects.filter(in_force(on), jurisdiction=jurisdiction, channel__in=channels, in_force=True)
     if country:
         qs = qs.filter(countries__contains=country)
@@ -54,11 +144,15 @@ def parcel_rule(jurisdiction: str, channels: list[str], on: Date, country: str |
 
 
 def hs_code(code: str) -> HsCode | None:
-    return HsCode.objects.filter(code=code[:6]).first()
+    return memoised(("hs_code", code[:6]), lambda: HsCode.objects.filter(code=code[:6]).first())
 
 
 def tariff_line(code: str, country: str, on: Date) -> TariffLine | None:
     """The staff-entered line for ``code`` in ``country``: the longest code that prefixes it."""
+    return memoised(("tariff_line", code, country, on), lambda: _tariff_line(code, country, on))
+
+
+def _tariff_line(code: str, country: str, on: Date) -> TariffLine | None:
     prefixes = [code[:n] for n in range(len(code), 5, -1)]
     lines = TariffLine.objects.filter(in_force(on), country=country, hs_code__in=prefixes)
     return max(lines, key=lambda line: (len(line.hs_code), line.effective_from), default=None)
@@ -102,6 +196,10 @@ def fx_rate(base: str, quote: str, on: Date) -> FxRate:
     """
     if base == quote:
         return FxRate(base, quote, Decimal(1), on, "identity")
+    return memoised(("fx_rate", base, quote, on), lambda: _fx_rate(base, quote, on))
+
+
+def _fx_rate(base: str, quote: str, on: Date) -> FxRate:
     from payments import selectors as payments_selectors
 
     try:

@@ -52,13 +52,11 @@ def _allowance_used(buyer_id: int, exclude_reference: str = ""):
 def _warehouse_country(code: str | None) -> str | None:
     if not code:
         return None
-    from core.models import Place
-
-    place = Place.objects.filter(code=code).first()
-    if place is None:
+    known, country = rule_data.place_country(code)
+    if not known:
         message = _("Unknown warehouse %(code)s.") % {"code": repr(code)}
         raise DomainError(ErrorCode.VALIDATION, message, {"source_warehouse": [message]})
-    return place.country_id
+    return country
 
 
 def _check_rate_known(regime: str, destination: str, lines: list[_Line], on: Date) -> None:
@@ -81,9 +79,7 @@ def _evaluate(*, regime: str | None, origin: str, destination: str, channel: str
         regime = rules.select_regime(origin=origin, destination=destination, channel=channel,
                                      source_warehouse_country=_warehouse_country(source_warehouse))
     _check_rate_known(regime, destination, lines, on)
-    from core.models import Country
-
-    tax_currency = Country.objects.values_list("currency_id", flat=True).get(iso2=destination)
+    tax_currency = rule_data.country_currency(destination)
     ctx = rules.Context(date=on, origin=origin, destination=destination, channel=channel, source_warehouse=source_warehouse,
                         currency=tax_currency, lines=[], shipping=Money.zero(tax_currency), insurance=Money.zero(tax_currency),
                         buyer_id=buyer_id, allowance_used=_allowance_used(buyer_id, own_reference) if buyer_id else None)
@@ -127,7 +123,17 @@ def quote(*, origin_country: str, destination_country: str, currency: str, lines
 
     Amounts are exact: each tax line is computed and rounded in the importing country's currency,
     then the totals are converted to the buyer's currency (and the storefront's) at recorded rates.
+    The rule tables are read through the process's memo (:func:`customs.rules.data.cached`): one
+    query for the rules' version, then none for rows read before under it.
     """
+    with rule_data.cached():
+        return _quote(origin_country=origin_country, destination_country=destination_country, currency=currency,
+                      lines=lines, shipping=shipping, insurance=insurance, date=date, buyer_id=buyer_id,
+                      source_warehouse=source_warehouse, channel=channel)
+
+
+def _quote(*, origin_country, destination_country, currency, lines, shipping, insurance, date, buyer_id,
+           source_warehouse, channel) -> Quote:
     origin = validation.country(origin_country, "origin_country")
     destination = validation.country(destination_country, "destination_country")
     buyer_currency = check_currency(currency, "currency")
