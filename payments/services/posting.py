@@ -21,6 +21,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -250,7 +251,7 @@ def _post_pg(txn_row: list, legs, deltas: dict[AccountKey, int], now) -> int | N
 def _book_pg(sql: str, params: list, deltas, legs, key: str) -> tuple[bool, int | None, int]:
     """Run the booking statement once: (done, transaction id or None for a replay, accounts found)."""
     cursor = _prepared_cursor()
-    cursor.execute(sql, params, prepare=True)
+    cursor.execute(sql, params)
     txn_id, ok, found, updated, written = cursor.fetchone()
     if txn_id is not None:
         if updated != len(deltas) or written != len(legs):  # pragma: no cover - guarded by ok
@@ -290,14 +291,33 @@ def _post_portable(txn_row: list, legs, deltas: dict[AccountKey, int], now) -> i
     return row[0]
 
 
+class _Prepared:
+    """Executes with ``prepare=True``: the statement is parsed and planned once per connection."""
+
+    def _execute(self, sql, params, *ignored_wrapper_args):
+        self.db.validate_no_broken_transaction()
+        with self.db.wrap_database_errors:
+            return self.cursor.execute(sql, params, prepare=True)
+
+
+class _PreparedCursor(_Prepared, CursorWrapper):
+    pass
+
+
+class _PreparedDebugCursor(_Prepared, CursorDebugWrapper):
+    pass
+
+
 def _prepared_cursor():
     """A server-side-binding psycopg cursor on Django's connection (same transaction), so that the
-    two statements of every booking are prepared once per connection instead of parsed and planned
-    each time: the hot path of the ledger."""
+    booking statement is prepared once per connection instead of parsed and planned each time: the
+    hot path of the ledger. Wrapped like Django's own cursors, so that the statement is counted
+    (``connection.queries``, ``django_assert_num_queries``) and its errors are Django's."""
     import psycopg
 
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    raw = psycopg.Cursor(connection.connection)
+    return (_PreparedDebugCursor if connection.queries_logged else _PreparedCursor)(raw, connection)
 
 
 def _apply_new(cursor, missing: list[AccountKey], deltas, ids: dict, after: dict) -> None:

@@ -22,7 +22,9 @@ from .test_tracking import shipped_order
 
 # Statements of one delivery batch: lock the orders, lock the holds (with their escrow shards), two
 # bookings per seller (release, commission), three to move the holds, three to move the orders.
-PER_BATCH = 8
+# The ledger's booking statement is counted since it goes through a Django cursor wrapper (issue 14):
+# 12 for one seller, where 10 were logged before.
+PER_BATCH = 10
 PER_SELLER = 2
 
 

@@ -1,0 +1,104 @@
+"""Statements per checkout (issue 14): placing and paying an order take a fixed number of statements
+whatever its number of lines, so that per-line or per-rule round trips cannot creep back.
+
+Counted as Django logs them on PostgreSQL. The test runs inside pytest-django's transaction, so the
+outer ``transaction.atomic()`` of order_place and of order_pay each show up as a SAVEPOINT and a
+RELEASE (outside a test they are the BEGIN and COMMIT that Django does not log); escrow_hold's own
+block inside order_pay is a savepoint in production too.
+
+place (9 + 2): the buyer's roles; the storefront with its markets, warehouses and the next order id;
+the listings with their titles; the reservation of every line (two statements: lock the levels,
+then reserve); the customs rules' version (the rules are in the process's memo); the order, its
+lines and its first event.
+
+pay (9 + 2): the order's row lock; escrow_hold (a savepoint, the ledger posting in one statement,
+the hold and its event, the release); the reservation kept (one conditional UPDATE); the order's
+conditional UPDATE to paid and its event (``transition(locked=True)``).
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.access import SYSTEM_ACTOR
+from core.money import Money
+from orders.models import Order
+from orders.services import order_pay, order_place
+from payments import services as pay_services
+from payments.interface import Owner
+from payments.models import MAY_GO_NEGATIVE, Account
+from warehouses.models import StockLevel
+
+from .conftest import KZ_ADDRESS, book, make_product
+
+PLACE = 11  # 9 statements + the savepoint pair of the test's transaction
+PAY = 11  # 9 statements + the savepoint pair of the test's transaction
+TEST_SAVEPOINTS = 4
+
+
+@pytest.fixture
+def escrow_shards(reference):
+    """The KZT escrow shards, as they are once a few orders have been paid (the first payment into a
+    shard creates its account: a one-off, not part of the steady state measured here)."""
+    Account.objects.bulk_create([
+        Account(owner_kind="platform", owner_id=shard, kind="escrow", currency_id="KZT", balance_minor=0,
+                allow_negative="escrow" in MAY_GO_NEGATIVE)
+        for shard in range(pay_services.PLATFORM_SHARDS)
+    ], ignore_conflicts=True)
+
+
+@pytest.fixture
+def phones(cn_seller):
+    """Three phones on cn-kz, bonded in Almaty."""
+    products = [make_product(cn_seller.company, storefront="cn-kz", price="9500.00", title=f"Phone {i}", hs_code="851713",
+                             category="phones", weight=300) for i in range(3)]
+    for product in products:
+        book("ALA", product, 10)
+    return products
+
+
+def _checkout(buyer_id: int, products) -> tuple[CaptureQueriesContext, CaptureQueriesContext, Order]:
+    buyer = get_user_model().objects.get(pk=buyer_id)  # a fresh user, as a request has: roles not cached
+    lines = [{"product": p.pk, "quantity": 1} for p in products]
+    with CaptureQueriesContext(connection) as place:
+        order = order_place(buyer=buyer, storefront="cn-kz", lines=lines, ship_to=dict(KZ_ADDRESS))
+    with CaptureQueriesContext(connection) as pay:
+        order_pay(order=order, actor=buyer)
+    return place, pay, order
+
+
+def _sql(ctx: CaptureQueriesContext) -> str:
+    return "\n".join(q["sql"][:160] for q in ctx.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("n_lines", [1, 3])
+def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escrow_shards, n_lines):
+    _checkout(buyer_kz.pk, phones[:1])  # warms the process: content types, the rules' memo
+
+    place, pay, order = _checkout(buyer_kz.pk, phones[:n_lines])
+
+    order.refresh_from_db()
+    assert order.status == "paid" and order.lines.count() == n_lines
+    assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones])) == 1 + n_lines
+    assert len(place.captured_queries) == PLACE, _sql(place)
+    assert len(pay.captured_queries) == PAY, _sql(pay)
+    assert PLACE + PAY - TEST_SAVEPOINTS == 18  # was 63 (37 + 25 + the uncounted ledger posting)
+
+
+@pytest.mark.django_db
+def test_a_ledger_posting_is_one_statement(make_user, reference):
+    alice, bob = make_user("alice_stmt", "buyer"), make_user("bob_stmt", "buyer")
+    pay_services.top_up(owner=Owner.user(alice), amount=Money.of("100.00", "CNY"), provider="simulator",
+                        provider_event_id="stmt-1", actor=SYSTEM_ACTOR)
+    pay_services.top_up(owner=Owner.user(bob), amount=Money.of("1.00", "CNY"), provider="simulator",
+                        provider_event_id="stmt-2", actor=SYSTEM_ACTOR)
+
+    with CaptureQueriesContext(connection) as ctx:
+        info = pay_services.wallet_transfer(source=Owner.user(alice), destination=Owner.user(bob),
+                                            amount=Money.of("12.30", "CNY"), reference="stmt", idempotency_key="stmt-t1",
+                                            actor=SYSTEM_ACTOR)
+
+    assert info.booked
+    assert len(ctx.captured_queries) == 1, _sql(ctx)
