@@ -117,8 +117,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL: with DB_POOL_MAX_SIZE > 0, each process keeps a pool of open connections (psycopg_pool
+    # through Django's OPTIONS["pool"]) that its threads share (gunicorn gthread: a thread takes a
+    # connection per request and gives it back), instead of one persistent connection per thread
+    # (CONN_MAX_AGE; a pool needs it at 0). Off by default: a process that forks after touching the
+    # database (the benchmarks' workers, Celery's prefork pool) must not inherit a pool.
+    _pool_max = env.int("DB_POOL_MAX_SIZE", default=0)
+    if _pool_max > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(env.int("DB_POOL_MIN_SIZE", default=2), _pool_max), "max_size": _pool_max,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
