@@ -8,6 +8,9 @@ database names the others.
 from celery import shared_task
 from django.db import OperationalError
 
+# Paid orders sold from bond that one declare_parcel task files together.
+DECLARE_BATCH = 200
+
 
 @shared_task(name="marketplace.expire_orders")
 def expire_orders() -> int:
@@ -58,10 +61,13 @@ def fulfilment_changed(reference: str, warehouse: str, tracking_numbers: list, s
 
 @shared_task(name="orders.declare_parcel", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def declare_parcel(order_id: int) -> bool:
-    """File and submit the parcel declaration of a paid order sold from bond."""
-    from .services import order_declare
+    """File and submit the parcel declaration of a paid order sold from bond, and with it those of
+    the other orders paid meanwhile (up to ``DECLARE_BATCH``): one batch through customs. The task
+    of an order another one declared finds it declared and does nothing."""
+    from .services import order_declare_batch, parcels_to_declare
 
-    return order_declare(order_id=order_id)
+    batch = [order_id, *parcels_to_declare(limit=DECLARE_BATCH)]
+    return order_id in order_declare_batch(order_ids=batch)
 
 
 @shared_task(name="orders.declare_parcels", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)

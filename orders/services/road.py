@@ -129,32 +129,39 @@ def _declarable(order: Order) -> bool:
 
 
 def order_declare_batch(*, order_ids) -> list[int]:
-    """File the parcel declarations of many orders and submit them together: each declaration is
-    drawn up from its order (regime, lines, prepaid duties, recipient, the seller's invoice), then
-    one transaction locks the orders, submits the drafts in one set-based move (one registration
-    task for all) and moves the orders sold from bond to ``at_customs`` at their warehouse.
-    Returns the orders declared (now or before). An order whose filing is refused is logged and
-    left where it is. Idempotent: customs answers a second filing with the first declaration."""
-    candidates = [o for o in Order.objects.filter(pk__in=sorted(set(order_ids))).order_by("pk") if _declarable(o)]
-    filed: dict[int, tuple[int, bool]] = {}
-    for order in candidates:
-        try:
-            with transaction.atomic():
-                filed[order.pk] = _file(order)
-        except DomainError as exc:
-            log.warning("declaration of %s refused: %s", order.reference, exc.message)
-    if not filed:
-        return []
+    """File the parcel declarations of many orders and submit them together, in one transaction:
+    the orders are locked (those another worker holds are skipped: it is declaring them), each
+    declaration is drawn up from its order (regime, lines, prepaid duties, recipient, the seller's
+    invoice; a refused filing is logged and leaves the others), the drafts are submitted in one
+    set-based move (one registration task for all) and the orders sold from bond move to
+    ``at_customs`` at their warehouse. Only our own rows are locked: customs' authority is asked
+    later, by its tasks, with no transaction open. Returns the orders declared, now or before.
+    Idempotent: customs answers a second filing with the first declaration."""
     with transaction.atomic():
-        # The orders' state decides under their locks (a cancellation waits, or wins and nothing is sent).
-        locked = {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=sorted(filed)).order_by("pk")}
-        ready = [pk for pk, o in locked.items() if _declarable(o)]
-        customs.declaration_submit_batch(declaration_ids=[filed[pk][0] for pk in ready if filed[pk][1]], actor=SYSTEM_ACTOR)
-        bond = [pk for pk in ready if locked[pk].road == BOND]
-        transition_batch(Order, bond, S.PAID, S.AT_CUSTOMS, actor=SYSTEM_ACTOR, events={
-            pk: {"place": locked[pk].source_warehouse[:32], "payload": {"declaration": filed[pk][0], "regime": locked[pk].regime}}
-            for pk in bond})
-    return ready
+        locked = [o for o in Order.objects.select_for_update(skip_locked=True).filter(
+            pk__in=sorted(set(order_ids)), road__in=[BOND, BORDER], status__in=[S.PAID, S.AT_CUSTOMS]).order_by("pk")
+            if _declarable(o)]
+        filed: dict[int, tuple[int, bool]] = {}
+        for order in locked:
+            try:
+                with transaction.atomic():
+                    filed[order.pk] = _file(order)
+            except DomainError as exc:
+                log.warning("declaration of %s refused: %s", order.reference, exc.message)
+        if not filed:
+            return []
+        customs.declaration_submit_batch(declaration_ids=[pk for pk, draft in filed.values() if draft], actor=SYSTEM_ACTOR)
+        bond = [o for o in locked if o.pk in filed and o.road == BOND]
+        transition_batch(Order, [o.pk for o in bond], S.PAID, S.AT_CUSTOMS, actor=SYSTEM_ACTOR, events={
+            o.pk: {"place": o.source_warehouse[:32], "payload": {"declaration": filed[o.pk][0], "regime": o.regime}}
+            for o in bond})
+    return sorted(filed)
+
+
+def parcels_to_declare(*, limit: int) -> list[int]:
+    """Paid orders sold from bond, oldest first: declared as soon as they are paid, so the task of
+    one payment files those paid with it too (one batch). Uses index order_due_idx (status first)."""
+    return list(Order.objects.filter(road=BOND, status=S.PAID).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def order_declare(*, order_id: int) -> bool:
