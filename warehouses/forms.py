@@ -95,7 +95,8 @@ class ConsignmentForm(forms.Form):
             (p.code, p.name(language)) for p in crossings]
         self.fields["currency"].choices = [(c, c) for c in sorted(currencies())]
         preview = {"hx-get": reverse("warehouses:consignment_route"), "hx-trigger": "change",
-                   "hx-target": "#route-preview", "hx-include": "[name=origin],[name=warehouse],[name=border_crossing]"}
+                   "hx-target": "#route-preview", "hx-swap": "outerHTML", "hx-sync": "closest form:replace",
+                   "hx-include": "[name=origin],[name=warehouse],[name=border_crossing]"}
         for name in ("warehouse", "origin", "border_crossing"):
             self.fields[name].widget.attrs.update(preview)
 
