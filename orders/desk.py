@@ -189,8 +189,10 @@ def seller_dashboard(request):
     page = Paginator(stock.seller_stock(company_ids=ids), 20).get_page(request.GET.get("stock_page"))
     levels = list(page.object_list)
     transit = stock.in_transit_by_sku(company_ids=ids, sku_ids={level.sku_id for level in levels}) if levels else {}
+    titles = selectors.sku_titles({level.sku_id for level in levels}, language()) if levels else {}
     shown = set()
     for level in levels:
+        level.title = titles.get(level.sku_id) or level.sku.name
         key = (level.sku_id, level.warehouse_id)
         # Units on their way belong to the warehouse, not to a bond status: shown once per SKU and warehouse.
         level.in_transit = transit.get(key, 0) if key not in shown else 0

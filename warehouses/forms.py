@@ -70,8 +70,8 @@ class ConsignmentForm(forms.Form):
     Changing From, To or the crossing asks the server for the route's legs (htmx)."""
 
     company = forms.TypedChoiceField(label=_("Company"), coerce=int)
-    warehouse = forms.ChoiceField(label=_("To warehouse"))
     origin = forms.ChoiceField(label=_("From"))
+    warehouse = forms.ChoiceField(label=_("To warehouse"))
     border_crossing = forms.ChoiceField(label=_("Border crossing"), required=False)
     currency = forms.ChoiceField(label=_("Currency of the declared values"), initial="USD")
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
@@ -91,7 +91,7 @@ class ConsignmentForm(forms.Form):
             self.fields["company"].initial = companies[0].pk
         self.fields["warehouse"].choices = [(w.code, f"{w.code} · {w.place.name(language)}") for w in warehouses]
         self.fields["origin"].choices = [(p.code, f"{p.code} · {p.name(language)}") for p in origins]
-        self.fields["border_crossing"].choices = [("", _("None (same country)"))] + [
+        self.fields["border_crossing"].choices = [("", _("By the route (none inside one country)"))] + [
             (p.code, p.name(language)) for p in crossings]
         self.fields["currency"].choices = [(c, c) for c in sorted(currencies())]
         preview = {"hx-get": reverse("warehouses:consignment_route"), "hx-trigger": "change",

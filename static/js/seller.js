@@ -211,6 +211,16 @@
         if (first) first.focus();
       });
     }
+    // Suggestions close when the line's SKU field is left (a click on one still lands first).
+    body.addEventListener("focusout", function (e) {
+      var cell = e.target.closest(".sku-cell");
+      if (!cell) return;
+      setTimeout(function () {
+        if (cell.contains(document.activeElement)) return;
+        var results = cell.querySelector(".sku-results");
+        if (results) results.innerHTML = "";
+      }, 250);
+    });
     body.addEventListener("click", function (e) {
       var remove = e.target.closest("[data-remove-line]");
       if (remove) {
