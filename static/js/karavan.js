@@ -17,9 +17,24 @@
     if (window.matchMedia("(max-width: 768px)").matches) {
       document.querySelectorAll("details.fold-on-phone[open]").forEach(function (d) { d.removeAttribute("open"); });
     }
-    // The language switcher submits on change.
+    // The language switcher and filters submit on change.
     document.querySelectorAll("[data-submit-on-change]").forEach(function (el) {
       el.addEventListener("change", function () { el.form.submit(); });
+    });
+    // Forms that undo something ask first.
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+    // A thumbnail shows its photo in the main frame.
+    document.querySelectorAll("a[data-show-in]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var frame = document.getElementById(link.dataset.showIn);
+        if (!frame) return;
+        event.preventDefault();
+        frame.src = link.href;
+      });
     });
   });
 })();
