@@ -154,7 +154,7 @@ def build_world() -> World:
     from payments import services as pay
     from payments.interface import Owner
     from warehouses import services as wh
-    from warehouses.models import StockLevel, Warehouse
+    from warehouses.models import Fulfilment, StockLevel, Warehouse
 
     call_command("load_reference", stdout=open(os.devnull, "w"))  # noqa: SIM115
     world = World(a=Side("a"), b=Side("b"), broker=make_user("proof_broker", "broker"),
@@ -182,7 +182,17 @@ def build_world() -> World:
         o["line"] = o["order"].lines.get()
         o["return"] = returns.return_request(order=o["order"], lines=[{"line": o["line"].pk, "quantity": 1}],
                                              reason="defective", comment=f"proof {side.key}", actor=side.buyer)
-        # An order waiting to be paid: pay and cancel are open on it.
+        # The other unit goes back: approved by the seller, shipped by the buyer, waiting for the operator.
+        o["return_shipped"] = returns.return_request(order=o["order"], lines=[{"line": o["line"].pk, "quantity": 1}],
+                                                     reason="defective", comment="", actor=side.buyer)
+        returns.return_approve(ret=o["return_shipped"], actor=side.seller)
+        returns.return_ship(ret=o["return_shipped"], tracking_number=f"PROOF-RET-{side.key}", actor=side.buyer)
+        # A paid order on the seller's desk, and one waiting to be paid (pay and cancel are open on it).
+        o["paid"] = orders.order_place(buyer=side.buyer, storefront=side.storefront,
+                                       lines=[{"product": o["product"].pk, "quantity": 1}],
+                                       ship_to=dict(ADDRESSES[side.key]))
+        orders.order_pay(order=o["paid"], actor=side.buyer)
+        o["paid_fulfilment"] = Fulfilment.objects.get(reference=o["paid"].reference)
         o["placed"] = orders.order_place(buyer=side.buyer, storefront=side.storefront,
                                          lines=[{"product": o["product"].pk, "quantity": 1}],
                                          ship_to=dict(ADDRESSES[side.key]))
@@ -196,7 +206,7 @@ def build_world() -> World:
             company_id=side.company.pk, warehouse=side.warehouse, origin="URC", border_crossing="BC-KHORGOS-ALTYNKOL"
             if side.key == "a" else "BC-IRKESHTAM", lines=[(o["product"].sku_id, 5)], note=f"proof {side.key}",
             actor=side.seller)
-        other = "TAS" if side.warehouse == "ALA" else "ALA"
+        other = "LHW" if side.warehouse == "ALA" else "XIY"  # a warehouse nobody of the world operates
         o["transfer"] = wh.transfer_create(source=side.warehouse, destination=other,
                                            lines=[(o["product"].sku_id, "released", 1)], actor=SYSTEM_ACTOR)
         decl = customs.declaration_create(
@@ -214,9 +224,8 @@ def build_world() -> World:
                                     content_type="application/pdf"))
         o["payout"] = pay.payout_request(owner=Owner.company(side.company.pk),
                                          amount=Money.of("100.00", side.currency), actor=side.seller)
-        side.markers = [o["product"].sku.code, o["draft"].sku.code, o["order"].reference, o["placed"].reference,
-                        o["consignment"].reference if hasattr(o["consignment"], "reference") else f"proof {side.key}",
-                        f"Proof draft {side.key.upper()}", f"Proof Company {side.key.upper()}"]
+        side.markers = [o["draft"].sku.code, f"Proof draft {side.key.upper()}", o["consignment"].number,
+                        o["transfer"].number, ADDRESSES[side.key]["name"], f"PROOF-RET-{side.key}"]
     return world
 
 
