@@ -37,6 +37,13 @@ test: install
 	@$(BIN)/python scripts/dbsetup.py $(DBSETUP_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The OpenAPI schema against the server, longer than `make test` does it: schemathesis with every check,
+# as each role, KARAVAN_FUZZ_EXAMPLES examples per operation and every phase (coverage and stateful too).
+.PHONY: fuzz
+fuzz: export KARAVAN_FUZZ = 1
+fuzz: PYTEST_ARGS = tests/api/test_schemathesis.py
+fuzz: test
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

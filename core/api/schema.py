@@ -32,8 +32,10 @@ from types import SimpleNamespace
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular import openapi
+from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
+from drf_spectacular.settings import spectacular_settings
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
@@ -74,6 +76,21 @@ REASONS = {
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # DRF refuses NUL in every string (PostgreSQL cannot store it): said in the schema as this pattern.
 NO_NUL = "^[^\\x00]*$"
+# What str.strip() removes (DRF trims text before it checks blank and min_length) and the rest.
+_SPACE, _TEXT = r"[\s\x1c-\x1f\x85]", r"[^\s\x1c-\x1f\x85\x00]"
+
+
+def text_pattern(field: serializers.CharField) -> str:
+    """The pattern of what ``field`` accepts: no NUL and, since DRF trims before it counts, enough
+    characters other than spaces (``minLength`` alone would let "  " through)."""
+    least = field.min_length or (0 if field.allow_blank else 1)
+    if not field.trim_whitespace or least == 0:
+        return NO_NUL
+    if least == 1:
+        return f"^{_SPACE}*{_TEXT}[^\\x00]*$"
+    return f"^{_SPACE}*{_TEXT}[^\\x00]{{{least - 2},}}{_TEXT}{_SPACE}*$"
+
+
 FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -203,9 +220,19 @@ class AutoSchema(openapi.AutoSchema):
         component = self.registry._components.get((name, ResolvedComponent.SCHEMA))
         return component.schema if component is not None and component.schema else schema
 
+    def _map_basic_serializer(self, serializer, direction):
+        outer, self._direction = getattr(self, "_direction", None), direction
+        try:
+            return super()._map_basic_serializer(serializer, direction)
+        finally:
+            self._direction = outer
+
     def _insert_field_validators(self, field, schema):
+        """What DRF checks that drf-spectacular leaves out, in request bodies: list lengths, and the
+        text patterns (no NUL; enough characters once trimmed)."""
         super()._insert_field_validators(field, schema)
-        if getattr(field, "read_only", False) or not isinstance(schema, dict):
+        if getattr(self, "_direction", None) != "request" or getattr(field, "read_only", False) \
+                or not isinstance(schema, dict):
             return
         if isinstance(field, serializers.ListSerializer | serializers.ListField | serializers.ManyRelatedField):
             if getattr(field, "min_length", None) is not None:
@@ -216,7 +243,7 @@ class AutoSchema(openapi.AutoSchema):
                 schema["minItems"] = max(1, schema.get("minItems", 0))
         elif (isinstance(field, serializers.CharField) and schema.get("type") == "string"
               and not schema.keys() & {"pattern", "format", "enum"}):
-            schema["pattern"] = NO_NUL
+            schema["pattern"] = text_pattern(field)
 
     def _paginated(self, operation: dict) -> bool:
         return any(p["in"] == "query" and p["name"] == "cursor" for p in operation.get("parameters", []))
@@ -246,14 +273,17 @@ def query_parameters(callback, method: str, route: str) -> list[dict]:
     """The query parameters the operation behind ``callback`` (a URL pattern's view) declares."""
     key = (callback, method)
     if key not in _QUERY_PARAMETERS:
-        view = SchemaGenerator().create_view(callback, method)
-        schema = view.schema
+        path = "/" + _ROUTE_VARIABLE.sub(r"{\1}", route or "")
         found = []
-        if isinstance(schema, AutoSchema):
-            schema.method = method.upper()
-            schema.path = "/" + _ROUTE_VARIABLE.sub(r"{\1}", route or "")
-            schema.path_regex = route
-            schema.path_prefix = ""
-            found = schema.query_parameters()
+        with GENERATOR_STATS.silence():  # the schema endpoint reports warnings; requests stay quiet
+            view = SchemaGenerator().create_view(callback, method)
+            view.request = spectacular_settings.GET_MOCK_REQUEST(method.upper(), path, view, None)
+            schema = view.schema
+            if isinstance(schema, AutoSchema):
+                schema.method = method.upper()
+                schema.path = path
+                schema.path_regex = route
+                schema.path_prefix = ""
+                found = schema.query_parameters()
         _QUERY_PARAMETERS[key] = found
     return _QUERY_PARAMETERS[key]
