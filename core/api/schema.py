@@ -91,6 +91,9 @@ def text_pattern(field: serializers.CharField) -> str:
     return f"^{_SPACE}*{_TEXT}[^\\x00]{{{least - 2},}}{_TEXT}{_SPACE}*$"
 
 
+IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]([ -~]*[!-~])?$"}
+IDEMPOTENCY_DESCRIPTION = ("Replays with the same key and body return the first response and do nothing more "
+                           "(1 to 255 printable characters).")
 FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -143,6 +146,11 @@ class AutoSchema(openapi.AutoSchema):
                     "enum", "pattern", "format"}:
                 schema["pattern"] = NO_NUL
         self._json_only_for_nested_bodies(operation)
+        if self._idempotent() and not any(p["in"] == "header" and p["name"].lower() == "idempotency-key"
+                                           for p in operation.get("parameters", [])):
+            operation.setdefault("parameters", []).append({
+                "in": "header", "name": "Idempotency-Key", "schema": dict(IDEMPOTENCY_KEY),
+                "description": IDEMPOTENCY_DESCRIPTION})
         responses = operation["responses"]
         for status, codes in self.error_statuses(operation, public).items():
             if str(status) in responses:
@@ -166,7 +174,7 @@ class AutoSchema(openapi.AutoSchema):
         params = operation.get("parameters", [])
         has_body = "requestBody" in operation
         unsafe = method in UNSAFE
-        idempotent = unsafe and getattr(view, "atomic", False) and hasattr(view, "_run")
+        idempotent = self._idempotent()
         if has_body:
             add(400, ErrorCode.VALIDATION)
             add(400, ErrorCode.PARSE_ERROR)
@@ -199,6 +207,10 @@ class AutoSchema(openapi.AutoSchema):
             add(STATUS.get(code, 400), code)
         out.pop(500, None)
         return out
+
+    def _idempotent(self) -> bool:
+        """An unsafe operation of core.api.views' base classes: it honours Idempotency-Key."""
+        return self.method in UNSAFE and getattr(self.view, "atomic", False) and hasattr(self.view, "_run")
 
     def _json_only_for_nested_bodies(self, operation: dict) -> None:
         """A body with nested objects or lists cannot be sent as a form: only JSON is documented."""

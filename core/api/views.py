@@ -15,15 +15,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from core import idempotency
-from core.api.schema import query_parameters
+from core.api.schema import IDEMPOTENCY_DESCRIPTION, IDEMPOTENCY_KEY, query_parameters
 from core.errors import DomainError, ErrorCode
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]([ -~]*[!-~])?$"},
-    OpenApiParameter.HEADER, required=False,
-    description="Replays with the same key and body return the first response and do nothing more "
-                "(1 to 255 printable characters).",
-)
+# Every unsafe operation documents it (core.api.schema); naming it in extend_schema is optional.
+IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", IDEMPOTENCY_KEY, OpenApiParameter.HEADER, required=False,
+                                      description=IDEMPOTENCY_DESCRIPTION)
 
 
 def _query_field(schema: dict) -> serializers.Field:

@@ -23,6 +23,9 @@ class QuoteView(APIView):
     """A landed-cost quote: customs value, duty, VAT, excise and fees, line by line with their rules."""
 
     permission_classes = [permissions.AllowAny]
+    error_codes = {"post": [ErrorCode.INVALID_HS_CODE, ErrorCode.UNKNOWN_COUNTRY, ErrorCode.UNKNOWN_CURRENCY,
+                            ErrorCode.LIMIT_EXCEEDED, ErrorCode.TARIFF_RATE_MISSING, ErrorCode.REGIME_NOT_SUPPORTED,
+                            ErrorCode.FX_RATE_MISSING, ErrorCode.PERMISSION_DENIED]}
 
     def post(self, request):
         data = s.QuoteRequestSerializer(data=request.data)
@@ -70,6 +73,11 @@ class DeclarationViewSet(ReadOnlyModelViewSet):
     """Customs declarations: the broker's queue, and each declarant's own."""
 
     ordering = "-created_at"
+    error_codes = {
+        "transition": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED, ErrorCode.INVALID_AMOUNT],
+        "submit": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED, ErrorCode.REGIME_NOT_SUPPORTED],
+        "documents": [ErrorCode.INVALID_DOCUMENT, ErrorCode.CONFLICT],
+    }
 
     def get_serializer_class(self):
         return s.DeclarationDetailSerializer if self.action != "list" else s.DeclarationSerializer

@@ -72,12 +72,18 @@ LIST_PARAMETERS = [
 ]
 
 
+PRODUCT_ERRORS = [ErrorCode.INVALID_HS_CODE, ErrorCode.DUPLICATE_SKU, ErrorCode.COMPANY_NOT_VERIFIED,
+                  ErrorCode.STOREFRONT_NOT_ALLOWED, ErrorCode.PRODUCT_INCOMPLETE, ErrorCode.CURRENCY_MISMATCH,
+                  ErrorCode.INVALID_AMOUNT, ErrorCode.UNKNOWN_COUNTRY, ErrorCode.PERMISSION_DENIED]
+
+
 class ProductViewSet(GenericViewSet):
     """The catalogue: anyone reads what is on sale; sellers write their own company's products."""
 
     permission_classes = [IsSellerOrReadOnly]
     pagination_class = ProductCursorPagination
     queryset = Product.objects.none()
+    error_codes = {"create": PRODUCT_ERRORS, "partial_update": PRODUCT_ERRORS, "images": [ErrorCode.INVALID_IMAGE]}
 
     def _context(self, query=None):
         language = get_language() or "en"

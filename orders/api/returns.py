@@ -106,6 +106,7 @@ class ReturnViewSet(GenericViewSet):
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = ReturnPagination
     queryset = Return.objects.none()
+    error_codes = {action: [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED] for action in ("approve", "refuse", "ship", "receive")}
 
     def get_queryset(self):
         return returns.returns_visible(self.request.user).prefetch_related("lines__line")

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from core.api.fields import MoneyField
 from core.api.pagination import CursorPagination
 from core.api.views import IDEMPOTENCY_HEADER, GenericViewSet
+from core.errors import ErrorCode
 from customs import selectors as customs_selectors
 from customs.labels import localized_quote
 
@@ -172,6 +173,15 @@ class OrderViewSet(GenericViewSet):
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = OrderPagination
     queryset = Order.objects.none()
+    # What the services refuse with (documented in the schema with their status by core.api.schema).
+    error_codes = {
+        "create": [ErrorCode.INSUFFICIENT_STOCK, ErrorCode.STOREFRONT_NOT_ALLOWED, ErrorCode.UNKNOWN_COUNTRY,
+                   ErrorCode.INVALID_HS_CODE, ErrorCode.LIMIT_EXCEEDED, ErrorCode.TARIFF_RATE_MISSING,
+                   ErrorCode.PERMISSION_DENIED],
+        "pay": [ErrorCode.INSUFFICIENT_FUNDS, ErrorCode.CURRENCY_MISMATCH, ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED],
+        "cancel": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED],
+        "returns": [ErrorCode.RETURN_WINDOW_CLOSED, ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED],
+    }
 
     def get_queryset(self):
         return selectors.order_queryset(self.request.user)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from core.access import SELLER, STAFF, company_ids, get_visible, roles_of, visible
 from core.api.pagination import CursorPagination
 from core.api.views import GenericViewSet
-from core.errors import field_error
+from core.errors import ErrorCode, field_error
 
 from .. import selectors, services
 from ..access import may_operate
@@ -67,6 +67,7 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
     serializer_class = s.WarehouseSerializer
     lookup_field = "code"
     pagination_class = None
+    error_codes = {"adjustments": [ErrorCode.UNKNOWN_SKU, ErrorCode.INSUFFICIENT_STOCK, ErrorCode.CONFLICT]}
 
     def get_queryset(self):
         return selectors.warehouse_list(user=self.request.user)
@@ -125,6 +126,12 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Gener
 
     serializer_class = s.ConsignmentSerializer
     ordering = "-id"
+    error_codes = {
+        "create": [ErrorCode.UNKNOWN_SKU, ErrorCode.UNKNOWN_WAREHOUSE, ErrorCode.CURRENCY_MISMATCH,
+                   ErrorCode.PERMISSION_DENIED],
+        "submit": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED], "cancel": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED],
+        "receive": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED, ErrorCode.CUSTOMS_NOT_CLEARED],
+    }
 
     def get_queryset(self):
         qs = Consignment.objects.select_related("warehouse").prefetch_related(
@@ -180,6 +187,11 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
 
     serializer_class = s.TransferSerializer
     ordering = "-id"
+    error_codes = {
+        "create": [ErrorCode.UNKNOWN_SKU, ErrorCode.UNKNOWN_WAREHOUSE, ErrorCode.INSUFFICIENT_STOCK,
+                   ErrorCode.PERMISSION_DENIED],
+        "receive": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED], "cancel": [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED],
+    }
 
     def get_queryset(self):
         return visible(self.request.user, Transfer.objects.prefetch_related("lines")).order_by("-id")
@@ -213,6 +225,8 @@ class FulfilmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generi
 
     serializer_class = s.FulfilmentSerializer
     ordering = "id"
+    error_codes = {action: [ErrorCode.ILLEGAL_TRANSITION, ErrorCode.TRANSITION_NOT_PERMITTED, ErrorCode.CONFLICT, ErrorCode.CUSTOMS_NOT_CLEARED]
+                   for action in ("pick", "pack", "ship")}
 
     def get_queryset(self):
         qs = visible(self.request.user, Fulfilment.objects.prefetch_related("parcels")).order_by("id")
