@@ -278,3 +278,45 @@ def test_error_report_comes_in_the_readers_language(api_as, seller, kz_company, 
     assert english[0]["column"] == chinese[0]["column"] == "price_kz"
     assert "12.50" in english[0]["message"] and "CNY" in english[0]["message"]
     assert chinese[0]["message"] != english[0]["message"]
+
+
+@worker
+def test_two_imports_of_one_company_at_once_do_not_corrupt_each_other(seller, kz_company, media, settings):
+    """Both files name the same SKUs: whichever chunk writes second updates what the first created."""
+    import threading
+
+    from django.db import connection
+
+    from marketplace import services
+
+    settings.MARKETPLACE_IMPORT_CHUNK_ROWS = 5
+    imports = [services.catalogue_import_create(company=kz_company, actor=seller, run=False,
+                                                file=csv_file(*[honey(n, price=price) for n in range(1, 21)]))
+               for price in ("10.00", "20.00")]
+    # One thread per import, each writing its chunks in the same order: the same SKUs at the same time.
+    jobs = [[(imp.pk, index) for index in services.catalogue_import_start(import_id=imp.pk, send_chunks=False)]
+            for imp in imports]
+    failures = []
+
+    def run(mine):
+        try:
+            for pk, index in mine:
+                services.catalogue_import_chunk(import_id=pk, index=index)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(mine,)) for mine in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    for imp in imports:
+        imp.refresh_from_db()
+        assert (imp.status, imp.rows_done, imp.rows_failed) == ("done", 20, 0)
+    assert Product.objects.filter(company=kz_company).count() == 20
+    assert Listing.objects.filter(product__company=kz_company).count() == 20
+    assert ProductTranslation.objects.filter(product__company=kz_company).count() == 60
+    assert sum(imp.products_created for imp in imports) == 20
