@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: install demo test lint bench-ledger bench-catalogue clean
+.PHONY: install demo test lint bench bench-ledger bench-catalogue clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test: export DJANGO_SETTINGS_MODULE = tests.settings
 test: install
 	@$(BIN)/python scripts/dbsetup.py $(DBSETUP_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every benchmark in a quick mode (about five minutes on 2 cores: checkout, ledger, catalogue, stock,
+# parcels when it has a quick mode), then one table: figure, baseline, ratio, target, must (bench/run.py).
+# Each creates and drops its own scratch database; BENCH_ARGS="--only checkout,ledger" picks some.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The OpenAPI schema against the server, longer than `make test` does it: schemathesis with every check,
 # as each role, KARAVAN_FUZZ_EXAMPLES examples per operation and every phase (coverage and stateful too).

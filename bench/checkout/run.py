@@ -22,6 +22,7 @@ Asserts nothing about timings; exits 1 when an invariant fails.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import statistics
@@ -285,6 +286,7 @@ def main() -> None:
     parser.add_argument("--uncontended", type=int, default=300)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
+    parser.add_argument("--json", help="also write the figures to this file (bench/run.py reads it)")
     args = parser.parse_args()
 
     failed = False
@@ -348,6 +350,14 @@ def main() -> None:
         if errors:
             failed = True
             print("  [FAIL] unexpected errors:", errors)
+        if args.json:
+            def figures(r):
+                return {"orders_per_s": r["rate"], "attempts_per_s": r["attempts_rate"], "paid": r["paid"],
+                        "p50_ms": r["all"][0], "p95_ms": r["all"][1], "p99_ms": r["all"][2],
+                        "place_p50_ms": r["place"][0], "pay_p50_ms": r["pay"][0]}
+            Path(args.json).write_text(json.dumps({"contended": figures(contended), "naive": figures(naive),
+                                                   "uncontended": figures(spread), "invariants": not failed,
+                                                   "units": args.units}))
     sys.exit(1 if failed else 0)
 
 

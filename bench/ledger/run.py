@@ -10,6 +10,7 @@ ledger's invariants after every run (balanced, balances equal entries, sum zero,
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import random
@@ -161,6 +162,7 @@ def main() -> None:
     parser.add_argument("--hot", type=int, default=10)
     parser.add_argument("--batch", type=int, default=100, help="transfers per database transaction, batched path")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument("--json", help="also write the figures to this file (bench/run.py reads it)")
     opts = parser.parse_args()
 
     print(f"pgbench -c {opts.workers} -j 2 -T {opts.pgbench_seconds} -N (scale 10, scratch database {PGBENCH_DB}) ...")
@@ -187,6 +189,8 @@ def main() -> None:
         print("ratio to pgbench -N:")
         for name, rate in figures.items():
             print(f"  {name:<22} {rate / baseline:5.2f} x pgbench")
+    if opts.json:
+        Path(opts.json).write_text(json.dumps({"pgbench_tps": baseline, "transfers_per_s": figures, "invariants": True}))
 
 
 if __name__ == "__main__":
