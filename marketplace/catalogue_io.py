@@ -171,13 +171,22 @@ def _cell(value) -> str:
 
 
 def csv_rows(text: str, header: Header) -> Iterator[tuple[int, dict]]:
-    """(row number, {column: text}) of each non-empty row, the header being row 1."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=header.delimiter)
-    next(reader, None)
-    for number, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        yield number, _row_dict(header, [c.strip() for c in cells])
+    """(row number, {column: text}) of each non-empty row, the header being row 1.
+
+    Read strictly: a quote left open (which would swallow every row after it into one cell) or text
+    after a closing quote makes the whole file a FileProblem naming the row, never a product."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=header.delimiter, strict=True)
+    number = 1
+    try:
+        next(reader, None)
+        for number, cells in enumerate(reader, start=2):  # noqa: B007 - the row of a csv.Error below
+            if not any(c.strip() for c in cells):
+                continue
+            yield number, _row_dict(header, [c.strip() for c in cells])
+    except csv.Error:
+        raise FileProblem("file", gettext_noop(
+            "Row %(row)s is broken: a quote is not closed, or a quoted cell has text after its closing quote."),
+            {"row": number + 1}) from None
 
 
 def _row_dict(header: Header, cells: list[str]) -> dict:

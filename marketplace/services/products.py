@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core import plaintext
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company, Country
 from core.money import Money
@@ -88,6 +89,9 @@ def _clean_translations(translations: dict) -> dict[str, dict]:
             raise field_error(f"translations.{language}.title", _("Enter a title."))
         if len(title) > 200:
             raise field_error(f"translations.{language}.title", _("At most 200 characters."))
+        for name, value, multiline in (("title", title, False), ("description", description, True)):
+            if hidden := plaintext.hidden_character(value, multiline=multiline):
+                raise field_error(f"translations.{language}.{name}", plaintext.hidden_message(hidden))
         cleaned[language] = {"title": title, "description": description[:20_000]}
     return cleaned
 
@@ -228,6 +232,8 @@ def _apply(product: Product, fields: dict, *, creating: bool) -> set[str]:
         code = str(fields["sku_code"] or "").strip()
         if not code or len(code) > 64 or any(c.isspace() for c in code):
             raise field_error("sku_code", _("An SKU is 1 to 64 characters without spaces."))
+        if hidden := plaintext.hidden_character(code):
+            raise field_error("sku_code", plaintext.hidden_message(hidden))
         product.sku_code = code
         changed.add("sku_code")
     if "category" in fields:

@@ -35,7 +35,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import crypto, identity
+from core import crypto, identity, plaintext
 from core.access import BUYER, STAFF, SYSTEM_ACTOR, has_role
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Place
@@ -143,6 +143,8 @@ def _ship_to(ship_to, storefront: Storefront) -> dict:
             errors[f"ship_to.{name}"] = [_("This field is required.")]
         elif len(value) > limit:
             errors[f"ship_to.{name}"] = [_("At most %(n)s characters.") % {"n": limit}]
+        elif hidden := plaintext.hidden_character(value):
+            errors[f"ship_to.{name}"] = [plaintext.hidden_message(hidden)]
         cleaned[name] = value
     if cleaned["phone"] and "ship_to.phone" not in errors and not PHONE.match(cleaned["phone"]):
         errors["ship_to.phone"] = [_("Enter a phone number: digits, spaces and an optional leading +.")]
