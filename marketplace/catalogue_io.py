@@ -179,7 +179,7 @@ def csv_rows(text: str, header: Header) -> Iterator[tuple[int, dict]]:
     number = 1
     try:
         next(reader, None)
-        for number, cells in enumerate(reader, start=2):  # noqa: B007 - the row of a csv.Error below
+        for number, cells in enumerate(reader, start=2):  # number: the row of a csv.Error below
             if not any(c.strip() for c in cells):
                 continue
             yield number, _row_dict(header, [c.strip() for c in cells])
