@@ -1,40 +1,48 @@
-"""Parcel pipeline benchmark: order status transitions per second through Celery and PostgreSQL,
-beside the rate of a Celery no-op task (``core.ping``) drained by the same worker in the same run.
+"""Parcel pipeline benchmark: every order transition from ``paid`` to ``delivered`` (parcel
+declarations, channels, duties, the fulfilment simulator, the carrier, the tracking timers, delivery
+and the escrow release included) through a real Celery worker and PostgreSQL, beside the rate of a
+Celery no-op task (``core.ping``) drained by the same worker in the same run.
 
 Creates and drops its own database (karavan_bench_parcels) and uses its own Redis database
-(``redis://127.0.0.1:6379/13``, flushed before and after), never the demo or test ones. Seeds
-``--orders`` orders in ``shipped`` per batch size (bulk inserts, checkout bypassed) with their escrow
-holds (set-based SQL: one top-up and one hold transaction for all of them, one EscrowHold row per
-order, so that the ledger invariants hold), then starts a real worker as a subprocess:
+(``redis://127.0.0.1:6379/13``, flushed before and after; ``PARCELS_BENCH_REDIS`` changes it). For
+each worker count of ``--workers`` (default ``1,2``; ``--quick``: 200 orders, 2 processes) it:
 
-    celery -A config worker -Q marketplace,default --concurrency 2 --pool prefork -l WARNING
+1. places ``--orders`` orders through checkout (``order_place``; not timed), half on each road:
+   a phone sold from the Almaty bond to a Kazakh buyer (customs at the warehouse, then picking)
+   and honey shipped from Khorgos to a Chinese buyer (picking first, customs at the crossing);
+2. queues ``--pings`` no-op tasks, starts the worker
+   (``celery -A config worker -Q <every queue> --concurrency N --pool prefork``, the scratch
+   database and Redis, every simulator delay 0, the fulfilment simulator on, customs rejecting one
+   parcel in ``--reject-every``) and times their drain from its first take: the baseline;
+3. pays every order in one transaction, so that their tasks leave together at commit, and times
+   the road from that commit until every order has reached an end state (delivered, or returned
+   after a customs refusal); the rate counts every order transition after ``paid``;
+4. checks: every order delivered or returned, its events a legal path of the order machine (each
+   from the previous state, on its road, none twice, the last one its status: events =
+   transitions), its escrow released (delivered) or refunded (returned), its declaration released
+   or rejected, the ledger balanced (every transaction, balances = entries, each currency sums to
+   zero, nothing negative), stock levels equal to their ledger.
 
-(KARAVAN_ENV=demo with DATABASE_URL, CELERY_BROKER_URL and REDIS_URL pointing at the scratch
-database and Redis, DEBUG off, MARKETPLACE_TRACKING_DELAY_* = 0).
+Prints each step's rate (events ÷ first to last event of the step), the total, the ratio to the
+no-op rate and the targets, then one summary line per figure (``parcels: ...``); ``--json FILE``
+writes the figures for ``bench/run.py``. Asserts nothing about timings; exits 1 when an invariant
+fails or the road stalls.
 
-* baseline: ``--pings`` ``core.ping`` tasks are queued before the worker starts; timed from the
-  first message the worker takes until the queue and Redis' unacked set are empty;
-* pipeline: ``marketplace.parcels_step(ids, "shipped")`` tasks of ``--batch`` ids each, as the sweep
-  sends them; each task moves its orders one step and sends the next step's task. Timed from the
-  first send until every order is ``delivered`` (a COUNT every ``--poll`` seconds). All four
-  transitions are counted: shipped→in_transit→at_customs→cleared (batched, three statements per
-  batch) and cleared→delivered (per order: escrow released to the seller minus commission).
-
-Then checks: every order delivered, exactly 4 TransitionEvents per order (the expected four, none
-twice), every escrow hold released, the ledger balanced. Prints figures; asserts nothing about timings.
-
-    .venv/bin/python bench/parcels/run.py [--orders 20000] [--pings 5000] [--batch 500,100] [--keep]
+    .venv/bin/python bench/parcels/run.py [--orders 1000 | --quick] [--workers 1,2] [--pings 3000] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,12 +53,16 @@ from bench import scratch  # noqa: E402 - after the path
 DB = os.environ.get("PARCELS_BENCH_DB", "karavan_bench_parcels")
 DATABASE_URL = scratch.url(DB)
 REDIS_URL = os.environ.get("PARCELS_BENCH_REDIS", "redis://127.0.0.1:6379/13")
+QUEUES = "default,payments,customs,warehouses,marketplace,orders"
 
 MUST, AIM = 625, 2500  # bench/README.md, targets: "parcel pipeline"
-STOREFRONT, WAREHOUSE, COUNTRY, CURRENCY = "cn-kz", "ALA", "KZ", "KZT"  # route ALA>KZ: customs at the warehouse
-CITIES = ["Almaty", "Astana", "Shymkent"]  # three delivery places: each task groups its batch by place
-GOODS, SHIPPING = 1_000_000, 150_000  # minor units (10,000.00 + 1,500.00 KZT)
-STEPS = [("shipped", "in_transit"), ("in_transit", "at_customs"), ("at_customs", "cleared"), ("cleared", "delivered")]
+END_STATES = ("delivered", "returned")
+ROADS = {
+    # road: storefront, warehouse, bond status of the stock, destination
+    "bond": ("cn-kz", "ALA", "bonded", "KZ"),
+    "border": ("kz", "KHG", "released", "CN"),
+}
+ORDERS_PER_BUYER = 20  # buyers' yearly allowances stay far from their limits
 
 
 def redis_client():
@@ -59,88 +71,136 @@ def redis_client():
     return redis.Redis.from_url(REDIS_URL)
 
 
-# --- seeding ----------------------------------------------------------------------------------------
+def env_for_django(reject_every: int) -> dict[str, str]:
+    """The settings of the bench process and of the worker: test mode (every simulator delay 0),
+    the fulfilment simulator on, customs refusing one parcel in ``reject_every``."""
+    return {"CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL, "WAREHOUSES_FULFILMENT_SIMULATOR": "1",
+            "CUSTOMS_SIM_REJECT_EVERY": str(reject_every), "MARKETPLACE_TRACKING_AUTOSTART": "1", "LOG_LEVEL": "WARNING"}
 
 
-def seed(orders: int, batches: list[int]) -> list[tuple[int, int]]:
-    """``orders`` shipped orders per batch size, each with its escrow hold; returns their id ranges."""
-    from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
-    from django.utils import timezone
+# --- seeding (not timed) ----------------------------------------------------------------------------
 
+
+def seed_catalogue(orders_total: int) -> dict[str, object]:
+    """A Chinese phone seller on cn-kz with phones bonded in Almaty, a Kazakh honey seller on the kz
+    pavilion with released honey in Khorgos; enough units for every run."""
+    from core.access import SYSTEM_ACTOR
     from core.models import Company
+    from core.money import Money
+    from core.taxids import cn_make, kz_make
+    from marketplace import services as market
+    from marketplace.models import Storefront, StorefrontMembership
+    from warehouses import services as wh
+
+    kz_bin = next(v for v in (kz_make(f"{n:011d}") for n in range(10020030040, 10020030140)) if v)
+    companies = {
+        "bond": Company.objects.create(name="Bench Phones Ltd", country_id="CN", tax_id=cn_make("91110000600000001"),
+                                       verification=Company.Verification.VERIFIED),
+        "border": Company.objects.create(name="Bench Bal LLP", country_id="KZ", tax_id=kz_bin,
+                                         verification=Company.Verification.VERIFIED),
+    }
+    products = {}
+    for road, (storefront, warehouse, bond_status, _country) in ROADS.items():
+        membership = market.storefront_join_request(company=companies[road], storefront=Storefront.objects.get(code=storefront),
+                                                    actor=SYSTEM_ACTOR)
+        market.storefront_membership_decide(membership=membership, to=StorefrontMembership.Status.APPROVED, actor=SYSTEM_ACTOR)
+        currency = Storefront.objects.get(code=storefront).currency_id
+        spec = {"bond": ("Bench phone", "851713", "phones", 300, "20000.00"),
+                "border": ("Bench honey", "040900", "honey", 500, "88.00")}[road]
+        title, hs, category, weight, price = spec
+        product = market.product_create(
+            company=companies[road], actor=SYSTEM_ACTOR, sku_code=f"BENCH-{road.upper()}", category=category, hs_code=hs,
+            origin_country=companies[road].country_id, net_weight_g=weight, gross_weight_g=weight + 50,
+            translations={"en": {"title": title, "description": ""}}, prices={storefront: Money.of(price, currency)},
+            status="active")
+        wh.stock_receive(warehouse=warehouse, sku_id=product.sku_id, quantity=orders_total, bond_status=bond_status,
+                         reference="bench-seed", actor=SYSTEM_ACTOR)
+        products[road] = product
+    return products
+
+
+def _ids() -> dict[str, str]:
+    from stdnum.cn import ric
+
+    from core.taxids import kz_make
+
+    first17 = "65010219900307251"
+    iin = next(v for v in (kz_make(f"900307400{s:04d}"[:11]) for s in range(1000, 2000)) if v)
+    return {"CN": first17 + ric.calc_check_digit(first17 + "0"), "KZ": iin}
+
+
+ADDRESS = {
+    "KZ": {"country": "KZ", "city": "Almaty", "address": "Abay Ave 10", "postal_code": "050000", "name": "Aigerim Nurlanovna",
+           "phone": "+7 701 123 4567"},
+    "CN": {"country": "CN", "city": "Urumqi", "address": "88 Xinhua Road", "postal_code": "830002", "name": "Li Wei",
+           "phone": "+86 138 0013 8000"},
+}
+
+
+def place_orders(run: str, n: int, products: dict) -> list[int]:
+    """``n`` placed orders, alternating the two roads, each buyer funded for its orders."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from core.access import SYSTEM_ACTOR
+    from core.money import Money
     from marketplace.models import Storefront
+    from orders import services as orders
+    from payments import services as payments
+    from payments.interface import Owner
+
+    ids_by_country = _ids()
+    group = Group.objects.get_or_create(name="buyer")[0]
+    buyers: dict[tuple[str, int], object] = {}
+    placed = []
+    for i in range(n):
+        road = "bond" if i % 2 == 0 else "border"
+        storefront, _warehouse, _bond, country = ROADS[road]
+        key = (road, i // (2 * ORDERS_PER_BUYER))
+        if key not in buyers:
+            user = get_user_model().objects.create(username=f"bench-{run}-{road}-{key[1]}", password="!")
+            user.groups.add(group)
+            currency = Storefront.objects.get(code=storefront).currency_id
+            payments.wallet_top_up(owner=Owner.user(user), amount=Money.of("10000000", currency), provider="simulator",
+                                   provider_event_id=f"bench-{run}-{road}-{key[1]}", actor=SYSTEM_ACTOR)
+            buyers[key] = user
+        order = orders.order_place(buyer=buyers[key], storefront=storefront, lines=[{"product": products[road].pk, "quantity": 1}],
+                                   ship_to={**ADDRESS[country], "id_number": ids_by_country[country]})
+        assert order.road == road, f"order {order.pk} took the {order.road} road, not {road}"
+        placed.append(order.pk)
+    return placed
+
+
+def pay_all(order_ids: list[int]) -> float:
+    """Pay every order in one transaction: their tasks leave together when it commits. Returns the
+    wall-clock time just before the commit (the road's start)."""
+    from django.db import transaction
+
+    from orders import services as orders
     from orders.models import Order
 
-    scratch.migrate()
-    buyer = get_user_model().objects.create(username="bench_buyer", password="!")
-    company = Company.objects.create(name="Bench Seller", country_id="CN", tax_id="BENCH000001", verification="verified")
-    storefront = Storefront.objects.get(code=STOREFRONT)
-    assert storefront.currency_id == CURRENCY
-    now = timezone.now()
-    ranges = []
-    for b in batches:
-        created = Order.objects.bulk_create([
-            Order(buyer=buyer, storefront=storefront, company=company, status="shipped", currency_id=CURRENCY,
-                  goods_minor=GOODS, shipping_minor=SHIPPING, taxes_minor=0, total_minor=GOODS + SHIPPING,
-                  source_warehouse=WAREHOUSE, ship_to_country_id=COUNTRY, ship_to_city=CITIES[i % len(CITIES)],
-                  ship_to_address="1 Bench street", ship_to_name="Bench Buyer", ship_to_phone="+77000000000",
-                  tracking_numbers=[f"BENCH{b}-{i}"], placed_at=now, paid_at=now, shipped_at=now)
-            for i in range(orders)], batch_size=5000)
-        ids = [o.pk for o in created]
-        lo, hi = min(ids), max(ids)
-        assert hi - lo + 1 == orders, "orders of one batch size are not contiguous"
-        ranges.append((lo, hi))
-    total = orders * len(batches) * (GOODS + SHIPPING)
-    with transaction.atomic(), connection.cursor() as cur:
-        # Money in escrow, as checkout would have left it: a top-up of the buyer's wallet from the
-        # provider's clearing account, then one hold transaction moving it all into escrow (one
-        # EscrowHold row per order references it). Balanced; balances equal their entries.
-        cur.execute("INSERT INTO payments_account (owner_kind, owner_id, kind, currency, balance_minor, allow_negative, created_at) "
-                    "VALUES ('platform', 0, 'provider_clearing', %s, %s, true, %s), ('user', %s, 'wallet', %s, 0, false, %s), "
-                    "('platform', 0, 'escrow', %s, %s, false, %s) RETURNING id",
-                    [CURRENCY, -total, now, buyer.pk, CURRENCY, now, CURRENCY, total, now])
-        clearing, wallet, escrow = (row[0] for row in cur.fetchall())
-        txn = {}
-        for kind in ("top_up", "escrow_hold"):
-            cur.execute("INSERT INTO payments_transaction (kind, reference, idempotency_key, fingerprint, actor_label, created_at, memo) "
-                        "VALUES (%s, %s, %s, '', 'bench', %s, '{}') RETURNING id", [kind, f"bench:{kind}", f"bench:{kind}", now])
-            txn[kind] = cur.fetchone()[0]
-        cur.execute("INSERT INTO payments_entry (txn_id, account_id, currency, amount_minor, balance_after, created_at) VALUES "
-                    "(%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s)",
-                    [txn["top_up"], clearing, CURRENCY, -total, -total, now,
-                     txn["top_up"], wallet, CURRENCY, total, total, now,
-                     txn["escrow_hold"], wallet, CURRENCY, -total, 0, now,
-                     txn["escrow_hold"], escrow, CURRENCY, total, total, now])
-        cur.execute("INSERT INTO payments_escrowhold (reference, payer_kind, payer_id, currency, amount_minor, refunded_minor, "
-                    "released_minor, commission_minor, payee_kind, payee_id, status, hold_txn_id, created_at, updated_at) "
-                    "SELECT 'order:' || id, 'user', buyer_id, currency_id, total_minor, 0, 0, 0, '', NULL, 'held', %s, %s, %s "
-                    "FROM marketplace_order", [txn["escrow_hold"], now, now])
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
-    return ranges
+    with transaction.atomic():
+        for order in Order.objects.filter(pk__in=order_ids).select_related("buyer").order_by("pk"):
+            orders.order_pay(order=order, actor=order.buyer)
+        started = time.time()
+    return started
 
 
-# --- the worker ---------------------------------------------------------------------------------------
+# --- the worker -------------------------------------------------------------------------------------
 
 
-def worker_env() -> dict[str, str]:
+def worker_env(reject_every: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DJANGO_SETTINGS_MODULE"}}
-    env.update({
-        # demo: test would change other defaults; the URLs below point it at the scratch database and Redis
-        "KARAVAN_ENV": "demo", "DEBUG": "0", "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL,
-        "MARKETPLACE_TRACKING_AUTOSTART": "1",
-        "MARKETPLACE_TRACKING_DELAY_SHIPPED": "0", "MARKETPLACE_TRACKING_DELAY_IN_TRANSIT": "0",
-        "MARKETPLACE_TRACKING_DELAY_AT_CUSTOMS": "0", "MARKETPLACE_TRACKING_DELAY_CLEARED": "0",
-    })
+    env.update({"KARAVAN_ENV": "test", "DEBUG": "0", "DATABASE_URL": DATABASE_URL, **env_for_django(reject_every)})
     return env
 
 
-def start_worker(concurrency: int, log) -> subprocess.Popen:
-    cmd = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", "marketplace,default",
-           "--concurrency", str(concurrency), "--pool", "prefork", "-l", "WARNING", "-n", "parcels-bench@%h"]
-    return subprocess.Popen(cmd, cwd=ROOT, env=worker_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+def start_worker(concurrency: int, reject_every: int, log) -> subprocess.Popen:
+    # INFO: one line per task with its run time (task_profile reads them).
+    cmd = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", QUEUES, "--concurrency", str(concurrency),
+           "--pool", "prefork", "-l", "INFO", "-n", f"parcels-bench-{concurrency}@%h"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=worker_env(reject_every), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
 
 
 def stop_worker(proc: subprocess.Popen | None) -> None:
@@ -148,20 +208,10 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
         return
     proc.send_signal(signal.SIGTERM)  # warm shutdown
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # its own session: the worker and its pool children only
         proc.wait(timeout=5)
-
-
-def pending(r, queues=("default", "marketplace")) -> int:
-    """Messages queued (every priority list of the queues) plus those taken but not yet acked."""
-    n = r.hlen("unacked")
-    for q in queues:
-        for key in r.scan_iter(match=f"{q}*", count=100):
-            if r.type(key) == b"list":
-                n += r.llen(key)
-    return n
 
 
 def check_alive(proc: subprocess.Popen, log_path: str) -> None:
@@ -169,10 +219,7 @@ def check_alive(proc: subprocess.Popen, log_path: str) -> None:
         raise RuntimeError(f"the worker exited ({proc.returncode}):\n" + Path(log_path).read_text()[-3000:])
 
 
-# --- runs ---------------------------------------------------------------------------------------------
-
-
-def baseline(r, pings: int, concurrency: int, log, log_path: str, timeout: float) -> tuple[float, float, subprocess.Popen]:
+def baseline(r, pings: int, concurrency: int, reject_every: int, log, log_path: str, timeout: float):
     """Queue ``pings`` no-op tasks, start the worker, time the drain from its first take."""
     from core.tasks import ping
 
@@ -180,7 +227,7 @@ def baseline(r, pings: int, concurrency: int, log, log_path: str, timeout: float
         ping.apply_async()
     queued = r.llen("default")
     assert queued == pings, f"{queued} pings queued, {pings} sent"
-    proc = start_worker(concurrency, log)
+    proc = start_worker(concurrency, reject_every, log)
     deadline = time.monotonic() + timeout
     while r.llen("default") == pings:
         check_alive(proc, log_path)
@@ -191,191 +238,266 @@ def baseline(r, pings: int, concurrency: int, log, log_path: str, timeout: float
     while r.llen("default") or r.hlen("unacked"):
         check_alive(proc, log_path)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"pings not drained: {pending(r, ('default',))} left")
+            raise RuntimeError("pings not drained")
         time.sleep(0.01)
     elapsed = time.monotonic() - started
-    return pings / elapsed, elapsed, proc
+    return pings / elapsed, proc
 
 
-def pipeline(r, lo: int, hi: int, batch: int, poll: float, timeout: float, proc, log_path: str) -> dict:
-    """Send the first step's tasks over orders lo..hi, ``batch`` ids each; time until all delivered."""
+# --- the road ---------------------------------------------------------------------------------------
+
+
+def wait_road(order_ids: list[int], proc, log_path: str, timeout: float, stall: float) -> None:
+    """Until every order is in an end state; fails when nothing moved for ``stall`` seconds."""
     from django.db.models import Count
 
+    from core.models import TransitionEvent
     from orders.models import Order
-    from orders.tasks import parcels_step
 
-    n = hi - lo + 1
-    ids = list(range(lo, hi + 1))
-    wall0 = time.time()
-    started = time.monotonic()
-    for i in range(0, n, batch):
-        parcels_step.apply_async(args=[ids[i:i + batch], "shipped"])
-    sent = time.monotonic() - started
-    delivered = Order.objects.filter(pk__range=(lo, hi), status="delivered")
-    last, last_change = -1, started
+    orders = Order.objects.filter(pk__in=order_ids)
+    started = last_change = time.monotonic()
+    last = None
     while True:
-        done = delivered.count()
+        left = orders.exclude(status__in=END_STATES).count()
+        if left == 0:
+            return
+        events = TransitionEvent.objects.count()
         now = time.monotonic()
-        if done == n:
-            break
-        if done != last:
-            last, last_change = done, now
+        if events != last:
+            last, last_change = events, now
         check_alive(proc, log_path)
-        if now - started > timeout or now - last_change > 30:
-            counts = dict(Order.objects.filter(pk__range=(lo, hi)).order_by().values_list("status").annotate(Count("pk")))
-            raise RuntimeError(f"pipeline stalled after {now - started:.1f} s: {counts}; {pending(r)} messages pending\n"
-                               + Path(log_path).read_text()[-3000:])
-        time.sleep(poll)
-    elapsed = time.monotonic() - started
-    # the last tasks ack after their commit: let the queue settle before the next run
-    settle = time.monotonic() + 10
-    while pending(r) and time.monotonic() < settle:
-        time.sleep(0.05)
-    return {"batch": batch, "orders": n, "seconds": elapsed, "rate": n * 4 / elapsed, "tasks": 4 * -(-n // batch),
-            "send_seconds": sent, "wall0": wall0}
+        if now - started > timeout or now - last_change > stall:
+            counts = dict(orders.order_by().values_list("status").annotate(Count("pk")))
+            raise RuntimeError(f"the road stalled after {now - started:.0f} s: {counts}\n" + Path(log_path).read_text()[-3000:])
+        time.sleep(0.25)
 
 
-def step_times(lo: int, hi: int, wall0: float) -> list[tuple[str, int, float, float]]:
-    """Per step: events, seconds from the first send to its first and to its last event."""
-    from django.contrib.contenttypes.models import ContentType
+TASK_DONE = re.compile(r"Task ([\w.]+)\[[-\w]+\] succeeded in ([\d.]+)s")
+
+
+def task_profile(log_path: str, offset: int) -> list[tuple[str, int, float]]:
+    """Tasks the worker ran (from its log, after ``offset``): name, count, seconds inside them."""
+    seen: dict[str, list] = defaultdict(lambda: [0, 0.0])
+    with open(log_path) as log:
+        log.seek(offset)
+        for match in TASK_DONE.finditer(log.read()):
+            seen[match[1]][0] += 1
+            seen[match[1]][1] += float(match[2])
+    return sorted(((name, n, secs) for name, (n, secs) in seen.items()), key=lambda row: -row[2])
+
+
+def step_figures(order_ids: list[int], started: float) -> dict:
+    """Per machine and step: events, seconds from the road's start to its first and last event."""
     from django.db import connection
 
-    from orders.models import Order
-
-    ct = ContentType.objects.get_for_model(Order).pk
     with connection.cursor() as cur:
-        cur.execute("SELECT to_state, count(*), extract(epoch FROM min(at)), extract(epoch FROM max(at)) FROM core_transitionevent "
-                    "WHERE content_type_id = %s AND object_id BETWEEN %s AND %s GROUP BY to_state", [ct, lo, hi])
-        rows = {state: (count, float(first) - wall0, float(last) - wall0) for state, count, first, last in cur.fetchall()}
-    return [(to, *rows.get(to, (0, 0.0, 0.0))) for _, to in STEPS]
+        cur.execute("""
+            WITH o AS (SELECT id, 'order:' || id AS ref FROM marketplace_order WHERE id = ANY(%s)),
+            ev AS (
+                SELECT e.machine, e.from_state, e.to_state, e.at FROM core_transitionevent e JOIN o ON e.object_id = o.id
+                 WHERE e.machine = 'order'
+                UNION ALL
+                SELECT e.machine, e.from_state, e.to_state, e.at FROM core_transitionevent e
+                  JOIN customs_declaration d ON e.object_id = d.id JOIN o ON d.reference = o.ref WHERE e.machine = 'declaration'
+                UNION ALL
+                SELECT e.machine, e.from_state, e.to_state, e.at FROM core_transitionevent e
+                  JOIN payments_escrowhold h ON e.object_id = h.id JOIN o ON h.reference = o.ref WHERE e.machine = 'escrow')
+            SELECT machine, from_state, to_state, count(*), extract(epoch FROM min(at)), extract(epoch FROM max(at))
+              FROM ev WHERE from_state NOT IN ('', 'placed') GROUP BY 1, 2, 3 ORDER BY 5""", [order_ids])
+        rows = cur.fetchall()
+    steps = []
+    for machine, src, dst, count, first, last in rows:
+        first, last = float(first) - started, float(last) - started
+        steps.append({"machine": machine, "step": f"{src}→{dst}", "events": count, "first": first, "last": last,
+                      "rate": count / (last - first) if last > first else None})
+    return {"steps": steps}
 
 
-def check_invariants(lo: int, hi: int) -> bool:
-    from django.contrib.contenttypes.models import ContentType
+def check_invariants(order_ids: list[int]) -> tuple[bool, str]:
     from django.db import connection
 
+    from core.models import TransitionEvent
     from orders.models import Order
+    from orders.states import ORDER_MACHINE
+    from warehouses.selectors import stock_drift
 
-    ct = ContentType.objects.get_for_model(Order).pk
-    n = hi - lo + 1
-    expected = [f"{a}>{b}" for a, b in STEPS]
+    problems: list[str] = []
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=order_ids)}
+    statuses = Counter(o.status for o in orders.values())
+    not_ended = sum(n for s, n in statuses.items() if s not in END_STATES)
+    if not_ended:
+        problems.append(f"{not_ended} orders not delivered or returned: {dict(statuses)}")
+    events = defaultdict(list)
+    for e in TransitionEvent.objects.filter(machine="order", object_id__in=order_ids).order_by("at", "id"):
+        events[e.object_id].append(e)
+    illegal = duplicates = anonymous = 0
+    transitions = 0
+    for pk, order in orders.items():
+        chain = events.get(pk, [])
+        state = ""
+        seen = set()
+        for e in chain:
+            step = (e.from_state, e.to_state)
+            if e.from_state != state or (state and ORDER_MACHINE.find(e.from_state, e.to_state, {"road": order.road}) is None):
+                illegal += 1
+            if step in seen:
+                duplicates += 1
+            if not e.actor_label or e.at is None:
+                anonymous += 1
+            seen.add(step)
+            state = e.to_state
+        if state != order.status:
+            illegal += 1
+        transitions += sum(1 for e in chain if e.from_state not in ("", "placed"))
+    if illegal or duplicates or anonymous:
+        problems.append(f"event paths: {illegal} illegal, {duplicates} repeated, {anonymous} without actor or time")
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM marketplace_order WHERE id BETWEEN %s AND %s AND status <> 'delivered'", [lo, hi])
-        not_delivered = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM core_transitionevent WHERE content_type_id = %s AND object_id BETWEEN %s AND %s",
-                    [ct, lo, hi])
-        events = cur.fetchone()[0]
-        # per order: its transitions in time order must be exactly the four steps, each once
-        cur.execute("""SELECT count(*) FROM (
-                         SELECT o.id, array_agg(e.from_state || '>' || e.to_state ORDER BY e.at, e.id) AS steps
-                           FROM marketplace_order o LEFT JOIN core_transitionevent e
-                                ON e.content_type_id = %s AND e.object_id = o.id
-                          WHERE o.id BETWEEN %s AND %s GROUP BY o.id) t
-                        WHERE steps IS DISTINCT FROM %s::text[]""", [ct, lo, hi, expected])
-        wrong = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM (SELECT object_id, to_state FROM core_transitionevent WHERE content_type_id = %s "
-                    "AND object_id BETWEEN %s AND %s GROUP BY 1, 2 HAVING count(*) > 1) d", [ct, lo, hi])
-        duplicates = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM core_transitionevent WHERE content_type_id = %s AND object_id BETWEEN %s AND %s "
-                    "AND to_state = 'delivered' AND place = ''", [ct, lo, hi])
-        no_place = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM payments_escrowhold h JOIN marketplace_order o ON h.reference = 'order:' || o.id "
-                    "WHERE o.id BETWEEN %s AND %s AND (h.status <> 'released' OR h.released_minor <> h.amount_minor)", [lo, hi])
-        unreleased = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM (SELECT txn_id, currency FROM payments_entry GROUP BY txn_id, currency "
-                    "HAVING sum(amount_minor) <> 0) t")
-        unbalanced = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM payments_account a LEFT JOIN (SELECT account_id, sum(amount_minor) s "
-                    "FROM payments_entry GROUP BY account_id) e ON e.account_id = a.id WHERE a.balance_minor <> coalesce(e.s, 0)")
-        drifted = cur.fetchone()[0]
-    ok = not_delivered == wrong == duplicates == no_place == unreleased == unbalanced == drifted == 0 and events == 4 * n
-    print(f"  invariants: not delivered={not_delivered}, events={events:,} (want {4 * n:,}), orders without exactly the "
-          f"4 steps={wrong}, duplicates={duplicates}, delivery without place={no_place}, holds not released={unreleased}, "
-          f"ledger unbalanced={unbalanced}, balance≠entries={drifted} -> {'OK' if ok else 'BROKEN'}")
-    return ok
+        cur.execute("""SELECT count(*) FROM marketplace_order o JOIN payments_escrowhold h ON h.reference = 'order:' || o.id
+                        WHERE o.id = ANY(%s) AND NOT (
+                          (o.status = 'delivered' AND h.status = 'released' AND h.released_minor + h.settled_minor + h.refunded_minor = h.amount_minor)
+                          OR (o.status = 'returned' AND h.status = 'refunded'))""", [order_ids])
+        (escrow_wrong,) = cur.fetchone()
+        cur.execute("""SELECT count(*) FROM marketplace_order o LEFT JOIN customs_declaration d ON d.reference = 'order:' || o.id
+                        WHERE o.id = ANY(%s) AND NOT (
+                          (o.status = 'delivered' AND d.status = 'released') OR (o.status = 'returned' AND d.status = 'rejected'))""",
+                    [order_ids])
+        (declaration_wrong,) = cur.fetchone()
+        cur.execute("SELECT count(*) FROM (SELECT txn_id, currency FROM payments_entry GROUP BY 1, 2 HAVING sum(amount_minor) <> 0) t")
+        (unbalanced,) = cur.fetchone()
+        cur.execute("SELECT count(*) FROM payments_account a LEFT JOIN (SELECT account_id, sum(amount_minor) s FROM payments_entry "
+                    "GROUP BY 1) e ON e.account_id = a.id WHERE a.balance_minor <> coalesce(e.s, 0)")
+        (drifted,) = cur.fetchone()
+        cur.execute("SELECT count(*) FROM (SELECT currency FROM payments_account GROUP BY 1 HAVING sum(balance_minor) <> 0) t")
+        (created,) = cur.fetchone()
+        cur.execute("SELECT count(*) FROM payments_account WHERE NOT allow_negative AND balance_minor < 0")
+        (negative,) = cur.fetchone()
+    if escrow_wrong:
+        problems.append(f"{escrow_wrong} orders whose escrow is not released (delivered) or refunded (returned)")
+    if declaration_wrong:
+        problems.append(f"{declaration_wrong} orders whose declaration is not released (delivered) or rejected (returned)")
+    if unbalanced or drifted or created or negative:
+        problems.append(f"ledger: {unbalanced} unbalanced transactions, {drifted} balances ≠ entries, "
+                        f"{created} currencies not summing to zero, {negative} negative accounts")
+    drift = stock_drift()
+    if drift:
+        problems.append(f"stock: {len(drift)} levels differ from their ledger")
+    summary = (f"{statuses.get('delivered', 0):,} delivered, {statuses.get('returned', 0):,} returned after a customs refusal; "
+               f"{transitions:,} order transitions after paid = {transitions:,} events; ledger balanced; stock = its ledger"
+               if not problems else "; ".join(problems))
+    return not problems, summary
 
 
 # --- main ---------------------------------------------------------------------------------------------
 
 
+def run_one(r, concurrency: int, order_ids: list[int], opts, log, log_path: str) -> dict:
+    from django.db import connections
+
+    connections.close_all()
+    proc = None
+    try:
+        ping_rate, proc = baseline(r, opts.pings, concurrency, opts.reject_every, log, log_path, opts.timeout)
+        print(f"  no-op core.ping: {opts.pings:,} tasks = {ping_rate:,.0f} tasks/s")
+        load0 = os.getloadavg()[0]
+        log.flush()
+        offset = os.path.getsize(log_path)
+        started = pay_all(order_ids)
+        wait_road(order_ids, proc, log_path, opts.timeout, opts.stall)
+        figures = step_figures(order_ids, started)
+    finally:
+        stop_worker(proc)
+    tasks = task_profile(log_path, offset)
+    ok, summary = check_invariants(order_ids)
+    order_steps = [s for s in figures["steps"] if s["machine"] == "order"]
+    transitions = sum(s["events"] for s in order_steps)
+    span = max(s["last"] for s in order_steps)
+    every = sum(s["events"] for s in figures["steps"])
+    return {"workers": concurrency, "orders": len(order_ids), "noop": ping_rate, "transitions": transitions,
+            "seconds": span, "rate": transitions / span, "all_events": every, "all_rate": every / span,
+            "steps": figures["steps"], "tasks": tasks, "invariants": ok, "summary": summary, "load": (load0, os.getloadavg()[0])}
+
+
+def report(results: list[dict], opts) -> None:
+    for res in results:
+        w = res["workers"]
+        print(f"\n--- {w} worker process{'es' if w > 1 else ''} (prefork), {res['orders']:,} orders (half per road); "
+              f"load average {res['load'][0]:.2f} → {res['load'][1]:.2f} ---")
+        print(f"{'step':44} {'events':>7} {'first':>7} {'last':>7} {'rate/s':>9}")
+        for s in res["steps"]:
+            rate = f"{s['rate']:9,.0f}" if s["rate"] else f"{'-':>9}"
+            print(f"{s['machine'] + ' ' + s['step']:44} {s['events']:>7,} {s['first']:>6.1f}s {s['last']:>6.1f}s {rate}")
+        print(f"order transitions after paid: {res['transitions']:,} in {res['seconds']:.1f} s = {res['rate']:,.0f}/s "
+              f"({res['rate'] / res['noop']:.2f}x the no-op rate of {res['noop']:,.0f}/s); every machine's events "
+              f"(declarations, escrow too): {res['all_events']:,} = {res['all_rate']:,.0f}/s")
+        busy = sum(secs for _name, _n, secs in res["tasks"])
+        print(f"tasks run: {sum(n for _name, n, _s in res['tasks']):,}, {busy:.0f} s inside them "
+              f"({busy / res['seconds'] / res['workers']:.0%} of the worker processes' time); by time:")
+        for name, n, secs in res["tasks"][:12]:
+            print(f"  {name:34} {n:>6,} tasks {secs:7.1f} s  {secs / n * 1000:7.1f} ms each")
+        print(f"invariants: {'OK' if res['invariants'] else 'BROKEN'}: {res['summary']}")
+    print("\nsummary (targets: bench/README.md; must 625/s, aim 2,500/s and above the no-op rate)")
+    for res in results:
+        w = res["workers"]
+        print(f"parcels: no-op core.ping, {w} worker(s): {res['noop']:,.0f} tasks/s")
+        print(f"parcels: pipeline paid→delivered, {w} worker(s): {res['rate']:,.0f} transitions/s, "
+              f"{res['rate'] / res['noop']:.2f}x no-op, must 625/s {'met' if res['rate'] >= MUST else 'NOT met'}, "
+              f"aim 2,500/s {'met' if res['rate'] >= AIM else 'not met'}")
+        print(f"parcels: invariants, {w} worker(s): {'OK' if res['invariants'] else 'BROKEN'}")
+    if opts.json:
+        Path(opts.json).write_text(json.dumps({
+            "orders": opts.orders, "invariants": all(r["invariants"] for r in results),
+            "runs": [{k: v for k, v in r.items() if k != "summary"} for r in results]}, default=str))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=20_000, help="orders per batch size")
-    parser.add_argument("--pings", type=int, default=5_000, help="no-op tasks of the baseline")
-    parser.add_argument("--batch", default="500,100", help="order ids per parcels_step task, comma-separated runs")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (prefork)")
-    parser.add_argument("--poll", type=float, default=0.2, help="seconds between COUNTs of delivered orders")
+    parser.add_argument("--orders", type=int, default=1000, help="orders per worker count, half on each road")
+    parser.add_argument("--quick", action="store_true", help="200 orders, 1,000 pings, 2 worker processes (make bench)")
+    parser.add_argument("--workers", help="worker processes, one run each: 1, 2 or 1,2 (default 1,2; 2 with --quick)")
+    parser.add_argument("--pings", type=int, default=3000, help="no-op tasks of the baseline")
+    parser.add_argument("--reject-every", type=int, default=25, help="customs refuses one parcel in N (0: none)")
     parser.add_argument("--timeout", type=float, default=1800, help="give up a run after this many seconds")
+    parser.add_argument("--stall", type=float, default=60, help="fail when no event is written for this many seconds")
+    parser.add_argument("--json", help="also write the figures to this file (bench/run.py reads it)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database (and Redis db) afterwards")
     opts = parser.parse_args()
-    batches = [int(b) for b in opts.batch.split(",") if b.strip()]
+    if opts.quick:
+        opts.orders, opts.pings = 200, 1000
+    workers = [int(w) for w in (opts.workers or ("2" if opts.quick else "1,2")).split(",") if w.strip()]
 
     r = redis_client()
     r.flushdb()
-    proc = None
     log = tempfile.NamedTemporaryFile("w+", prefix="parcels-worker-", suffix=".log", delete=False)  # noqa: SIM115
     failed = False
-    with scratch.database(DB, keep=opts.keep, CELERY_BROKER_URL=REDIS_URL, REDIS_URL=REDIS_URL):
+    with scratch.database(DB, keep=opts.keep, **env_for_django(opts.reject_every)):
         try:
-            print(f"load average {os.getloadavg()[0]:.2f}; creating {DB}, migrating, seeding {opts.orders:,} shipped orders "
-                  f"× {len(batches)} batch size(s) with escrow holds ...")
+            print(f"load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores); {DB}: migrating, seeding "
+                  f"{opts.orders:,} orders × {len(workers)} run(s) through checkout ...")
             t = time.perf_counter()
-            ranges = seed(opts.orders, batches)
-            print(f"  seeded in {time.perf_counter() - t:.1f} s (route {WAREHOUSE}>{COUNTRY}, storefront {STOREFRONT}, "
-                  f"delivery to {len(CITIES)} cities)")
-
-            from django.db import connections
-
-            connections.close_all()
-            print(f"worker: celery -A config worker -Q marketplace,default --concurrency {opts.concurrency} --pool prefork "
-                  f"(KARAVAN_ENV=demo, broker {REDIS_URL}, tracking delays 0; log {log.name})")
-            ping_rate, ping_s, proc = baseline(r, opts.pings, opts.concurrency, log, log.name, opts.timeout)
-            print(f"  no-op core.ping: {opts.pings:,} tasks drained in {ping_s:.2f} s = {ping_rate:,.0f} tasks/s")
-
+            scratch.migrate()
+            products = seed_catalogue(opts.orders * len(workers))
+            runs = {w: place_orders(f"w{w}", opts.orders, products) for w in workers}
+            print(f"  placed in {time.perf_counter() - t:.0f} s (bond: phones ALA→KZ on cn-kz; border: honey KHG→CN on kz)")
+            print(f"worker: celery -A config worker -Q {QUEUES} --concurrency N --pool prefork (KARAVAN_ENV=test, "
+                  f"broker {REDIS_URL}, fulfilment simulator on, every delay 0, customs refusing 1 in {opts.reject_every}; "
+                  f"log {log.name})")
             results = []
-            for batch, (lo, hi) in zip(batches, ranges, strict=True):
-                res = pipeline(r, lo, hi, batch, opts.poll, opts.timeout, proc, log.name)
-                results.append(res)
-                print(f"  pipeline, {batch} ids/task: {res['orders']:,} orders × 4 transitions in {res['seconds']:.2f} s "
-                      f"= {res['rate']:,.0f} transitions/s ({res['tasks']} tasks; first ones sent in {res['send_seconds'] * 1000:.0f} ms)")
-                steps = step_times(lo, hi, res["wall0"])
-                for to, count, first, last in steps:
-                    span = last - first
-                    rate = f"{count / span:9,.0f}/s over its span" if span > 0 else ""
-                    print(f"    → {to:<11} {count:>7,} events, first at +{first:6.2f} s, last at +{last:6.2f} s  {rate}")
-                cleared_last = steps[2][3]
-                res["batched"] = 3 * res["orders"] / cleared_last if cleared_last > 0 else 0.0
-                res["delivery"] = steps[3][1] / (steps[3][3] - steps[3][2]) if steps[3][3] > steps[3][2] else 0.0
-                if not check_invariants(lo, hi):
-                    failed = True
-            print(f"  load average {os.getloadavg()[0]:.2f}")
-
-            print("\nparcel pipeline (targets: bench/README.md): transitions counted: shipped→in_transit→at_customs→cleared→delivered "
-                  "(4 per order,\ndelivery releasing the escrow), worker "
-                  f"--concurrency {opts.concurrency} prefork, poll {opts.poll} s\n")
-            print(f"{'run':40} {'rate':>18} {'÷ no-op':>8} {'must 625/s':>11} {'aim 2,500/s':>12}")
-            print(f"{f'no-op core.ping ({opts.pings:,} tasks)':40} {ping_rate:>11,.0f} tasks/s {1:>7.2f}x")
-            for res in results:
-                label = f"pipeline, {res['batch']} ids/task ({res['orders']:,} orders)"
-                print(f"{label:40} {res['rate']:>13,.0f} trans/s {res['rate'] / ping_rate:>7.2f}x "
-                      f"{'yes' if res['rate'] >= MUST else 'NO':>11} {'yes' if res['rate'] >= AIM else 'no':>12}")
-                print(f"{'  of which 3 batched steps (to cleared)':40} {res['batched']:>13,.0f} trans/s "
-                      f"{res['batched'] / ping_rate:>7.2f}x   (3 × orders ÷ time to the last 'cleared' event)")
-                print(f"{'  of which delivery (per order, escrow)':40} {res['delivery']:>13,.0f} trans/s "
-                      f"{res['delivery'] / ping_rate:>7.2f}x   (orders ÷ first to last 'delivered' event)")
-            print(f"{'targets':40} {'625/s must, 2,500/s aim (above the no-op rate by batching)':>60}")
+            for w in workers:
+                print(f"run: {w} worker process(es), {opts.orders:,} orders")
+                results.append(run_one(r, w, runs[w], opts, log, log.name))
+                r.flushdb()
+            report(results, opts)
+            failed = not all(res["invariants"] for res in results)
         except BaseException:
             failed = True
             raise
         finally:
-            stop_worker(proc)
             log.close()
             if not opts.keep:
                 r.flushdb()
                 if not failed:
                     os.unlink(log.name)
-            print(f"(stopped the worker; {'keeping' if opts.keep else 'dropping'} {DB}"
-                  f"{'' if opts.keep else ' and flushed ' + REDIS_URL}{'; worker log ' + log.name if failed or opts.keep else ''})")
+            print(f"({'keeping' if opts.keep else 'dropping'} {DB}{'; worker log ' + log.name if failed or opts.keep else ''})")
     if failed:
         raise SystemExit(1)
 
