@@ -145,7 +145,7 @@ class AutoSchema(openapi.AutoSchema):
             if parameter["in"] == "query" and schema.get("type") == "string" and not schema.keys() & {
                     "enum", "pattern", "format"}:
                 schema["pattern"] = NO_NUL
-        self._json_only_for_nested_bodies(operation)
+        self._request_body(operation)
         if self._idempotent() and not any(p["in"] == "header" and p["name"].lower() == "idempotency-key"
                                            for p in operation.get("parameters", [])):
             operation.setdefault("parameters", []).append({
@@ -212,12 +212,18 @@ class AutoSchema(openapi.AutoSchema):
         """An unsafe operation of core.api.views' base classes: it honours Idempotency-Key."""
         return self.method in UNSAFE and getattr(self.view, "atomic", False) and hasattr(self.view, "_run")
 
-    def _json_only_for_nested_bodies(self, operation: dict) -> None:
-        """A body with nested objects or lists cannot be sent as a form: only JSON is documented."""
+    def _request_body(self, operation: dict) -> None:
+        """A body with required fields is itself required; one with nested objects or lists cannot be
+        sent as a form, so only JSON is documented for it."""
         content = operation.get("requestBody", {}).get("content", {})
-        if "application/json" not in content or not content.keys() & set(FORM_MEDIA):
+        if not content:
             return
-        schema = self._resolve(content["application/json"].get("schema", {}))
+        media = "application/json" if "application/json" in content else next(iter(content))
+        schema = self._resolve(content[media].get("schema", {}))
+        if schema.get("required"):
+            operation["requestBody"]["required"] = True
+        if media != "application/json" or not content.keys() & set(FORM_MEDIA):
+            return
         nested = any(self._resolve(prop).get("type") in ("object", "array") or "allOf" in prop or "oneOf" in prop
                      for prop in schema.get("properties", {}).values())
         if nested or schema.get("type") != "object":
@@ -240,8 +246,8 @@ class AutoSchema(openapi.AutoSchema):
             self._direction = outer
 
     def _insert_field_validators(self, field, schema):
-        """What DRF checks that drf-spectacular leaves out, in request bodies: list lengths, and the
-        text patterns (no NUL; enough characters once trimmed)."""
+        """What DRF checks that drf-spectacular leaves out, in request bodies: list lengths, files that
+        may not be empty, and the text patterns (no NUL; enough characters once trimmed)."""
         super()._insert_field_validators(field, schema)
         if getattr(self, "_direction", None) != "request" or getattr(field, "read_only", False) \
                 or not isinstance(schema, dict):
@@ -253,6 +259,8 @@ class AutoSchema(openapi.AutoSchema):
                 schema["maxItems"] = field.max_length
             if getattr(field, "allow_empty", True) is False:
                 schema["minItems"] = max(1, schema.get("minItems", 0))
+        elif isinstance(field, serializers.FileField) and not field.allow_empty_file:
+            schema["minLength"] = max(1, schema.get("minLength", 0))  # DRF refuses an empty file
         elif (isinstance(field, serializers.CharField) and schema.get("type") == "string"
               and not schema.keys() & {"pattern", "format", "enum"}):
             schema["pattern"] = text_pattern(field)
