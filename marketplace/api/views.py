@@ -193,7 +193,14 @@ class _FileRenderer(BaseRenderer):
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+        if isinstance(data, bytes):
+            return data
+        # Not the file: the error envelope (a refused company, an unknown import), which is JSON
+        # whatever file was asked for (typed text/csv, the API middleware replaced it with a bare 400).
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return JSONRenderer().render(data)
 
 
 class CSVRenderer(_FileRenderer):
