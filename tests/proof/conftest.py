@@ -231,24 +231,23 @@ def build_world() -> World:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The two-sided world, written once for the module and rolled back after it."""
-    from django.conf import settings
+    """The two-sided world, written once for the module and rolled back after it; its files (photos,
+    imports, documents) in a scratch media directory. Nothing commits, so no task is ever sent."""
+    from django.test import override_settings
 
-    from config.celery import app
-
-    media = str(tmp_path_factory.mktemp("media"))
-    old_media = settings.MEDIA_ROOT
-    settings.MEDIA_ROOT = media
-    app.conf.update(task_always_eager=False)
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            settings.MEDIA_ROOT = old_media
+    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
+    media.enable()
+    try:
+        with django_db_blocker.unblock():
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                yield build_world()
+            finally:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+    finally:
+        media.disable()
 
 
 @pytest.fixture
