@@ -96,50 +96,6 @@ def references_of(*, company_id: int):
             .annotate(ref=Concat(Value("order:"), Cast("id", CharField()), output_field=CharField())).values("ref"))
 
 
-# --- the seller's dashboard ---------------------------------------------------------------------
-
-NOT_SALES = ("cancelled", "expired")
-
-
-def sales_by_day(*, company_ids, days: int = 30, today=None) -> dict[str, dict]:
-    """Goods sold (orders paid, neither cancelled nor expired) per day of payment over the last
-    ``days`` days, per currency: ``{currency: {date: (goods_minor, orders)}}``. One query; uses index
-    order_company_idx."""
-    from datetime import datetime, time, timedelta
-
-    from django.db.models import Count, Sum
-    from django.db.models.functions import TruncDate
-
-    today = today or timezone.localdate()
-    since = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), time.min))
-    rows = (Order.objects.filter(company_id__in=list(company_ids), paid_at__gte=since).exclude(status__in=NOT_SALES)
-            .annotate(day=TruncDate("paid_at", tzinfo=timezone.get_current_timezone()))
-            .values("currency_id", "day").annotate(goods=Sum("goods_minor"), orders=Count("id")).order_by())
-    out: dict[str, dict] = {}
-    for row in rows:
-        out.setdefault(row["currency_id"], {})[row["day"]] = (int(row["goods"] or 0), row["orders"])
-    return out
-
-
-def status_counts(*, company_ids) -> dict[str, int]:
-    """Orders of the companies per status. One query."""
-    from django.db.models import Count
-
-    rows = (Order.objects.filter(company_id__in=list(company_ids)).values("status")
-            .annotate(n=Count("id")).order_by())
-    return {row["status"]: row["n"] for row in rows}
-
-
-def references_of(*, company_id: int):
-    """The payment references (``order:<id>``) of a company's orders, as a one-column queryset that
-    another app's query reads as a subquery."""
-    from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Concat
-
-    return (Order.objects.filter(company_id=company_id)
-            .annotate(ref=Concat(Value("order:"), Cast("id", CharField()), output_field=CharField())).values("ref"))
-
-
 def sku_titles(sku_ids, language: str) -> dict[int, str]:
     """The title of the product behind each SKU in the reader's language, along the reader's
     fallback chain (the warehouses' SKU name is the English one). One query."""
