@@ -69,3 +69,37 @@ def fxrate(value):
     if amount is None:
         return value
     return format_decimal(amount, format="#,##0.####", locale=babel_locale(get_language() or "en"))
+
+
+@register.filter
+def timeleft(value):
+    """The time from now until ``value`` in the reader's words: '30 минут', '26 сағат', '30分钟' (Babel has
+    them for every language of the site, where Django's catalogues miss some)."""
+    from babel.dates import format_timedelta
+    from django.utils import timezone
+
+    from core.money import babel_locale
+
+    if not value:
+        return ""
+    left = max(value - timezone.now(), timezone.timedelta(0))
+    return format_timedelta(left, threshold=1.1, locale=babel_locale(get_language() or "en"))
+
+
+@register.filter
+def day(value):
+    """A date (or an ISO date string, as stored quotes keep them) the reader's way: '30 нояб. 2026 г.'."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    from core.money import babel_locale
+
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return format_date(value, format="medium", locale=babel_locale(get_language() or "en"))

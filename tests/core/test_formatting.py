@@ -38,3 +38,29 @@ def test_every_regime_the_rules_can_choose_has_a_name():
 
     codes = set(re.findall(r'"([a-z]{2,4}_[a-z0-9_]+|domestic)"', source))
     assert codes and codes <= set(REGIMES), codes - set(REGIMES)
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "30 minutes"), ("ru", "30 минут"), ("kk", "30 минут"),
+                                                    ("uz", "30 daqiqa"), ("zh-hans", "30分钟")])
+def test_time_left_is_in_the_readers_words(language, expected):
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+
+    from core.templatetags.karavan import timeleft
+
+    with translation.override(language):
+        assert timeleft(timezone.now() + timedelta(minutes=30, seconds=5)) == expected
+        assert timeleft(timezone.now() - timedelta(minutes=5)) != ""  # past: nothing left, still words
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "Mar 17, 2025"), ("ru", "17 мар. 2025\u202fг."),
+                                                    ("zh-hans", "2025年3月17日")])
+def test_dates_of_stored_quotes_read_the_readers_way(language, expected):
+    from django.utils import translation
+
+    from core.templatetags.karavan import day
+
+    with translation.override(language):
+        assert day("2025-03-17") == expected
+        assert day("not a date") == "not a date"
