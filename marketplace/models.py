@@ -363,6 +363,10 @@ class CatalogueImportChunk(models.Model):
     rows_done = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Where the chunk's time went (seconds): checking the cells, the photos, the transaction.
+    seconds_check = models.FloatField(default=0)
+    seconds_photos = models.FloatField(default=0)
+    seconds_write = models.FloatField(default=0)
 
     class Meta:
         ordering = ["catalogue_import", "index"]

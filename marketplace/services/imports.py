@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode
 from core.models import Company, TransitionEvent
 from core.money import Money
-from core.states import actor_fields, record_creation, transition, transition_batch
+from core.states import actor_fields, check, record_creation, transition
 from core.tasks import enqueue
 from warehouses import services as warehouses_services
 
@@ -396,6 +397,7 @@ def catalogue_import_chunk(*, import_id: int, index: int) -> bool:
             zip_file = default_storage.open(imp.images, "rb")
             archive = catalogue_io.open_zip(zip_file)
             index_ = catalogue_io.zip_index(archive)
+        started = time.perf_counter()
         checker = _Checker(imp, archive, index_)
         valid: list[_Row] = []
         errors: list[tuple[int, str, dict]] = []
@@ -405,6 +407,7 @@ def catalogue_import_chunk(*, import_id: int, index: int) -> bool:
                 errors += [(number, column, messages) for column, messages in row_errors]
             else:
                 valid.append(row)
+        checked = time.perf_counter()
         # Photos: decoded and encoded here, before any lock (the slow part, run in parallel by the workers).
         known = _known_photos(imp.company_id, [r.sku for r in valid if r.image])
         keep = []
@@ -414,7 +417,8 @@ def catalogue_import_chunk(*, import_id: int, index: int) -> bool:
                 errors += [(row.number, column, messages) for column, messages in problems]
             else:
                 keep.append(row)
-        return _write_chunk(chunk.pk, imp, keep, errors)
+        timings = {"seconds_check": checked - started, "seconds_photos": time.perf_counter() - checked}
+        return _write_chunk(chunk.pk, imp, keep, errors, timings)
     finally:
         if archive is not None:
             archive.close()
@@ -431,13 +435,14 @@ def _known_photos(company_id: int, skus: list[str]) -> dict[str, set[str]]:
     return known
 
 
-def _write_chunk(chunk_pk: int, imp: CatalogueImport, rows: list[_Row], errors: list) -> bool:
+def _write_chunk(chunk_pk: int, imp: CatalogueImport, rows: list[_Row], errors: list, timings: dict) -> bool:
     actor = imp.user or SYSTEM_ACTOR
     saved: list[str] = []
     try:
         with transaction.atomic():
             # One writer per company at a time: two imports (or two chunks) never interleave.
             Company.objects.select_for_update().filter(pk=imp.company_id).values_list("pk", flat=True).first()
+            started = time.perf_counter()  # the write itself, not the wait for the lock
             chunk = CatalogueImportChunk.objects.select_for_update().get(pk=chunk_pk)
             if chunk.done:
                 return False
@@ -448,7 +453,7 @@ def _write_chunk(chunk_pk: int, imp: CatalogueImport, rows: list[_Row], errors: 
             failed_rows = len({number for number, _c, _m in errors})
             now = timezone.now()
             CatalogueImportChunk.objects.filter(pk=chunk_pk).update(
-                done=True, rows=[], rows_done=len(rows), rows_failed=failed_rows, finished_at=now)
+                done=True, rows=[], rows_done=len(rows), rows_failed=failed_rows, finished_at=now, **timings)
             CatalogueImport.objects.filter(pk=imp.pk).update(
                 rows_done=F("rows_done") + len(rows), rows_failed=F("rows_failed") + failed_rows,
                 products_created=F("products_created") + created, products_updated=F("products_updated") + updated,
@@ -460,6 +465,8 @@ def _write_chunk(chunk_pk: int, imp: CatalogueImport, rows: list[_Row], errors: 
                 listings_refresh(product_ids=touched, reindex=False)
                 for start in range(0, len(touched), 500):
                     search_index(product_ids=touched[start:start + 500])
+            # The time in the transaction so far (the commit itself is not counted).
+            CatalogueImportChunk.objects.filter(pk=chunk_pk).update(seconds_write=time.perf_counter() - started)
     except BaseException:
         for name in saved:
             default_storage.delete(name)
@@ -481,8 +488,12 @@ def _upsert(imp: CatalogueImport, rows: list[_Row], actor) -> tuple[int, int, li
     listings = {(x.product_id, x.storefront_id): x for x in Listing.objects.filter(
         product_id__in=[p.pk for p in existing.values()])}
 
+    titles_of: dict[int, dict[str, str]] = {}
+    for (pk, lang), t in texts.items():
+        titles_of.setdefault(pk, {})[lang] = t.title
+
     def merged_titles(row: _Row, product: Product | None) -> dict[str, str]:
-        titles = {lang: t.title for (pk, lang), t in texts.items() if product is not None and pk == product.pk}
+        titles = dict(titles_of.get(product.pk, {})) if product is not None else {}
         for lang, text in row.texts.items():
             if text is None:
                 titles.pop(lang, None)
@@ -494,7 +505,12 @@ def _upsert(imp: CatalogueImport, rows: list[_Row], actor) -> tuple[int, int, li
         {"code": r.sku, "name": _best_title(merged_titles(r, existing.get(r.sku))), "hs_code": r.facts["hs_code"],
          "origin_country": r.facts["origin_country_id"], "weight_g": r.facts["gross_weight_g"]} for r in rows])
 
-    # Products.
+    # Products. A new one is born on sale (one event, from nothing to active) when it could be published
+    # at once: the company is verified, the row gives a title (always) and a price, and the product
+    # machine lets the actor publish (draft -> active); else it is born a draft.
+    publish = company.verification == Company.Verification.VERIFIED
+    if publish:
+        check(Product(status=Product.Status.DRAFT), Product.Status.ACTIVE, actor=actor)
     fields = ("category_id", "hs_code", "origin_country_id", "net_weight_g", "gross_weight_g", "sku_id")
     new, changed = [], []
     for row in rows:
@@ -503,7 +519,8 @@ def _upsert(imp: CatalogueImport, rows: list[_Row], actor) -> tuple[int, int, li
                   "gross_weight_g": row.facts["gross_weight_g"], "sku_id": sku_ids[row.sku]}
         product = existing.get(row.sku)
         if product is None:
-            new.append(Product(company=company, sku_code=row.sku, status=Product.Status.DRAFT, **values))
+            status = Product.Status.ACTIVE if publish and any(row.prices.values()) else Product.Status.DRAFT
+            new.append(Product(company=company, sku_code=row.sku, status=status, **values))
         elif any(getattr(product, f) != v for f, v in values.items()):
             for f, v in values.items():
                 setattr(product, f, v)
@@ -514,7 +531,8 @@ def _upsert(imp: CatalogueImport, rows: list[_Row], actor) -> tuple[int, int, li
         content_type = ContentType.objects.get_for_model(Product)
         TransitionEvent.objects.bulk_create([TransitionEvent(
             machine=Product.machine.name, content_type=content_type, object_id=p.pk, from_state="",
-            to_state=Product.Status.DRAFT, at=now, payload={"import": imp.pk}, **actor_fields(actor)) for p in new])
+            to_state=p.status, at=now, reason="catalogue import", payload={"import": imp.pk}, **actor_fields(actor))
+            for p in new])
     if changed:
         Product.objects.bulk_update(changed, [*fields, "updated_at"])
     products = {**existing, **{p.sku_code: p for p in new}}
@@ -546,6 +564,10 @@ def _upsert(imp: CatalogueImport, rows: list[_Row], actor) -> tuple[int, int, li
 
     # Prices.
     add_listings, edit_listings, drop_listings = [], [], []
+    changed_pks = {p.pk for p in changed}
+    listings_of: dict[int, dict[str, Listing]] = {}
+    for (pk, code), listing in listings.items():
+        listings_of.setdefault(pk, {})[code] = listing
     for row in rows:
         product = products[row.sku]
         for code, price in row.prices.items():
@@ -564,9 +586,9 @@ def _upsert(imp: CatalogueImport, rows: list[_Row], actor) -> tuple[int, int, li
                 current.updated_at = now
                 edit_listings.append(current)
                 touched.add(product.pk)
-        if product in changed:  # a new category: the other listings follow it
-            for (pk, code), listing in listings.items():
-                if pk == product.pk and code not in row.prices and listing.category_id != product.category_id:
+        if product.pk in changed_pks:  # a new category: the other listings follow it
+            for code, listing in listings_of.get(product.pk, {}).items():
+                if code not in row.prices and listing.category_id != product.category_id:
                     listing.category_id = product.category_id
                     edit_listings.append(listing)
     if drop_listings:
@@ -609,12 +631,6 @@ def _upsert(imp: CatalogueImport, rows: list[_Row], actor) -> tuple[int, int, li
             touched.add(product.pk)
         Product.objects.bulk_update(covers, ["cover"])
 
-    # New products go on sale at once where the company may sell and the row gives a price.
-    if company.verification == Company.Verification.VERIFIED:
-        ready = [p.pk for p in new if any(by_sku[p.sku_code].prices.values())]
-        if ready:
-            transition_batch(Product, ready, Product.Status.DRAFT, Product.Status.ACTIVE, actor=actor,
-                             reason="catalogue import")
     updated = len({p.pk for p in existing.values()} & touched)
     return len(new), updated, sorted(touched), saved
 
