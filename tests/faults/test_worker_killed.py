@@ -117,3 +117,127 @@ def test_worker_killed_midway_through_the_road(private_broker, workers, road_set
     assert at_kill.get("delivered", 0) < ORDERS
     assert_each_order_took_the_road_once(ids)
     assert_all_invariants()
+
+
+# --- a catalogue import of a few thousand rows ----------------------------------------------------
+
+IMPORT_ROWS = 2000
+CHUNK_ROWS = 100
+BAD_EVERY = 50  # one row in 50 has a wrong HS code: refused, reported, the rest goes in
+HEADER = "sku,category,hs_code,origin_country,net_weight_g,gross_weight_g,title_en,title_ru,title_zh,description_en,price_kz"
+
+
+def catalogue_csv(rows: int) -> bytes:
+    lines = [HEADER]
+    for n in range(1, rows + 1):
+        hs = "12" if n % BAD_EVERY == 0 else "040900"
+        lines.append(f"FLT-{n:05d},honey,{hs},KZ,250,310,Buckwheat honey {n},Мёд {n},蜂蜜 {n},Dark honey,39.90")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_worker_killed_in_the_middle_of_a_catalogue_import(private_broker, workers, make_seller, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from marketplace import services as catalogue
+    from marketplace.models import CatalogueImport, CatalogueImportChunk, CatalogueImportError, Product
+
+    redis, _app = private_broker
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    env = {"MEDIA_ROOT": settings.MEDIA_ROOT, "MARKETPLACE_IMPORT_CHUNK_ROWS": str(CHUNK_ROWS),
+           "FAULTS_VISIBILITY_TIMEOUT": "5"}
+    seller = make_seller("fault_importer", "KZ", name="Bal Import LLP", storefronts=["kz"])
+    imp = catalogue.catalogue_import_create(company=seller.company, actor=seller,
+                                            file=SimpleUploadedFile("catalogue.csv", catalogue_csv(IMPORT_ROWS)))
+    chunks = IMPORT_ROWS // CHUNK_ROWS
+    bad = IMPORT_ROWS // BAD_EVERY
+    first = workers(redis.url, env)
+
+    def in_flight():
+        state = CatalogueImport.objects.values("chunks_done", "chunks_total", "status").get(pk=imp.pk)
+        return state["status"] == "running" and 2 <= state["chunks_done"] <= chunks - 3 and state
+
+    try:
+        wait_for(in_flight, timeout=90, interval=0.02)
+    except AssertionError:
+        raise AssertionError(f"{CatalogueImport.objects.filter(pk=imp.pk).values().first()}\n{first.output()}") from None
+    first.kill()
+
+    # What the dead worker left: only whole chunks, each with its counters moved in its transaction.
+    done = CatalogueImportChunk.objects.filter(catalogue_import_id=imp.pk, done=True)
+    written = sum(done.values_list("rows_done", flat=True))
+    state = CatalogueImport.objects.get(pk=imp.pk)
+    assert 0 < done.count() < chunks and state.status == "running"
+    assert Product.objects.filter(company=seller.company).count() == written == state.rows_done == state.products_created
+    assert state.chunks_done == done.count()
+    assert CatalogueImportError.objects.filter(catalogue_import_id=imp.pk).count() == state.rows_failed
+
+    second = workers(redis.url, env)
+    try:
+        wait_for(lambda: CatalogueImport.objects.filter(pk=imp.pk, status__in=["done", "failed"]).exists(), timeout=120,
+                 interval=0.2)
+    except AssertionError:
+        raise AssertionError(f"{CatalogueImport.objects.filter(pk=imp.pk).values().first()}\n{second.output()}") from None
+    second.stop()
+
+    state = CatalogueImport.objects.get(pk=imp.pk)
+    assert state.status == "done"
+    assert state.chunks_done == state.chunks_total == chunks
+    assert Product.objects.filter(company=seller.company).count() == IMPORT_ROWS - bad == state.rows_done
+    assert state.products_created == IMPORT_ROWS - bad and state.products_updated == 0 and state.rows_failed == bad
+    assert CatalogueImportError.objects.filter(catalogue_import_id=imp.pk).count() == bad  # each refusal reported once
+    assert Product.objects.filter(company=seller.company, status="active").count() == IMPORT_ROWS - bad
+    assert_no_transition_twice()
+
+
+# --- a payout at the bank -----------------------------------------------------------------------
+
+
+def test_worker_killed_while_payouts_are_at_the_bank(private_broker, workers, make_seller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.money import Money
+    from payments import services as pay
+    from payments.interface import Owner
+    from payments.models import Payout, Transaction
+    from tests.payments.helpers import wallet_minor
+
+    redis, _app = private_broker
+    seller = make_seller("fault_payee", "KZ", name="Payee LLP", storefronts=["kz"])
+    owner = Owner.company(seller.company.pk)
+    pay.top_up(owner=owner, amount=Money.of("1000.00", "KZT"), provider="simulator", provider_event_id="fault-payout",
+               actor=SYSTEM_ACTOR)
+    good = pay.payout_request(owner=owner, amount=Money.of("100.00", "KZT"), actor=SYSTEM_ACTOR)
+    refused = pay.payout_request(owner=owner, amount=Money.of("50.13", "KZT"), actor=SYSTEM_ACTOR)  # the bank refuses .13
+    ids = [good.pk, refused.pk]
+    # The first worker's bank answers after a minute: both payouts are provably at the bank when it dies.
+    first = workers(redis.url, {"FAULTS_PAYOUT_DELAY": "60", "FAULTS_VISIBILITY_TIMEOUT": "5"})
+    try:
+        wait_for(lambda: Payout.objects.filter(pk__in=ids, status="processing").count() == 2, timeout=60)
+    except AssertionError:
+        raise AssertionError(first.output()) from None
+    first.kill()
+    assert wallet_minor(owner, "KZT") == 100000 - 10000 - 5013  # both amounts waiting in payouts_pending
+
+    second = workers(redis.url, {"FAULTS_VISIBILITY_TIMEOUT": "5"})
+    # Beat's sweep finds payouts untouched for five minutes: as if they were.
+    Payout.objects.filter(pk__in=ids).update(updated_at=timezone.now() - timedelta(minutes=6))
+    from payments.tasks import sweep_payouts
+
+    sweep_payouts.apply()
+    try:
+        wait_for(lambda: Payout.objects.filter(pk__in=ids, status__in=["paid", "failed"]).count() == 2, timeout=60)
+    except AssertionError:
+        raise AssertionError(second.output()) from None
+    time.sleep(6)  # the dead worker's messages come back after the visibility timeout: they must find nothing to do
+    second.stop()
+
+    assert dict(Payout.objects.filter(pk__in=ids).values_list("pk", "status")) == {good.pk: "paid", refused.pk: "failed"}
+    for payout in (good, refused):
+        payout.refresh_from_db()
+        keys = sorted(Transaction.objects.filter(reference=payout.reference).values_list("idempotency_key", flat=True))
+        end = "paid" if payout.pk == good.pk else "failed"
+        assert keys == sorted([f"payout:{payout.pk}:requested", f"payout:{payout.pk}:{end}"])
+    assert wallet_minor(owner, "KZT") == 100000 - 10000  # the refused 50.13 came back, once
+    assert_all_invariants()
