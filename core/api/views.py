@@ -7,7 +7,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, permissions, serializers, status, views, viewsets
+from rest_framework import exceptions, generics, mixins, permissions, serializers, status, views, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.metadata import SimpleMetadata
@@ -124,9 +124,12 @@ class IdempotentMixin:
         self.request = request
         self.headers = self.default_response_headers
         try:
-            self.initial(request, *args, **kwargs)
             handler = getattr(self, request.method.lower(), None) if request.method.lower() in self.http_method_names else None
-            handler = handler or self.http_method_not_allowed
+            if handler is None:
+                # 405 for a method this resource does not have, for anyone, before the permissions
+                # (which may refuse unsafe methods) and the idempotency claim (which would store it).
+                raise exceptions.MethodNotAllowed(request.method)
+            self.initial(request, *args, **kwargs)
             response = self._run(request, handler, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - DRF's dispatch: every error becomes a response
             response = self.handle_exception(exc)
