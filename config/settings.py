@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # core.api.schema.add_links: what a POST creates links to the operations on it (OpenAPI links).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api.schema.add_links"],
 }
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 

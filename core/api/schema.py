@@ -307,3 +307,37 @@ def query_parameters(callback, method: str, route: str) -> list[dict]:
                 found = schema.query_parameters()
         _QUERY_PARAMETERS[key] = found
     return _QUERY_PARAMETERS[key]
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: an operation that creates (201 with an ``id``) links to
+    the operations on what it created (``/orders/`` -> ``/orders/{id}/``, ``/orders/{id}/pay/``...),
+    so that clients and schemathesis' stateful phase can follow them."""
+    paths = result.get("paths", {})
+    schemas = result.get("components", {}).get("schemas", {})
+
+    def fields(node):
+        while isinstance(node, dict) and "$ref" in node:
+            node = schemas.get(node["$ref"].rsplit("/", 1)[1], {})
+        return set((node or {}).get("properties", {}))
+
+    for path, item in paths.items():
+        for method, operation in item.items():
+            created = operation.get("responses", {}).get("201", {}).get("content", {}).get("application/json")
+            if method != "post" or created is None or "id" not in fields(created.get("schema")):
+                continue
+            prefix = path if path.endswith("/") else path + "/"
+            links = {}
+            for target, target_item in paths.items():
+                match = re.fullmatch(re.escape(prefix) + r"\{(\w+)\}/(.*)", target)
+                if not match or "{" in match.group(2):
+                    continue
+                for target_operation in target_item.values():
+                    if "operationId" in target_operation:
+                        links[target_operation["operationId"]] = {
+                            "operationId": target_operation["operationId"],
+                            "parameters": {match.group(1): "$response.body#/id"},
+                        }
+            if links:
+                operation["responses"]["201"]["links"] = links
+    return result
