@@ -438,6 +438,8 @@ PAGES = [
     ("/seller/company/", "seller", lambda o: "Proof Company A"),
     ("/seller/imports/export.csv", "seller", lambda o: o["draft"].sku.code),
     ("/warehouses/consignments/", "seller", lambda o: o["consignment"].number),
+    ("/warehouses/consignments/skus/?q=SKU", "seller", lambda o: o["product"].sku.code),  # the SKU picker
+    ("/warehouses/consignments/skus/?q=SKU&company={company.pk}", "seller", lambda o: o["product"].sku.code),
     ("/warehouses/{wh}/", "operator", lambda o: o["product"].sku.code),
     ("/warehouses/{wh}/stock.csv", "operator", lambda o: o["product"].sku.code),
     ("/warehouses/{wh}/movements/", "operator", lambda o: o["transfer"].number),
@@ -455,7 +457,7 @@ def test_pages_never_show_the_other_sides_objects(world, client_as, url, roles, 
     """Every user who reaches the page sees none of the other side's private strings (draft SKUs and
     titles, consignment and transfer numbers, the buyer's name, return tracking numbers); side a's own
     user sees its own object there (so the page is not empty by accident)."""
-    page = url.format(wh=world.a.warehouse)
+    page = url.format(wh=world.a.warehouse, company=world.a.company)
     for who, user in world.users().items():
         response = client_as(user).get(page)
         if response.status_code != 200:
@@ -516,7 +518,7 @@ def test_every_url_with_an_object_id_has_an_access_case(world):
     of CASES or LISTS, or listed in OUT_OF_SCOPE with its reason; the admin is covered by
     test_the_admin_is_staff_only."""
     covered = {_route(_bind(case, world.a)[0]) for case in CASES}
-    covered |= {_route(url.format(wh=world.a.warehouse)) for url, *_ in PAGES}
+    covered |= {_route(url.format(wh=world.a.warehouse, company=world.a.company)) for url, *_ in PAGES}
     with_params = {route for route in _patterns(get_resolver("config.urls").url_patterns)
                    if re.search(r"<\w+(:\w+)?>|\(\?P<", route) and not route.startswith("admin/")}
     missing = sorted(with_params - covered - set(OUT_OF_SCOPE))
