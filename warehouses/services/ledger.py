@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access import STAFF, SYSTEM_ACTOR, company_ids, roles_of
+from core.access import STAFF, SYSTEM_ACTOR, company_ids, roles_of, visible
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Company, Country
 from core.states import actor_fields
@@ -234,7 +234,9 @@ def stock_adjust(*, warehouse: str, sku_id, bond_status: str, quantity, reason: 
     if len(note) > 500:
         raise field_error("note", _("At most 500 characters."))
     try:
-        sku = Sku.objects.get(pk=int(sku_id))
+        # Among the SKUs the actor may see (an operator: those stocked in its warehouses): another
+        # seller's SKU that never came here is as unknown as one that does not exist.
+        sku = visible(actor, Sku.objects.all()).get(pk=int(sku_id))
     except (Sku.DoesNotExist, TypeError, ValueError):
         raise DomainError(ErrorCode.UNKNOWN_SKU, _("Unknown SKU."), {"sku": [_("Unknown SKU.")]}) from None
     with transaction.atomic():
