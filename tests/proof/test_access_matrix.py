@@ -556,3 +556,72 @@ def test_the_admin_is_staff_only(world, client_as):
     for app, model, kind in ADMIN:
         response = client_as(world.b.seller).get(f"/admin/{app}/{model}/{world.a.objects[kind].pk}/change/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"], (app, model)
+
+
+# --- another owner's id inside a body: refused exactly as an id that does not exist ----------------
+
+MISSING_ID = 2147483000
+
+
+def _png_upload():
+    return SimpleUploadedFile("c.csv", b"sku,category,hs_code,origin_country,net_weight_g,gross_weight_g,title_en\r\n"
+                              b"PROOF-BODY-1,phones,851713,CN,300,350,Phone\r\n", content_type="text/csv")
+
+
+BODY_IDS = [
+    # (who of side b, url, body(the other's id) -> dict, multipart, the id of side a's object)
+    ("buyer", "/api/v1/customs/quote/", lambda i: {
+        "origin_country": "KZ", "destination_country": "CN", "currency": "CNY", "buyer": i,
+        "shipping": {"amount": "1.00", "currency": "CNY"}, "insurance": {"amount": "0.00", "currency": "CNY"},
+        "lines": [{"hs_code": "040900", "description": "honey", "quantity": 1,
+                   "unit_price": {"amount": "5.00", "currency": "CNY"}, "weight_kg": "0.500"}]}, False,
+     lambda a: a.buyer.pk),
+    ("buyer", "/api/v1/orders/", lambda i: {
+        "storefront": "cn-kz", "lines": [{"product": i, "quantity": 1}], "ship_to": {
+            "country": "KZ", "city": "Almaty", "address": "Abay Ave 1", "postal_code": "050000", "name": "B",
+            "phone": "+7 701 000 0000", "id_number": "900307400102"}}, False, lambda a: a.objects["draft"].pk),
+    ("seller", "/api/v1/imports/", lambda i: {"file": _png_upload(), "company": i}, True, lambda a: a.company.pk),
+    ("seller", "/api/v1/products/", lambda i: {
+        "company": i, "sku": "PROOF-BODY-2", "category": "phones", "hs_code": "851713", "origin_country": "CN",
+        "net_weight_g": 300, "translations": {"en": {"title": "Phone"}}}, False, lambda a: a.company.pk),
+    ("seller", "/api/v1/consignments/", lambda i: {
+        "company": i, "warehouse": "TAS", "origin": "URC", "border_crossing": "BC-IRKESHTAM",
+        "lines": [{"sku": i, "quantity": 1}]}, False, lambda a: a.company.pk),
+    ("seller", "/api/v1/consignments/", lambda i: {
+        "warehouse": "TAS", "origin": "URC", "border_crossing": "BC-IRKESHTAM", "lines": [{"sku": i, "quantity": 1}]},
+     False, lambda a: a.objects["product"].sku_id),
+    ("operator", "/api/v1/warehouses/TAS/adjustments/", lambda i: {
+        "sku": i, "bond_status": "released", "quantity": 1, "reason": "count"}, False,
+     lambda a: a.objects["product"].sku_id),
+    ("buyer", "/api/v1/orders/{order_b}/returns/", lambda i: {
+        "lines": [{"line": i, "quantity": 1}], "reason": "defective"}, False, lambda a: a.objects["line"].pk),
+]
+
+
+@pytest.mark.parametrize(("role", "url", "body", "multipart", "their_id"), BODY_IDS,
+                         ids=[f"{b[0]} {b[1]}" for b in BODY_IDS])
+def test_another_owners_id_in_a_body_is_refused_like_a_missing_one(world, api_for, role, url, body, multipart,
+                                                                    their_id):
+    """Side b names side a's object (a company, a draft product, a SKU, an order line, a buyer) in a
+    body: the answer is a 4xx identical to the one for an id that does not exist, and nothing is
+    written."""
+    from core.models import TransitionEvent
+    from marketplace.models import CatalogueImport, Product
+    from orders.models import Order, Return
+    from warehouses.models import Consignment, Movement
+
+    def counts():
+        return [m.objects.count() for m in (TransitionEvent, CatalogueImport, Product, Order, Return, Consignment,
+                                            Movement)]
+
+    client = api_for(getattr(world.b, role))
+    path = url.format(order_b=world.b.objects["order"].pk)
+    fmt = "multipart" if multipart else "json"
+    before = counts()
+    theirs = client.post(path, body(their_id(world.a)), format=fmt)
+    missing = client.post(path, body(MISSING_ID), format=fmt)
+    assert 400 <= theirs.status_code < 500, (path, theirs.status_code, theirs.content[:300])
+    assert theirs.status_code == missing.status_code, (path, theirs.content[:300], missing.content[:300])
+    mine, nope = theirs.json()["error"], missing.json()["error"]
+    assert (mine["code"], sorted(mine["fields"])) == (nope["code"], sorted(nope["fields"])), (mine, nope)
+    assert counts() == before
