@@ -259,6 +259,12 @@ class ImportViewSet(GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, IsSellerOrReadOnly]
     parser_classes = [MultiPartParser, FormParser]
     queryset = CatalogueImport.objects.none()
+    # Refusals each action can answer (core.api.schema documents them with the envelope).
+    error_codes = {
+        "create": [ErrorCode.INVALID_FILE, ErrorCode.LIMIT_EXCEEDED, ErrorCode.PERMISSION_DENIED, ErrorCode.VALIDATION],
+        "export": [ErrorCode.NOT_ACCEPTABLE, ErrorCode.PERMISSION_DENIED, ErrorCode.VALIDATION],
+        "template": [ErrorCode.NOT_ACCEPTABLE, ErrorCode.PERMISSION_DENIED, ErrorCode.VALIDATION],
+    }
     cursor_ordering = ("-id",)
 
     class Pagination(CursorPagination):
