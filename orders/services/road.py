@@ -69,7 +69,9 @@ def order_fulfilment_changed(*, reference: str, warehouse: str, status: str, tra
                 Order.objects.filter(pk=order.pk).update(tracking_numbers=merged)
             return order
         for step in FULFILMENT_STEPS[current + 1:target + 1]:
-            extra = {"tracking_numbers": merged, "shipped_at": timezone.now()} if step == S.SHIPPED else {}
+            # The numbers reported with any step are kept with it (not only at shipment): a copy of
+            # the same callback then finds nothing left to write.
+            extra = {"tracking_numbers": merged, **({"shipped_at": timezone.now()} if step == S.SHIPPED else {})}
             transition(order, step, actor=SYSTEM_ACTOR, place=place,
                        payload={"warehouse": warehouse, "tracking_numbers": numbers} if step == S.SHIPPED else {},
                        extra_updates=extra)
