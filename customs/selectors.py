@@ -124,7 +124,7 @@ def hs_code_search(q: str, *, language: str = "en", limit: int = 12) -> list[tup
 
     from .models import HsCode
 
-    q = (q or "").strip()
+    q = (q or "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL: it could match nothing anyway
     if len(q) < 2:
         return []
     digits = "".join(ch for ch in q if ch.isdigit())

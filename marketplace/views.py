@@ -214,7 +214,7 @@ def seller_products(request):
     status = request.GET.get("status", "")
     if status in Product.Status.values:
         qs = qs.filter(status=status)
-    q = request.GET.get("q", "").strip()
+    q = request.GET.get("q", "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL
     if q:
         qs = qs.filter(Q(sku_code__icontains=q) | Q(pk__in=ProductTranslation.objects.filter(
             title__icontains=q).values("product_id")))

@@ -99,7 +99,7 @@ def return_ship(request, pk):
 def _desk_orders(request):
     qs = (Order.objects.filter(company_id__in=company_ids(request.user)) if not is_staff(request.user) else Order.objects.all())
     qs = qs.select_related("storefront", "ship_to_country").prefetch_related("lines").order_by("-id")
-    warehouse = request.GET.get("warehouse", "")
+    warehouse = request.GET.get("warehouse", "").replace("\x00", "")  # PostgreSQL text holds no NUL
     status = request.GET.get("status", "")
     if warehouse:
         qs = qs.filter(source_warehouse=warehouse)

@@ -415,7 +415,7 @@ def seller_discrepancies(*, company_ids, days: int = 90, limit: int = 10) -> lis
 
 def sku_search(*, company_ids, q: str, limit: int = 10) -> list[Sku]:
     """The companies' SKUs whose code or name contains ``q``, codes starting with it first. One query."""
-    q = (q or "").strip()
+    q = (q or "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL: it could match nothing anyway
     qs = Sku.objects.filter(company_id__in=list(company_ids)).order_by("code")
     if q:
         qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
