@@ -610,19 +610,29 @@ def test_legitimate_unicode_is_accepted_and_kept_exactly(world, client_as, label
     assert placed.json()["ship_to"]["name"] == text[:150]
 
 
+SEARCH_BOXES = [("seller", "/warehouses/consignments/skus/"), ("seller", "/seller/hs-codes/"),
+                ("seller", "/seller/products/"), ("seller", "/seller/orders/"), ("seller", "/seller/returns/"),
+                ("seller", "/seller/imports/"), ("operator", "/warehouses/{wh}/"), ("operator", "/warehouses/{wh}/movements/"),
+                ("operator", "/operator/returns/"), ("broker", "/customs/"), ("buyer", "/orders/"),
+                ("buyer", "/wallet/KZT/")]
 SEARCHES = [f"pho{RLO}ne", f"pho{ZWSP}ne", "\U0001F4F1", "телефон phone 手机", "a" * 10_000, "'; DROP TABLE--",
-            "%_\\", "\uFFFF\uFFFE", "\ud7ff"]
+            "%_\\", "\uFFFF\uFFFE", "\ud7ff", f"pho{NUL}ne"]
 
 
 @pytest.mark.parametrize("q", SEARCHES, ids=["rtl", "zero-width", "emoji", "mixed", "10k", "sql", "like", "nonchar",
-                                              "edge"])
+                                              "edge", "nul"])
 def test_search_survives_odd_unicode(world, client_as, q):
     """Search is read-only: odd text finds nothing or something, never a 5xx, on the API and the page."""
-    for url in ("/api/v1/products/", "/s/cn-kz/"):
+    for url in ("/api/v1/products/", "/s/cn-kz/", "/"):
         response = client_as(None).get(url, {"q": q})
         assert response.status_code in (200, 400), (url, response.status_code)
-        if response.status_code == 400:
+        if response.status_code == 400 and url.startswith("/api/"):
             assert response.json()["error"]["fields"]
+    # The search boxes of the portals, each with the query in every parameter it reads.
+    for who, url in SEARCH_BOXES:
+        user = world.broker if who == "broker" else getattr(world.a, who)
+        response = client_as(user).get(url.format(wh=world.a.warehouse), {"q": q, "sku": q, "search": q})
+        assert response.status_code in (200, 400), (who, url, response.status_code)
 
 
 # --- broken CSV rows: the file is accepted, the broken rows write nothing and are reported ---------
@@ -665,3 +675,31 @@ def test_broken_csv_rows_write_nothing_and_each_is_reported(world, client_as):
         assert number in reported, (number, column, errors)
         if column:
             assert column in reported[number], (number, column, reported[number])
+
+
+# Every list page and endpoint with the query parameters it (or a neighbour) reads.
+LIST_PAGES = [*SEARCH_BOXES, ("buyer", "/"), ("buyer", "/s/cn-kz/"), ("seller", "/seller/"),
+              ("operator", "/warehouses/{wh}/transfers/"), ("operator", "/warehouses/{wh}/consignments/"),
+              ("operator", "/warehouses/{wh}/picking/"), ("seller", "/warehouses/consignments/"),
+              ("buyer", "/api/v1/orders/"), ("seller", "/api/v1/returns/"), ("broker", "/api/v1/customs/declarations/"),
+              ("operator", "/api/v1/warehouses/{wh}/stock/"), ("operator", "/api/v1/warehouses/{wh}/movements/"),
+              ("seller", "/api/v1/consignments/"), ("seller", "/api/v1/imports/"), ("buyer", "/api/v1/fx-rates/"),
+              ("buyer", "/api/v1/storefronts/"), ("seller", "/api/v1/payouts/"),
+              ("buyer", "/api/v1/wallets/KZT/statement/"), ("anonymous", "/api/v1/products/")]
+PARAMS = ("q", "status", "kind", "company", "page", "cursor", "storefront", "category", "date_from", "stock_page",
+          "warehouse", "page_size")
+
+
+@pytest.mark.parametrize("value", [f"-1{NUL}{RLO}", "9" * 40], ids=["nul-rtl", "huge"])
+def test_odd_query_parameters_never_give_a_5xx(world, client_as, value):
+    """A NUL byte (PostgreSQL text cannot hold one) with a bidi override, or a 40-digit number, in any
+    query parameter of any list: a page or a 4xx, never a server error."""
+    failures = []
+    for who, url in LIST_PAGES:
+        client = client_as(None if who == "anonymous" else world.broker if who == "broker" else getattr(world.a, who))
+        client.raise_request_exception = False
+        for param in PARAMS:
+            response = client.get(url.format(wh=world.a.warehouse), {param: value})
+            if response.status_code >= 500:
+                failures.append((url, param, response.status_code))
+    assert not failures, failures
