@@ -106,7 +106,7 @@ def in_force(on: Date) -> Q:
 @dataclass(frozen=True)
 class Rate:
     percent: Decimal
-    label: str
+    country: str
     source: str
     status: str
 
@@ -126,7 +126,7 @@ def vat(country: str, on: Date) -> Rate:
         raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED,
                           _("No VAT rate of %(country)s is in force on %(date)s.") % {"country": country, "date": on.isoformat()},
                           {"date": [_("No VAT rate of %(country)s on %(date)s.") % {"country": country, "date": on.isoformat()}]})
-    return Rate(row.rate_percent, f"{country} VAT {fmt_percent(row.rate_percent)}%", first_source(row.source), row.status)
+    return Rate(row.rate_percent, country, first_source(row.source), row.status)
 
 
 def parcel_rule(jurisdiction: str, channels: list[str], on: Date, country: str | None = None) -> ParcelRule | None:
@@ -160,11 +160,6 @@ def _tariff_line(code: str, country: str, on: Date) -> TariffLine | None:
 
 def first_source(text: str) -> str:
     return (text or "").split(";")[0].strip()
-
-
-def fmt_percent(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
 
 
 # --- FX -------------------------------------------------------------------------------------
