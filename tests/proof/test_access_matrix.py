@@ -10,10 +10,18 @@ Each row of ``CASES`` names a request on an object of side a and the roles of si
   unless listed) gets 404, and a write changes nothing (row counts and the object's own row);
 * an anonymous visitor gets no 2xx and changes nothing either.
 
-Lists (``LISTS``: API list endpoints, pages, navigation counts, dashboards) never show the other
-side's objects, by id and by the side's marker strings, and show the user's own (so they are not
-vacuous). The last test walks the URL resolver: a pattern with a parameter is covered by a row or
-listed in ``OUT_OF_SCOPE`` with a reason, so a new endpoint without an access case fails.
+A row may name a ``gate``: roles the endpoint refuses before any lookup (a broker-only page, a
+seller-only write, another company named by ``?company=``); their answer must then be the very one
+an id that does not exist gets, so nothing is disclosed. Another owner's wallet, statement and payouts
+are addressed by ``?company=``, and are rows too.
+
+Lists (``API_LISTS`` by id and count, ``PAGES`` by the other side's marker strings, navigation counts
+and the seller's dashboard) never show the other side's objects and show the user's own (so they are
+not vacuous). ``BODY_IDS``: another owner's id inside a body (a company, a draft product, a SKU, an
+order line, a buyer) is refused exactly as a missing id. The admin lets staff see both sides and
+nobody else in. The last test walks the URL resolver of config/urls.py: a pattern with a parameter
+is covered by a row or listed in ``OUT_OF_SCOPE`` with a reason, so a new endpoint without an access
+case fails.
 """
 
 from __future__ import annotations

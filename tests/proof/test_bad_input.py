@@ -12,6 +12,10 @@ Unicode edge cases (NUL bytes, bidirectional overrides U+202E, zero-width spaces
 scripts) in names, addresses and search, wrong-currency payments, broken CSV files and rows of a
 catalogue import, non-image and decompression-bomb uploads, unsigned, wrongly signed, stale and
 replayed payment webhooks. The world of two owners is tests/proof/conftest.py.
+
+Beside the table: legitimate Unicode (emoji, joiners, mixed and right-to-left scripts) is accepted
+and kept exactly; odd text in every search box and odd values in every query parameter of every list
+never give a 5xx; broken rows of an accepted CSV write nothing and are each reported at their column.
 """
 
 from __future__ import annotations
