@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     THROTTLED = "throttled"
     SERVER_ERROR = "server_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"  # the database is unreachable for a moment (a restart)
     CONFLICT = "conflict"
     ILLEGAL_TRANSITION = "illegal_transition"
     TRANSITION_NOT_PERMITTED = "transition_not_permitted"
@@ -74,6 +75,7 @@ STATUS = {
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.THROTTLED: 429,
     ErrorCode.SERVER_ERROR: 500,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.CONFLICT: 409,
     ErrorCode.ILLEGAL_TRANSITION: 409,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,

@@ -33,6 +33,12 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        from core.api.errors import DATABASE_DOWN
+        from core.views import service_unavailable
+
+        if isinstance(exception, DATABASE_DOWN):
+            log.warning("database unavailable: %s", exception)
+            return service_unavailable(request)
         if request.path.startswith("/api/"):
             log.exception("Unhandled error under /api/", exc_info=exception)
             return json_error(500, ErrorCode.SERVER_ERROR, "Something went wrong on our side; it has been logged.")

@@ -1,13 +1,16 @@
+import sys
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from core.api.errors import json_error
+from core.api.errors import DATABASE_DOWN, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE, json_error
 from core.errors import ErrorCode
 
 
@@ -75,7 +78,20 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def service_unavailable(request):
+    """503 with ``Retry-After``: the error envelope under /api/, a branded page elsewhere (rendered
+    without the request's context, which could need the database)."""
+    if request.path.startswith("/api/"):
+        response = json_error(503, ErrorCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request):
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        return service_unavailable(request)
     if request.path.startswith("/api/"):
         return json_error(500, ErrorCode.SERVER_ERROR, "Something went wrong on our side; it has been logged.")
     return render(request, "500.html", status=500)

@@ -9,6 +9,7 @@ import logging
 from axes.exceptions import AxesBackendPermissionDenied
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -16,6 +17,13 @@ from rest_framework.response import Response
 from core.errors import DomainError, ErrorCode
 
 log = logging.getLogger("karavan.api")
+
+# The database unreachable for a moment (a restart, a failover): 503 with Retry-After, here, in
+# core.middleware (errors outside DRF) and core.views.server_error (pages). CONN_HEALTH_CHECKS opens
+# a new connection for the next request, so the service comes back by itself.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+SERVICE_UNAVAILABLE_MESSAGE = "The service is unavailable for a moment; try again in a few seconds."
 
 _DRF_CODES = {
     exceptions.ParseError: ErrorCode.PARSE_ERROR,
@@ -83,5 +91,11 @@ def exception_handler(exc, context):
         message = detail if isinstance(detail, str) else "Request refused."
         return Response(envelope(code, message), status=exc.status_code, headers=headers)
 
+    if isinstance(exc, DATABASE_DOWN):
+        # The database is unreachable for a moment (a restart): nothing was written (the handler's
+        # transaction is rolled back), the client may send it again.
+        log.warning("database unavailable: %s", exc)
+        return Response(envelope(ErrorCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE), status=503,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("Unhandled API error", exc_info=exc)
     return Response(envelope(ErrorCode.SERVER_ERROR, "Something went wrong on our side; it has been logged."), status=500)

@@ -28,6 +28,7 @@ Operations anyone may call (every permission lets an anonymous request through) 
 from __future__ import annotations
 
 import re
+import threading
 from types import SimpleNamespace
 
 from django.contrib.auth.models import AnonymousUser
@@ -289,9 +290,24 @@ _QUERY_PARAMETERS: dict = {}
 _ROUTE_VARIABLE = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
+# drf-spectacular's generator is not thread-safe: its extensions load their target classes lazily,
+# and two threads of a fresh gthread worker loading one at once made one answer 500
+# ("'NoneType' object has no attribute 'startswith'", found by tests/faults). One thread at a time
+# builds an operation's parameters; once built they are read without the lock.
+_QUERY_PARAMETERS_LOCK = threading.Lock()
+
+
 def query_parameters(callback, method: str, route: str) -> list[dict]:
     """The query parameters the operation behind ``callback`` (a URL pattern's view) declares."""
     key = (callback, method)
+    found = _QUERY_PARAMETERS.get(key)
+    if found is not None:
+        return found
+    with _QUERY_PARAMETERS_LOCK:
+        return _query_parameters_build(key, callback, method, route)
+
+
+def _query_parameters_build(key, callback, method: str, route: str) -> list[dict]:
     if key not in _QUERY_PARAMETERS:
         path = "/" + _ROUTE_VARIABLE.sub(r"{\1}", route or "")
         found = []
