@@ -148,6 +148,13 @@ class ProductViewSet(GenericViewSet):
             kwargs["sku_code"] = data["sku"]
         return kwargs
 
+    @staticmethod
+    def _refusal_in_api_names(exc: DomainError) -> DomainError:
+        """The services name the SKU ``sku_code`` (a duplicate, spaces, an invisible character): the
+        API's field is ``sku``."""
+        exc.fields = {("sku" if name == "sku_code" else name): messages for name, messages in exc.fields.items()}
+        return exc
+
     @extend_schema(request=ProductWriteSerializer, responses={201: ProductDetailSerializer},
                    parameters=[IDEMPOTENCY_HEADER], tags=["catalogue"])
     def create(self, request):
@@ -155,7 +162,10 @@ class ProductViewSet(GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         company = self._company(data.get("company"))
-        product = services.product_create(company=company, actor=request.user, **self._service_kwargs(data))
+        try:
+            product = services.product_create(company=company, actor=request.user, **self._service_kwargs(data))
+        except DomainError as exc:
+            raise self._refusal_in_api_names(exc) from None
         return Response(self._detail(product.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ProductWriteSerializer(partial=True), responses=ProductDetailSerializer,
@@ -167,7 +177,10 @@ class ProductViewSet(GenericViewSet):
         data = dict(serializer.validated_data)
         if "company" in data:
             raise field_error("company", "A product cannot move to another company.")
-        services.product_update(product=product, actor=request.user, **self._service_kwargs(data))
+        try:
+            services.product_update(product=product, actor=request.user, **self._service_kwargs(data))
+        except DomainError as exc:
+            raise self._refusal_in_api_names(exc) from None
         return Response(self._detail(product.pk))
 
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer}, responses={201: ImageSerializer},
