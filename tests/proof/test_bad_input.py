@@ -45,9 +45,7 @@ MONEY = ("payments.Transaction", "payments.Entry", "payments.EscrowHold", "payme
 CATALOGUE = ("marketplace.Product", "marketplace.Listing", "warehouses.Sku", "marketplace.ProductImage")
 IMPORTS = ("marketplace.CatalogueImport", "marketplace.Product")
 WEBHOOKS = ("payments.ProviderEvent", "payments.Transaction", "payments.Entry")
-# The API's field is "sku"; the service names it "sku_code" in its errors (duplicate SKU, spaces,
-# invisible characters) and the API passes that name on: both are accepted until the API maps it.
-SKU_FIELD = ("sku", "sku_code")
+SKU_FIELD = "sku"  # the API's name (the services say sku_code; the API renames it)
 MESSAGES = "__messages__"  # a page that redirects back with the error as a message (Post/Redirect/Get)
 
 
@@ -307,6 +305,8 @@ ROWS = [
       lambda o: product(o, title=f"Phone {RLO}gpj.exe"), 400, "validation_error", "translations.en.title", CATALOGUE),
     R("product: overlong SKU", "seller", "POST", "/api/v1/products/", lambda o: product(o, sku="S" * 200),
       400, "validation_error", SKU_FIELD, CATALOGUE),
+    R("product: an SKU the company already uses", "seller", "POST", "/api/v1/products/",
+      lambda o: product(o, sku=o["product"].sku_code), (400, 409), "duplicate_sku", SKU_FIELD, CATALOGUE),
     R("product: SKU with a zero-width space", "seller", "POST", "/api/v1/products/",
       lambda o: product(o, sku=f"PROOF{ZWSP}1"), 400, "validation_error", SKU_FIELD, CATALOGUE),
     # --- product photos ---
