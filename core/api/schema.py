@@ -9,7 +9,8 @@ from what the view is:
   invalid ones), 403 when a permission may refuse or the session's CSRF check applies (unsafe
   methods), 404 on routes with path parameters and on cursor-paginated lists (an unknown cursor);
 * 409 and 422 on unsafe operations (an ``Idempotency-Key`` in flight or reused with another body),
-  415 when there is a body (another media type), 429 when the view is throttled;
+  415 when there is a body (another media type), 429 when the view is throttled, 503 on every
+  operation (the database unreachable for a moment);
 * plus the codes the view declares it can raise, per action or method::
 
       class OrderViewSet(GenericViewSet):
@@ -161,6 +162,9 @@ class AutoSchema(openapi.AutoSchema):
                 "content": {"application/json": {"schema": error_component(self.registry)}},
                 "description": f"{REASONS.get(status, 'Refused')}: {listed}.",
             }
+            if status in (429, 503):
+                responses[str(status)]["headers"] = {"Retry-After": {
+                    "schema": {"type": "integer", "minimum": 0}, "description": "Seconds to wait before trying again."}}
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -204,6 +208,8 @@ class AutoSchema(openapi.AutoSchema):
             add(422, ErrorCode.IDEMPOTENCY_KEY_REUSED)
         if view.get_throttles():
             add(429, ErrorCode.THROTTLED)
+        # The database unreachable for a moment answers 503 with Retry-After (core.api.errors).
+        add(503, ErrorCode.SERVICE_UNAVAILABLE)
         for code in declared_codes(view, method):
             add(STATUS.get(code, 400), code)
         out.pop(500, None)
