@@ -28,13 +28,18 @@ def order_shipped(reference: str, warehouse: str, tracking_numbers: list, status
 
 @shared_task(name="marketplace.parcels_step", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def parcels_step(order_ids: list, from_status: str) -> int:
-    """One step of the parcel pipeline for ``order_ids`` still in ``from_status``, then the next
-    step's task with its delay. Run twice, it moves nothing more (and schedules nothing)."""
-    from .tracking import parcels_schedule
+    """One step of the parcel pipeline for ``order_ids`` still in ``from_status``, and with them the
+    other orders whose step in that status is due (each shipment sends its own task: the first to
+    run takes the others along, one batch; theirs find nothing left), then the next step's task
+    with its delay. Run twice, it moves nothing more (and schedules nothing)."""
+    from django.conf import settings
+
+    from .tracking import TIMED, parcels_schedule, parcels_stuck
     from .tracking import parcels_step as step
 
+    due = parcels_stuck(status=from_status, limit=settings.MARKETPLACE_TRACKING_SWEEP_BATCH, margin=0) if from_status in TIMED else []
     moved = 0
-    for to_status, ids in step(order_ids=order_ids, from_status=from_status).items():
+    for to_status, ids in step(order_ids=[*order_ids, *due], from_status=from_status).items():
         parcels_schedule(order_ids=ids, status=to_status)
         moved += len(ids)
     return moved
