@@ -16,7 +16,7 @@ from orders.models import Order
 from tests.conftest import wait_for
 from tests.orders.conftest import CN_ADDRESS, book, fund, make_product
 
-from .conftest import assert_all_invariants, assert_no_transition_twice
+from .conftest import VISIBILITY, assert_all_invariants, assert_no_transition_twice, let_messages_expire
 
 pytestmark = [pytest.mark.faults, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,7 @@ ROAD_ENV = {
     "WAREHOUSES_FULFILMENT_SIMULATOR": "1", "WAREHOUSES_DELAY_PICK": "0.3", "WAREHOUSES_DELAY_PACK": "0.3",
     "WAREHOUSES_DELAY_SHIP": "0.3", "WAREHOUSES_FULFILMENT_BOND_RETRY_DELAY": "1",
     "MARKETPLACE_TRACKING_DELAY_SHIPPED": "1", "MARKETPLACE_TRACKING_DELAY_IN_TRANSIT": "1",
-    "MARKETPLACE_TRACKING_DELAY_CLEARED": "1", "FAULTS_VISIBILITY_TIMEOUT": "5",
+    "MARKETPLACE_TRACKING_DELAY_CLEARED": "1", "FAULTS_VISIBILITY_TIMEOUT": str(VISIBILITY),
 }
 
 
@@ -109,6 +109,7 @@ def test_worker_killed_midway_through_the_road(private_broker, workers, road_set
         raise AssertionError(f"{status_counts(ids)}\n{first.output()}") from None
     first.kill()
     assert_no_transition_twice()  # nothing half-applied by the dead worker either
+    let_messages_expire()
 
     second = workers(redis.url, ROAD_ENV)
     drive_to_the_end(ids, second)
@@ -144,7 +145,7 @@ def test_worker_killed_in_the_middle_of_a_catalogue_import(private_broker, worke
     redis, _app = private_broker
     settings.MEDIA_ROOT = str(tmp_path / "media")
     env = {"MEDIA_ROOT": settings.MEDIA_ROOT, "MARKETPLACE_IMPORT_CHUNK_ROWS": str(CHUNK_ROWS),
-           "FAULTS_VISIBILITY_TIMEOUT": "5"}
+           "FAULTS_VISIBILITY_TIMEOUT": str(VISIBILITY)}
     seller = make_seller("fault_importer", "KZ", name="Bal Import LLP", storefronts=["kz"])
     imp = catalogue.catalogue_import_create(company=seller.company, actor=seller,
                                             file=SimpleUploadedFile("catalogue.csv", catalogue_csv(IMPORT_ROWS)))
@@ -170,6 +171,7 @@ def test_worker_killed_in_the_middle_of_a_catalogue_import(private_broker, worke
     assert Product.objects.filter(company=seller.company).count() == written == state.rows_done == state.products_created
     assert state.chunks_done == done.count()
     assert CatalogueImportError.objects.filter(catalogue_import_id=imp.pk).count() == state.rows_failed
+    let_messages_expire()
 
     second = workers(redis.url, env)
     try:
@@ -212,15 +214,16 @@ def test_worker_killed_while_payouts_are_at_the_bank(private_broker, workers, ma
     refused = pay.payout_request(owner=owner, amount=Money.of("50.13", "KZT"), actor=SYSTEM_ACTOR)  # the bank refuses .13
     ids = [good.pk, refused.pk]
     # The first worker's bank answers after a minute: both payouts are provably at the bank when it dies.
-    first = workers(redis.url, {"FAULTS_PAYOUT_DELAY": "60", "FAULTS_VISIBILITY_TIMEOUT": "5"})
+    first = workers(redis.url, {"FAULTS_PAYOUT_DELAY": "60", "FAULTS_VISIBILITY_TIMEOUT": str(VISIBILITY)})
     try:
         wait_for(lambda: Payout.objects.filter(pk__in=ids, status="processing").count() == 2, timeout=60)
     except AssertionError:
         raise AssertionError(first.output()) from None
     first.kill()
     assert wallet_minor(owner, "KZT") == 100000 - 10000 - 5013  # both amounts waiting in payouts_pending
+    let_messages_expire()
 
-    second = workers(redis.url, {"FAULTS_VISIBILITY_TIMEOUT": "5"})
+    second = workers(redis.url, {"FAULTS_VISIBILITY_TIMEOUT": str(VISIBILITY)})
     # Beat's sweep finds payouts untouched for five minutes: as if they were.
     Payout.objects.filter(pk__in=ids).update(updated_at=timezone.now() - timedelta(minutes=6))
     from payments.tasks import sweep_payouts
@@ -230,7 +233,7 @@ def test_worker_killed_while_payouts_are_at_the_bank(private_broker, workers, ma
         wait_for(lambda: Payout.objects.filter(pk__in=ids, status__in=["paid", "failed"]).count() == 2, timeout=60)
     except AssertionError:
         raise AssertionError(second.output()) from None
-    time.sleep(6)  # the dead worker's messages come back after the visibility timeout: they must find nothing to do
+    time.sleep(2)  # the dead worker's messages (back at the new worker's start) and the sweep's: nothing left to do
     second.stop()
 
     assert dict(Payout.objects.filter(pk__in=ids).values_list("pk", "status")) == {good.pk: "paid", refused.pk: "failed"}
