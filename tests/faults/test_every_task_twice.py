@@ -32,7 +32,7 @@ from tests.orders.conftest import (  # noqa: F401 - fixtures
 from warehouses import services as wh
 from warehouses.models import Fulfilment
 
-from .conftest import assert_all_invariants, assert_no_transition_twice
+from .conftest import app_broker, assert_all_invariants, assert_no_transition_twice
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
@@ -430,13 +430,17 @@ def test_every_registered_task_has_a_case():
 def eager():
     """``.delay`` inside a task (the sweeps) runs there and then; ``enqueue``'s after-commit sends
     never fire inside the test's transaction, so each case runs its own task only."""
-    from config.celery import app
+    # What is sent by name all the same (send_task: the warehouses' callbacks) goes to an in-memory
+    # broker, not to the shared Redis.
+    with app_broker("memory://") as app:
+        app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, task_always_eager=True)
+        try:
+            yield
+        finally:
+            app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, task_always_eager=False)
 
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, task_always_eager=True)
-    yield
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, task_always_eager=False)
 
-
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_task_delivered_twice_changes_nothing_the_second_time(name, request, eager, reference, settings,
                                                                 django_capture_on_commit_callbacks):
