@@ -22,7 +22,7 @@ import re
 import unicodedata
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from stdnum.cn import ric
 
 from .errors import DomainError, field_error
@@ -32,27 +32,27 @@ FIELD = "ship_to.id_number"
 
 _NEEDS_ID = frozenset({"CN", "KZ", "UZ"})
 
-_COUNTRY_NAMES = {"CN": _lazy("China"), "KZ": _lazy("Kazakhstan"), "UZ": _lazy("Uzbekistan")}
+_COUNTRY_NAMES = {"CN": gettext_lazy("China"), "KZ": gettext_lazy("Kazakhstan"), "UZ": gettext_lazy("Uzbekistan")}
 
 _LABELS = {
-    "CN": _lazy("Resident ID number (居民身份证号码)"),
-    "KZ": _lazy("IIN"),
-    "UZ": _lazy("PINFL or passport number"),
+    "CN": gettext_lazy("Resident ID number (居民身份证号码)"),
+    "KZ": gettext_lazy("IIN"),
+    "UZ": gettext_lazy("PINFL or passport number"),
 }
 
 # A document of another country, by (destination, what the value looks like).
 _OTHER_COUNTRY = {
-    ("CN", "KZ"): _lazy("This ID number is for another country: it is a Kazakh IIN. "
+    ("CN", "KZ"): gettext_lazy("This ID number is for another country: it is a Kazakh IIN. "
                         "A parcel into China needs the recipient's Chinese resident ID number."),
-    ("CN", "UZ"): _lazy("This ID number is for another country: it is an Uzbek PINFL. "
+    ("CN", "UZ"): gettext_lazy("This ID number is for another country: it is an Uzbek PINFL. "
                         "A parcel into China needs the recipient's Chinese resident ID number."),
-    ("KZ", "CN"): _lazy("This ID number is for another country: it is a Chinese resident ID number. "
+    ("KZ", "CN"): gettext_lazy("This ID number is for another country: it is a Chinese resident ID number. "
                         "A parcel into Kazakhstan needs the recipient's IIN."),
-    ("KZ", "UZ"): _lazy("This ID number is for another country: it is an Uzbek PINFL. "
+    ("KZ", "UZ"): gettext_lazy("This ID number is for another country: it is an Uzbek PINFL. "
                         "A parcel into Kazakhstan needs the recipient's IIN."),
-    ("UZ", "CN"): _lazy("This ID number is for another country: it is a Chinese resident ID number. "
+    ("UZ", "CN"): gettext_lazy("This ID number is for another country: it is a Chinese resident ID number. "
                         "A parcel into Uzbekistan needs the recipient's PINFL or passport number."),
-    ("UZ", "KZ"): _lazy("This ID number is for another country: it is a Kazakh IIN. "
+    ("UZ", "KZ"): gettext_lazy("This ID number is for another country: it is a Kazakh IIN. "
                         "A parcel into Uzbekistan needs the recipient's PINFL or passport number."),
 }
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import uscc
 
@@ -79,9 +79,9 @@ def _digits(count: int, message: str):
     return validate
 
 
-validate_uz = _digits(9, _lazy("An Uzbek INN (STIR) has 9 digits."))
-validate_kg = _digits(14, _lazy("A Kyrgyz INN has 14 digits."))
-validate_tj = _digits(9, _lazy("A Tajik INN has 9 digits."))
+validate_uz = _digits(9, gettext_lazy("An Uzbek INN (STIR) has 9 digits."))
+validate_kg = _digits(14, gettext_lazy("A Kyrgyz INN has 14 digits."))
+validate_tj = _digits(9, gettext_lazy("A Tajik INN has 9 digits."))
 
 VALIDATORS = {"KZ": validate_kz, "CN": validate_cn, "UZ": validate_uz, "KG": validate_kg, "TJ": validate_tj}
 

@@ -66,9 +66,10 @@ def test_two_nodes_on_separate_queues_carry_a_flow_between_them(rabbitmq, make_u
         for node in nodes:
             node.terminate()
         errors = [node.communicate(timeout=30)[1].decode() for node in nodes]
-        with Connection(rabbitmq) as conn:  # the run's queues go with it
+        with Connection(rabbitmq) as conn:  # the run's queues and exchanges go with it
             for queue in (first, second):
                 conn.default_channel.queue_delete(queue)
+                conn.default_channel.exchange_delete(queue)
     assert done, "\n".join(errors)
     for shipment in shipments:
         events = history(shipment)
