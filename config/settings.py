@@ -396,6 +396,11 @@ MARKETPLACE_IMPORT_ZIP_MAX_ENTRIES = env.int("MARKETPLACE_IMPORT_ZIP_MAX_ENTRIES
 MARKETPLACE_IMPORT_MAX_RATIO = env.int("MARKETPLACE_IMPORT_MAX_RATIO", default=100)
 # Rows written per transaction (one Celery task each).
 MARKETPLACE_IMPORT_CHUNK_ROWS = env.int("MARKETPLACE_IMPORT_CHUNK_ROWS", default=500)
+# An import with no chunk written for this many seconds lost a message: beat re-sends its start.
+MARKETPLACE_IMPORT_STALL_AFTER = env.int("MARKETPLACE_IMPORT_STALL_AFTER", default=300)
+CELERY_BEAT_SCHEDULE.update({
+    "marketplace-imports-resume": {"task": "marketplace.imports_resume", "schedule": timedelta(minutes=5)},
+})
 # Name the product status enum in the API schema (several apps have a "status" field).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["ProductStatusEnum"] = "marketplace.models.Product.Status"
 

@@ -24,3 +24,27 @@ def import_chunk(import_id: int, index: int) -> bool:
     from .services import catalogue_import_chunk
 
     return catalogue_import_chunk(import_id=import_id, index=index)
+
+
+@shared_task(name="marketplace.imports_resume")
+def imports_resume() -> int:
+    """Celery beat: re-send the start of imports that stopped moving: queued, or running with no chunk
+    written for ``MARKETPLACE_IMPORT_STALL_AFTER`` seconds. A chunk's message lost with a worker killed
+    between taking it and recording it, or with a broker restart, left its import ``running`` for
+    ever (found by tests/faults). The start re-sends only the chunks not done; a chunk done is
+    skipped, so a copy is harmless."""
+    from django.conf import settings
+    from django.db.models import Exists, OuterRef, Q
+    from django.utils import timezone
+
+    from .models import CatalogueImport, CatalogueImportChunk
+
+    cutoff = timezone.now() - timezone.timedelta(seconds=settings.MARKETPLACE_IMPORT_STALL_AFTER)
+    recent = CatalogueImportChunk.objects.filter(catalogue_import_id=OuterRef("pk"), finished_at__gt=cutoff)
+    stalled = list(CatalogueImport.objects.filter(
+        Q(status=CatalogueImport.Status.QUEUED, created_at__lt=cutoff)
+        | Q(status=CatalogueImport.Status.RUNNING, started_at__lt=cutoff)
+    ).exclude(Exists(recent)).order_by("pk").values_list("pk", flat=True)[:100])
+    for pk in stalled:
+        import_start.delay(pk)
+    return len(stalled)

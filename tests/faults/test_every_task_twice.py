@@ -357,6 +357,13 @@ def stuck_payout(ctx: Ctx):
     Payout.objects.filter(pk=p.pk).update(updated_at=timezone.now() - timedelta(minutes=6))
 
 
+def stalled_import(ctx: Ctx):
+    from marketplace.models import CatalogueImport
+
+    imp = catalogue_import(ctx, started=False)  # queued, its start message lost
+    CatalogueImport.objects.filter(pk=imp.pk).update(created_at=timezone.now() - AGO)
+
+
 def unanswered_return(ctx: Ctx):
     ret = requested_return(ctx)
     Return.objects.filter(pk=ret.pk).update(created_at=timezone.now() - timedelta(days=3, minutes=1))
@@ -379,6 +386,7 @@ CASES = {
     "marketplace.make_thumbnails": lambda ctx: ((product_image(ctx).pk,), {}),
     "marketplace.import_start": lambda ctx: ((catalogue_import(ctx, started=False).pk,), {}),
     "marketplace.import_chunk": lambda ctx: ((catalogue_import(ctx, started=True).pk, 0), {}),
+    "marketplace.imports_resume": lambda ctx: (stalled_import(ctx), ((), {}))[1],
     "marketplace.expire_orders": lambda ctx: (expired_order(ctx), ((), {}))[1],
     "marketplace.order_shipped": lambda ctx: ((cleared(ctx).reference, "LHW", ["CN7"]), {}),
     "marketplace.parcels_step": lambda ctx: (([shipped(ctx).pk], "shipped"), {}),
