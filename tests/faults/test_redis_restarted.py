@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.conftest import wait_for
+
 from .conftest import assert_all_invariants
 from .test_worker_killed import (
     MIDWAY,
@@ -18,7 +20,6 @@ from .test_worker_killed import (
     road_settings,  # noqa: F401 - a fixture
     status_counts,
 )
-from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
