@@ -18,19 +18,22 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.access import SYSTEM_ACTOR
 from core.money import Money
 from core.states import transition_batch
 from core.tasks import enqueue
+from core.texts import text
 
 from ..models import Declaration
 from ..states import DeclarationStatus as S
 
 log = logging.getLogger(__name__)
 
-GREEN_REASON = "Green channel: assessed automatically"
-NOTHING_TO_PAY = "Nothing to pay"
+# The system's own notes, kept as messages (core.texts) like the gateway's: read in the reader's language.
+GREEN_REASON = gettext_noop("Green channel: assessed automatically")
+NOTHING_TO_PAY = gettext_noop("Nothing to pay")
 
 
 def _reason(note) -> tuple[str, dict]:
@@ -159,13 +162,13 @@ def gateway_poll_batch(*, declaration_ids) -> list[int]:
             if target == S.GREEN:
                 green += moved
         if green:
-            _assess_batch(green, actor=SYSTEM_ACTOR, reason=GREEN_REASON)
+            _assess_batch(green, actor=SYSTEM_ACTOR, reason=text(GREEN_REASON))
         if again:
             enqueue(tasks.gateway_poll_batch, again, countdown=_tunable("channel_delay"))
     return sorted(by_pk)
 
 
-def _assess_batch(declaration_ids: list[int], *, actor, reason: str) -> None:
+def _assess_batch(declaration_ids: list[int], *, actor, reason) -> None:
     """Assess green declarations (the rules in force on their registration date, per declaration),
     move them to ``assessed`` in one statement set, then on: nothing to pay goes to ``paid`` at
     once; a payer's duties are booked by one task for all."""
@@ -176,15 +179,19 @@ def _assess_batch(declaration_ids: list[int], *, actor, reason: str) -> None:
     assessments = {pk: _assessment(d, _stored_lines(d), d.registered_on or timezone.localdate())
                    for pk, d in declarations.items()}
     duties = {pk: sum(a[k] for k in ("duty_minor", "vat_minor", "excise_minor", "fees_minor")) for pk, a in assessments.items()}
+    english, note = _reason(reason)
     moved = transition_batch(
-        Declaration, list(assessments), S.GREEN, S.ASSESSED, actor=actor, reason=reason,
+        Declaration, list(assessments), S.GREEN, S.ASSESSED, actor=actor, reason=english,
         extra_updates={"updated_at": timezone.now()}, updates=assessments,
-        events={pk: {"payload": {"duties": Money(duties[pk], a["currency"]).to_api()}} for pk, a in assessments.items()})
+        events={pk: {"payload": {"duties": Money(duties[pk], a["currency"]).to_api(), **note}}
+                for pk, a in assessments.items()})
     _notify_all(declarations, moved, S.ASSESSED)
     free = [pk for pk in moved if duties[pk] == 0 and not declarations[pk].prepaid_minor]
     payers = [pk for pk in moved if pk not in free and declarations[pk].payer_kind]
     if free:
-        paid = transition_batch(Declaration, free, S.ASSESSED, S.PAID, actor=SYSTEM_ACTOR, reason=NOTHING_TO_PAY)
+        english, note = _reason(text(NOTHING_TO_PAY))
+        paid = transition_batch(Declaration, free, S.ASSESSED, S.PAID, actor=SYSTEM_ACTOR, reason=english,
+                                events={pk: {"payload": note} for pk in free})
         _notify_all(declarations, paid, S.PAID)
         enqueue(tasks.gateway_poll_batch, paid, countdown=_tunable("release_delay"))
     if payers:
