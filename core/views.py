@@ -94,4 +94,5 @@ def server_error(request):
         return service_unavailable(request)
     if request.path.startswith("/api/"):
         return json_error(500, ErrorCode.SERVER_ERROR, "Something went wrong on our side; it has been logged.")
-    return render(request, "500.html", status=500)
+    # No context processors: they may need the database that just failed.
+    return HttpResponse(loader.render_to_string("500.html"), status=500)

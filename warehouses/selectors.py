@@ -379,7 +379,7 @@ def seller_stock(*, company_ids) -> object:
     """The stock levels of the companies' SKUs, SKU then warehouse: a queryset to paginate (a count
     and a page). Uses index stock_level_sku_idx through the SKUs of the companies."""
     return (StockLevel.objects.filter(sku__company_id__in=list(company_ids))
-            .select_related("sku", "warehouse").order_by("sku__code", "warehouse_id", "bond_status", "id"))
+            .select_related("sku", "warehouse__place").order_by("sku__code", "warehouse_id", "bond_status", "id"))
 
 
 def in_transit_by_sku(*, company_ids, sku_ids=None) -> dict[tuple[int, str], int]:
@@ -400,7 +400,7 @@ def seller_consignments_open(*, company_ids, limit: int = 10) -> list:
     from .models import Consignment
 
     return list(Consignment.objects.filter(company_id__in=list(company_ids), status__in=IN_TRANSIT_STATUSES)
-                .select_related("warehouse", "origin", "border_crossing")
+                .select_related("warehouse__place", "origin", "border_crossing")
                 .annotate(units=Coalesce(Sum("lines__expected_qty"), 0)).order_by("-created_at", "-id")[:limit])
 
 

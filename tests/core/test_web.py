@@ -109,3 +109,16 @@ def test_a_page_of_another_role_is_a_branded_403(client, make_user, reference):
     assert resp.status_code == 403
     html = resp.content.decode()
     assert "Нет доступа" in html and 'class="topbar"' in html
+
+
+@pytest.mark.parametrize(("language", "expected"), [("kk", "сәлден соң оралады"), ("uz", "birozdan so‘ng qaytadi"),
+                                                    ("zh-hans", "马上回来")])
+def test_the_outage_page_speaks_the_readers_language(rf, language, expected):
+    from django.utils import translation
+
+    from core.views import server_error, service_unavailable
+
+    with translation.override(language):
+        page = service_unavailable(rf.get("/s/kz/"))
+        assert page.status_code == 503 and expected in page.content.decode()
+        assert f'lang="{language}"' in server_error(rf.get("/s/kz/")).content.decode()

@@ -58,7 +58,7 @@ KNOWN_ENGLISH = (
     # Rule texts, warnings and customs notes, stored as messages and shown in the reader's language.
     "Duty-free up to", "Dutiable price", "Customs value:", "Duties paid", "No risk rule matched",
     "in the reference data", "Single customs payment replacing", "Green channel", "FX ",
-    "No commercial invoice attached",
+    "No commercial invoice attached", "Menu",
 )
 VISIBLE_TEXT = re.compile(r"(?is)<(script|style)\b.*?</\1>|<[^>]+>")
 HTML_LANG = re.compile(r"<html[^>]*\blang=\"([^\"]*)\"", re.IGNORECASE)
