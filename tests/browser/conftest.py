@@ -1,8 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+# $KARAVAN_SHOTS keeps them somewhere a later run does not clean.
+SHOTS = Path(os.environ.get("KARAVAN_SHOTS") or Path(__file__).resolve().parents[2] / "test-results" / "screenshots")
 
 
 @pytest.fixture

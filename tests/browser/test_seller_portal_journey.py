@@ -5,9 +5,7 @@ dashboard, the editor and the consignment form at 1366 and 390 px, in English an
 is wider than the phone's screen."""
 
 import io
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -16,22 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def shoot(page, request):
-    """Full-page screenshots under $SELLER_PORTAL_SHOTS, else test-results/screenshots/<test>/."""
-    default = Path(__file__).resolve().parents[2] / "test-results" / "screenshots" / request.node.name
-    folder = Path(os.environ.get("SELLER_PORTAL_SHOTS") or default)
-    folder.mkdir(parents=True, exist_ok=True)
-    counter = iter(range(1, 100))
-
-    def take(step: str):
-        path = folder / f"{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return take
 
 
 @pytest.fixture
