@@ -39,7 +39,9 @@ def almaty_phone(demo_accounts):
 def test_buyer_kz_orders_with_an_iin_pays_and_watches_the_parcel_reach_the_door(
         page, live_server, almaty_phone, celery_worker, settings, shoot):
     from orders.models import Order
+    from orders.tasks import parcels_sweep
     from tests.orders.conftest import KZ_IIN
+    from warehouses.tasks import resume_fulfilments
 
     # The demo's fulfilment simulator (on in `make demo`, off in production), with short pauses.
     settings.WAREHOUSES_FULFILMENT_SIMULATOR = True
@@ -94,7 +96,16 @@ def test_buyer_kz_orders_with_an_iin_pays_and_watches_the_parcel_reach_the_door(
                                       timeout=30_000)
     expect(page.locator("[data-testid=customs]")).to_be_visible(timeout=30_000)
     shoot("order-at-customs")
-    expect(status).to_have_attribute("data-status", "delivered", timeout=90_000)
+    # As in `make demo`, beat's sweeps run beside the worker: in the full suite a simulator step was
+    # once lost after clearance (not in a run of its own); the sweep re-sends it, as in production.
+    settings.WAREHOUSES_FULFILMENT_STALL_AFTER = 5
+    for _ in range(30):
+        if status.get_attribute("data-status") == "delivered":
+            break
+        resume_fulfilments.delay()
+        parcels_sweep.delay()
+        page.wait_for_timeout(3_000)
+    expect(status).to_have_attribute("data-status", "delivered", timeout=10_000)
     expect(page.locator("[data-testid=customs]")).to_have_attribute("data-channel", "green")
     events = page.locator("[data-testid=timeline] [data-testid=event]")
     expect(events).to_have_count(9)
