@@ -70,10 +70,16 @@ def roles_of(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_karavan_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(names & set(GROUP_ROLES) | ({STAFF} if is_staff(user) else set()))
-        user._karavan_roles = cached
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def remember_roles(user, group_names) -> frozenset[str]:
+    """Cache ``user``'s roles from the names of their groups, read by a caller's own query (the
+    checkout reads them with the storefront): :func:`roles_of` then asks nothing more."""
+    roles = frozenset(set(group_names) & set(GROUP_ROLES) | ({STAFF} if is_staff(user) else set()))
+    user._karavan_roles = roles
+    return roles
 
 
 def company_ids(user) -> frozenset[int]:

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import sql
 from .access import SYSTEM_ACTOR, roles_of
 from .errors import DomainError, ErrorCode
 
@@ -131,11 +132,13 @@ def record_creation(obj: models.Model, *, actor, place: str = "", payload: dict 
     from .models import TransitionEvent
 
     machine: StateMachine = type(obj).machine
-    return TransitionEvent.objects.create(
+    event = TransitionEvent(
         machine=machine.name, content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk,
         from_state="", to_state=getattr(obj, machine.field), at=at or timezone.now(), place=place,
         payload=payload or {}, **actor_fields(actor),
     )
+    sql.insert([event])
+    return event
 
 
 def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: dict | None = None,
@@ -160,13 +163,14 @@ def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: 
         current = getattr(obj, machine.field)
         _verify(machine, obj, current, to, actor)
         updates = {machine.field: to, **(extra_updates or {})}
-        if model.objects.filter(pk=obj.pk, **{machine.field: current}).update(**updates) != 1:
+        if not sql.update_if(obj, {machine.field: current}, updates):
             raise DomainError(ErrorCode.CONFLICT, _("The status changed meanwhile; try again."))
-        event = TransitionEvent.objects.create(
+        event = TransitionEvent(
             machine=machine.name, content_type=ContentType.objects.get_for_model(model), object_id=obj.pk,
             from_state=current, to_state=to, at=timezone.now(), reason=reason, place=place, payload=payload or {},
             **actor_fields(actor),
         )
+        sql.insert([event])
         for name, value in updates.items():
             setattr(obj, name, value)
         return event

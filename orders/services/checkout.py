@@ -28,15 +28,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
 from django.db.models import Case, OuterRef, Subquery, Value, When
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import crypto, identity, plaintext
-from core.access import BUYER, STAFF, SYSTEM_ACTOR, has_role
+from core import crypto, identity, plaintext, sql
+from core.access import BUYER, STAFF, SYSTEM_ACTOR, has_role, remember_roles
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Place
 from core.money import Money
@@ -44,7 +42,7 @@ from core.states import check, record_creation, transition
 from core.tasks import callback, enqueue
 from customs import services as customs
 from customs.interface import QuoteLine
-from marketplace.models import Listing, ProductTranslation, Storefront, content_language
+from marketplace.models import Listing, Product, ProductTranslation, Storefront, content_language
 from payments import services as payments
 from payments.interface import USER, Owner
 from warehouses import selectors as warehouse_selectors
@@ -70,6 +68,8 @@ PLAIN_MOVES = frozenset({S.PICKING, S.PACKED, S.IN_TRANSIT, S.AT_CUSTOMS, S.CLEA
 
 # --- helpers ---------------------------------------------------------------------------------
 
+_SQL: dict[object, str] = {}  # the hot path's statements, built once per process from the models
+
 
 def order_id_of(reference: str) -> int | None:
     match = REFERENCE.match(str(reference or ""))
@@ -78,7 +78,13 @@ def order_id_of(reference: str) -> int | None:
 
 def _locked(order: Order | int) -> Order:
     pk = order.pk if isinstance(order, Order) else order
-    found = Order.objects.select_for_update().filter(pk=pk).first()
+    if connection.vendor == "postgresql":
+        if "locked" not in _SQL:
+            _SQL["locked"] = f"SELECT {sql.columns(Order, 'o')} FROM {Order._meta.db_table} o WHERE o.id = %s FOR UPDATE"  # noqa: S608
+        rows = sql.fetch(_SQL["locked"], [pk])
+        found = sql.instance(Order, rows[0]) if rows else None
+    else:
+        found = Order.objects.select_for_update().filter(pk=pk).first()
     if found is None:
         raise DomainError(ErrorCode.NOT_FOUND, _("Order not found."))
     return found
@@ -96,25 +102,49 @@ def _check_buyer(order: Order, actor, *, staff_may: bool) -> None:
 # --- placing ---------------------------------------------------------------------------------
 
 
-def _storefront(code, *, with_order_id: bool = False) -> Storefront:
-    """The active storefront ``code``. On PostgreSQL the same query reads its markets, its
-    warehouses with their countries and, ``with_order_id``, the next order id (``next_order_id``):
-    the order's reference is known before its row is written."""
+def _storefront(code, *, with_order_id: bool = False, buyer=None) -> Storefront:
+    """The active storefront ``code``. On PostgreSQL one statement also reads its markets, its
+    warehouses with their countries, ``buyer``'s roles (then cached on the user: ``has_role`` asks
+    nothing more) and, ``with_order_id``, the next order id (``next_order_id``): the order's
+    reference is known before its row is written."""
     if isinstance(code, Storefront):
         return code
-    qs = Storefront.objects.filter(code=str(code or ""), is_active=True)
-    if connection.vendor == "postgresql":
-        markets = Storefront.markets.through.objects.filter(storefront_id=OuterRef("pk")).order_by("country_id")
-        stocked = Storefront.warehouses.through.objects.filter(storefront_id=OuterRef("pk")).order_by("warehouse_id")
-        qs = qs.annotate(market_codes=ArraySubquery(markets.values("country_id")),
-                         warehouse_codes=ArraySubquery(stocked.values("warehouse_id")),
-                         warehouse_countries=ArraySubquery(stocked.values("warehouse__country_id")))
-        if with_order_id:
-            qs = qs.annotate(next_order_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", [Order._meta.db_table]))
-    storefront = qs.first()
-    if storefront is None:
+    if connection.vendor != "postgresql":
+        storefront = Storefront.objects.filter(code=str(code or ""), is_active=True).first()
+        if storefront is None:
+            raise field_error("storefront", _("Unknown storefront."))
+        return storefront
+    row = sql.fetch(_storefront_sql(with_order_id), [getattr(buyer, "pk", None), str(code or "")])[0]
+    n = len(Storefront._meta.concrete_fields)
+    if buyer is not None and getattr(buyer, "is_authenticated", False):
+        remember_roles(buyer, row[n])
+    if row[Storefront._meta.concrete_fields.index(Storefront._meta.pk)] is None:
         raise field_error("storefront", _("Unknown storefront."))
+    storefront = sql.instance(Storefront, row)
+    storefront.market_codes, storefront.warehouse_codes, storefront.warehouse_countries = row[n + 1:n + 4]
+    if with_order_id:
+        storefront.next_order_id = row[n + 4]
     return storefront
+
+
+def _storefront_sql(with_order_id: bool) -> str:
+    key = ("storefront", with_order_id)
+    if key not in _SQL:
+        markets, stocked = Storefront.markets.through._meta.db_table, Storefront.warehouses.through._meta.db_table
+        warehouse = Storefront.warehouses.field.related_model._meta.db_table
+        next_id = f", nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id'))"
+        _SQL[key] = f"""
+            SELECT {sql.columns(Storefront, "s")},
+                   ARRAY(SELECT g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id
+                          WHERE ug.user_id = %s),
+                   ARRAY(SELECT m.country_id FROM {markets} m WHERE m.storefront_id = s.code ORDER BY m.country_id),
+                   ARRAY(SELECT sw.warehouse_id FROM {stocked} sw WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id),
+                   ARRAY(SELECT w.country_id FROM {stocked} sw JOIN {warehouse} w ON w.code = sw.warehouse_id
+                          WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id)
+                   {next_id if with_order_id else ""}
+              FROM (SELECT 1) one LEFT JOIN marketplace_storefront s ON s.code = %s AND s.is_active
+        """  # noqa: S608 - table names from the models, values as parameters
+    return _SQL[key]
 
 
 def _markets(storefront: Storefront) -> set[str]:
@@ -186,15 +216,7 @@ def _offers(storefront: Storefront, wanted: list[tuple[int, int]], language: str
     """The listing of each line on the storefront, in line order; every product on sale there and
     all from one seller company. With ``language``, each listing's ``title`` is its product's title
     in that language, else in the first of en, ru, zh, kk, uz it has (the same query)."""
-    qs = (Listing.objects.filter(storefront=storefront, product_id__in=[p for p, _q in wanted], is_visible=True,
-                                 is_enabled=True, product__status="active")
-          .select_related("product"))
-    if language is not None:
-        order = list(dict.fromkeys([language, *TITLE_FALLBACK]))
-        rank = Case(*[When(language=code, then=Value(i)) for i, code in enumerate(order)], default=Value(len(order)))
-        qs = qs.annotate(title=Subquery(ProductTranslation.objects.filter(product_id=OuterRef("product_id"))
-                                        .order_by(rank).values("title")[:1]))
-    by_product = {listing.product_id: listing for listing in qs}
+    by_product = {listing.product_id: listing for listing in _listings(storefront, [p for p, _q in wanted], language)}
     errors, offers = {}, []
     for i, (product_id, _qty) in enumerate(wanted):
         listing = by_product.get(product_id)
@@ -213,6 +235,42 @@ def _offers(storefront: Storefront, wanted: list[tuple[int, int]], language: str
 
 
 TITLE_FALLBACK = ("en", "ru", "zh", "kk", "uz")
+
+
+def _listings(storefront: Storefront, product_ids: list[int], language: str | None) -> list[Listing]:
+    """The listings of ``product_ids`` on sale on ``storefront``, each with its product; with
+    ``language``, its ``title`` in that language or the first of TITLE_FALLBACK it has."""
+    if connection.vendor != "postgresql":
+        qs = (Listing.objects.filter(storefront=storefront, product_id__in=product_ids, is_visible=True,
+                                     is_enabled=True, product__status="active")
+              .select_related("product"))
+        if language is not None:
+            order = list(dict.fromkeys([language, *TITLE_FALLBACK]))
+            rank = Case(*[When(language=code, then=Value(i)) for i, code in enumerate(order)], default=Value(len(order)))
+            qs = qs.annotate(title=Subquery(ProductTranslation.objects.filter(product_id=OuterRef("product_id"))
+                                            .order_by(rank).values("title")[:1]))
+        return list(qs)
+    if "listings" not in _SQL:
+        _SQL["listings"] = f"""
+            SELECT {sql.columns(Listing, "l")}, {sql.columns(Product, "p")},
+                   CASE WHEN %s THEN (SELECT t.title FROM {ProductTranslation._meta.db_table} t
+                                       WHERE t.product_id = l.product_id
+                                       ORDER BY array_position(%s::text[], t.language::text) NULLS LAST LIMIT 1) END
+              FROM {Listing._meta.db_table} l JOIN {Product._meta.db_table} p ON p.id = l.product_id
+             WHERE l.storefront_id = %s AND l.product_id = ANY(%s) AND l.is_visible AND l.is_enabled
+               AND p.status = 'active'
+        """  # noqa: S608 - table names from the models, values as parameters
+    order = list(dict.fromkeys([language, *TITLE_FALLBACK])) if language is not None else []
+    rows = sql.fetch(_SQL["listings"], [language is not None, order, storefront.pk, list(product_ids)])
+    n = len(Listing._meta.concrete_fields)
+    listings = []
+    for row in rows:
+        listing = sql.instance(Listing, row)
+        listing._state.fields_cache["product"] = sql.instance(Product, row, n)
+        if language is not None:
+            listing.title = row[-1]
+        listings.append(listing)
+    return listings
 
 
 def _titles(product_ids: list[int], language: str) -> dict[int, str]:
@@ -325,9 +383,14 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     known, after the units are held.
     """
     actor = actor or buyer
+    try:
+        storefront = _storefront(storefront, with_order_id=True, buyer=buyer)
+    except DomainError:
+        storefront = None  # a buyer hears of the storefront; anyone else only that they may not order
     if not has_role(buyer, BUYER):
         raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only buyers can place orders."))
-    storefront = _storefront(storefront, with_order_id=True)
+    if storefront is None:
+        raise field_error("storefront", _("Unknown storefront."))
     wanted = _wanted(lines)
     address = _ship_to(ship_to, storefront)
     language = content_language(storefront.default_language)
@@ -376,8 +439,8 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
         order.total_minor = (goods + shipping + quote.taxes_total).minor
         order.regime, order.landed_cost = quote.regime, quote.to_stored()
         if early is not None:
-            order.save(force_insert=True)
-            OrderLine.objects.bulk_create(rows)
+            sql.insert([order])
+            sql.insert(rows)
         else:
             order.save(update_fields=["source_warehouse", "road", "goods_minor", "shipping_minor", "taxes_minor",
                                       "total_minor", "regime", "landed_cost"])

@@ -1,0 +1,110 @@
+"""Rows in and out of the hot paths without the ORM's per-call query compilation.
+
+The checkout and the ledger run the same few statements thousands of times a second; compiling a
+queryset costs 0.3 to 1 ms of CPU each time, more than PostgreSQL takes to run it (profile in
+bench/checkout/README.md). Here the SQL of an insert or an update is built once per model and
+column set, values go through each field's own ``pre_save`` and ``get_db_prep_save`` (so defaults,
+``auto_now`` and JSON are as the ORM writes them), and rows read by hand SQL become instances with
+``Model.from_db``. Portable: the same statements run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, models
+
+_INSERTS: dict[tuple, tuple[str, list]] = {}
+_UPDATES: dict[tuple, str] = {}
+_COLUMNS: dict[tuple, str] = {}
+_CONVERTERS: dict[tuple, list] = {}
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    """``alias.col, alias.col2, ...``: every concrete column of ``model`` in field order, as
+    :func:`instance` reads them back."""
+    key = (model, alias)
+    if key not in _COLUMNS:
+        qn = connection.ops.quote_name
+        _COLUMNS[key] = ", ".join(f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields)
+    return _COLUMNS[key]
+
+
+def instance(model: type[models.Model], row: Sequence, start: int = 0) -> models.Model:
+    """The ``model`` read from ``row[start:]`` in :func:`columns` order (through each field's
+    converters, as a queryset would: JSON decoded, times aware)."""
+    fields = model._meta.concrete_fields
+    values = list(row[start:start + len(fields)])
+    for i, field, convert in _converters(model):
+        values[i] = convert(values[i], field, connection)
+    return model.from_db(connection.alias, None, values)
+
+
+def _converters(model: type[models.Model]) -> list:
+    key = (model, connection.vendor)
+    if key not in _CONVERTERS:
+        table = model._meta.db_table
+        _CONVERTERS[key] = [
+            (i, field, convert)
+            for i, field in enumerate(model._meta.concrete_fields)
+            for convert in [*connection.ops.get_db_converters(field.get_col(table)), *field.get_db_converters(connection)]
+        ]
+    return _CONVERTERS[key]
+
+
+def insert(objs: Sequence[models.Model]) -> None:
+    """INSERT ``objs`` (instances of one model) in one statement; sets their primary keys when the
+    database chose them. Like ``bulk_create`` of the same rows, without its compilation."""
+    if not objs:
+        return
+    model = type(objs[0])
+    opts = model._meta
+    pk = opts.pk
+    given = getattr(objs[0], pk.attname) is not None
+    key = (model, given, len(objs))
+    if key not in _INSERTS:
+        fields = [f for f in opts.concrete_fields if given or not f.primary_key]
+        qn = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - names from the model
+               f"VALUES {', '.join([row] * len(objs))}")
+        if not given:
+            sql += f" RETURNING {qn(pk.column)}"
+        _INSERTS[key] = (sql, fields)
+    sql, fields = _INSERTS[key]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if not given:
+            for obj, (value,) in zip(objs, cursor.fetchall(), strict=True):
+                setattr(obj, pk.attname, value)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def update_if(obj: models.Model, expect: dict, values: dict) -> bool:
+    """UPDATE ``obj``'s row with ``values`` (attnames) where its columns still hold ``expect``;
+    True when the row matched. The conditional update of a status move, compiled once."""
+    model = type(obj)
+    if any(hasattr(v, "resolve_expression") for v in values.values()):  # F(), Now(): the ORM compiles them
+        return model._default_manager.filter(pk=obj.pk, **expect).update(**values) == 1
+    opts = model._meta
+    key = (model, tuple(values), tuple(expect))
+    if key not in _UPDATES:
+        qn = connection.ops.quote_name
+        sets = ", ".join(f"{qn(opts.get_field(n).column)} = %s" for n in values)
+        where = " AND ".join([f"{qn(opts.pk.column)} = %s", *(f"{qn(opts.get_field(n).column)} = %s" for n in expect)])
+        _UPDATES[key] = f"UPDATE {qn(opts.db_table)} SET {sets} WHERE {where}"  # noqa: S608 - names from the model
+    params = [opts.get_field(n).get_db_prep_save(v, connection) for n, v in values.items()]
+    params.append(obj.pk)
+    params += [opts.get_field(n).get_db_prep_save(v, connection) for n, v in expect.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATES[key], params)
+        return cursor.rowcount == 1
+
+
+def fetch(sql: str, params: Iterable) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
