@@ -5,7 +5,9 @@ queryset costs 0.3 to 1 ms of CPU each time, more than PostgreSQL takes to run i
 bench/checkout/README.md). Here the SQL of an insert or an update is built once per model and
 column set, values go through each field's own ``pre_save`` and ``get_db_prep_save`` (so defaults,
 ``auto_now`` and JSON are as the ORM writes them), and rows read by hand SQL become instances with
-``Model.from_db``. Portable: the same statements run on SQLite and PostgreSQL.
+``Model.from_db``. Portable: the same statements run on SQLite and PostgreSQL; on PostgreSQL they
+are bound server-side and prepared once per connection (:func:`cursor`), so psycopg does not render
+the parameters into the text and the server parses and plans each of them once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 _INSERTS: dict[tuple, tuple[str, list]] = {}
 _UPDATES: dict[tuple, str] = {}
@@ -73,10 +76,10 @@ def insert(objs: Sequence[models.Model]) -> None:
         _INSERTS[key] = (sql, fields)
     sql, fields = _INSERTS[key]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with cursor() as cursor_:
+        cursor_.execute(sql, params)
         if not given:
-            for obj, (value,) in zip(objs, cursor.fetchall(), strict=True):
+            for obj, (value,) in zip(objs, cursor_.fetchall(), strict=True):
                 setattr(obj, pk.attname, value)
     for obj in objs:
         obj._state.adding = False
@@ -99,12 +102,43 @@ def update_if(obj: models.Model, expect: dict, values: dict) -> bool:
     params = [opts.get_field(n).get_db_prep_save(v, connection) for n, v in values.items()]
     params.append(obj.pk)
     params += [opts.get_field(n).get_db_prep_save(v, connection) for n, v in expect.items()]
-    with connection.cursor() as cursor:
-        cursor.execute(_UPDATES[key], params)
-        return cursor.rowcount == 1
+    with cursor() as cursor_:
+        cursor_.execute(_UPDATES[key], params)
+        return cursor_.rowcount == 1
 
 
 def fetch(sql: str, params: Iterable) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        return cursor.fetchall()
+    with cursor() as cursor_:
+        cursor_.execute(sql, list(params))
+        return cursor_.fetchall()
+
+
+class _Prepared:
+    """Executes with ``prepare=True``: the statement is parsed and planned once per connection."""
+
+    def _execute(self, sql, params, *ignored_wrapper_args):
+        self.db.validate_no_broken_transaction()
+        with self.db.wrap_database_errors:
+            return self.cursor.execute(sql, params, prepare=True)
+
+
+class _PreparedCursor(_Prepared, CursorWrapper):
+    pass
+
+
+class _PreparedDebugCursor(_Prepared, CursorDebugWrapper):
+    pass
+
+
+def cursor():
+    """A cursor on Django's connection, in its transaction. On PostgreSQL a server-side-binding
+    psycopg cursor that prepares each statement once per connection (``%s`` placeholders still);
+    wrapped like Django's own cursors, so that its statements are counted (``connection.queries``,
+    ``django_assert_num_queries``) and its errors are Django's."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    return (_PreparedDebugCursor if connection.queries_logged else _PreparedCursor)(raw, connection)

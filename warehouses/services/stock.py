@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Country
+from core.sql import cursor as sql_cursor
 from core.states import actor_fields, check, record_creation, transition, transition_batch
 
 from .. import interface
@@ -218,7 +219,7 @@ def _reserve_in_two_statements(reference: str, lines, wanted: dict[int, int], po
     if not connection.in_atomic_block:
         with transaction.atomic():  # the levels' locks must last until the reservation is written
             return _reserve_in_two_statements(reference, lines, wanted, positions, codes, buyer_country, ttl, actor)
-    with connection.cursor() as cursor:
+    with sql_cursor() as cursor:
         cursor.execute(_LOCK_SQL, [skus, sorted(set(codes))])
         locked = [row[0] for row in cursor.fetchall()]
     params = [x for sku in skus for x in (sku, wanted[sku])]
@@ -226,7 +227,7 @@ def _reserve_in_two_statements(reference: str, lines, wanted: dict[int, int], po
                reference, actor_id, who["actor_label"], now,
                Reservation.machine.name, ContentType.objects.get_for_model(Reservation).pk, actor_id, who["actor_label"], now,
                reference]
-    with connection.cursor() as cursor:
+    with sql_cursor() as cursor:
         cursor.execute(sql, params)
         res_id, ok, updated, moved, lined, evented, known, got, plan, prior = cursor.fetchone()
     if res_id is not None:
@@ -369,7 +370,7 @@ def stock_keep(*, reference: str, actor) -> interface.Reservation:
     On PostgreSQL the usual case (an active reservation still on its clock) is one conditional
     UPDATE, which takes the row's lock, returning what the reservation holds."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with sql_cursor() as cursor:
             cursor.execute(_KEEP_SQL, [str(reference or "")])
             row = cursor.fetchone()
         if row is not None:
