@@ -50,6 +50,10 @@ class Quote:
         """The quote as the API answers it: regime, customs value, duty, VAT, excise, fees, their total and
         the landed cost (in the buyer's and the storefront's currency), with the FX rates used and the
         line-by-line breakdown; plus the date, the allowance and the warnings."""
+        return {**self._head(), "breakdown": [item.to_api() for item in self.breakdown],
+                "allowance": self._allowance(render), "warnings": render_all(self.warnings)}
+
+    def _head(self) -> dict:
         return {
             "regime": self.regime,
             "date": self.date.isoformat(),
@@ -62,9 +66,6 @@ class Quote:
             "landed_cost": self.landed_cost.to_api(),
             "landed_cost_storefront": self.landed_cost_storefront.to_api(),
             "fx": [rate.to_api() for rate in self.fx],
-            "breakdown": [item.to_api() for item in self.breakdown],
-            "allowance": self._allowance(render),
-            "warnings": render_all(self.warnings),
         }
 
     def _allowance(self, show) -> dict | None:
@@ -75,8 +76,9 @@ class Quote:
     def to_stored(self) -> dict:
         """As an order keeps it: the API's shape, with the messages kept to show later in the reader's
         language (customs.labels.localized_quote)."""
-        return {**self.to_api(), "breakdown": [item.to_stored() for item in self.breakdown],
-                "allowance": self.allowance, "warnings_text": [stored(w) for w in self.warnings]}
+        return {**self._head(), "breakdown": [item.to_stored() for item in self.breakdown],
+                "allowance": self.allowance, "warnings": render_all(self.warnings),
+                "warnings_text": [stored(w) for w in self.warnings]}
 
 
 @dataclass(frozen=True)
