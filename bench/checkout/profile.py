@@ -1,0 +1,103 @@
+"""Where one checkout's time goes: place + pay in a loop in one process, on the database a
+``bench/checkout/run.py --keep`` run left behind.
+
+    .venv/bin/python bench/checkout/run.py --keep --buyers 10 --units 5      # once: the seed
+    .venv/bin/python bench/checkout/profile.py [--orders 200] [--restock] [--mode time|statements|cprofile]
+    .venv/bin/py-spy record -o out.svg -- .venv/bin/python bench/checkout/profile.py --orders 300
+
+``time`` prints wall and client CPU per order (CPU of this process only: what is left is waiting on
+PostgreSQL and Redis); ``statements`` prints the statements of one checkout with their times;
+``cprofile`` prints the client's time by package. ``--restock`` receives 1,000 more units of every
+product first (each run takes one unit per order).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench import scratch  # noqa: E402 - after the path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--restock", action="store_true")
+    parser.add_argument("--mode", choices=["time", "statements", "cprofile"], default="time")
+    args = parser.parse_args()
+
+    spec = importlib.util.spec_from_file_location("checkout_bench", Path(__file__).with_name("run.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    scratch.setup_django(os.environ.get("CHECKOUT_BENCH_DB", bench.DB))
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.access import SYSTEM_ACTOR
+    from marketplace.models import Product
+    from orders.services import order_pay, order_place
+    from warehouses import services as warehouses
+
+    buyers = list(get_user_model().objects.filter(username__startswith="bench_buyer").order_by("pk")[:200])
+    products = list(Product.objects.filter(sku_code__startswith="BENCH-").exclude(sku_code="BENCH-00000").order_by("pk"))
+    if args.restock:
+        for product in products:
+            warehouses.stock_receive(warehouse=bench.WAREHOUSE, sku_id=product.sku_id, quantity=1000, bond_status="bonded",
+                                     reference="profile", actor=SYSTEM_ACTOR)
+
+    def checkout(i: int) -> None:
+        buyer = buyers[i % len(buyers)]
+        order = order_place(buyer=buyer, storefront=bench.STOREFRONT, ship_to=dict(bench.SHIP_TO),
+                            lines=[{"product": products[i % len(products)].pk, "quantity": 1}])
+        order_pay(order=order, actor=buyer)
+
+    for i in range(5):  # warm: content types, the customs rules' memo, prepared statements
+        checkout(i)
+    if args.mode == "statements":
+        with CaptureQueriesContext(connection) as ctx:
+            checkout(5)
+        for q in ctx.captured_queries:
+            print(q["time"], " ".join(q["sql"].split())[:160])
+        print(f"{len(ctx.captured_queries)} statements, with BEGIN and COMMIT")
+        return
+    profiler = None
+    if args.mode == "cprofile":
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(args.orders):
+        checkout(10 + i)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        by_package: collections.Counter = collections.Counter()
+        for (path, _line, name), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profiler).stats.items():
+            if name == "wait" and "psycopg" in path:
+                by_package["(waiting on PostgreSQL)"] += own
+            elif "site-packages/" in path:
+                by_package[path.split("site-packages/")[1].split("/")[0]] += own
+            elif str(ROOT) in path:
+                by_package[path.split(str(ROOT) + "/")[1].split("/")[0]] += own
+            else:
+                by_package["(stdlib, builtins)"] += own
+        for package, seconds in by_package.most_common(15):
+            print(f"{seconds / args.orders * 1000:8.2f} ms/order  {package}")
+    print(f"{args.orders} orders: wall {wall / args.orders * 1000:.2f} ms/order, client CPU {cpu / args.orders * 1000:.2f} ms/order")
+
+
+if __name__ == "__main__":
+    main()
