@@ -4,7 +4,6 @@ platform.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -24,7 +23,10 @@ from .posting import (
     _existing,
     _fingerprint,
     _insufficient,
+    _int_array,
     _post,
+    _prepared_cursor,
+    _text_array,
     check_amount,
     platform,
     wallet,
@@ -127,60 +129,46 @@ def wallet_transfer_batch(*, transfers: list[TransferRequest], actor) -> list[Tx
             return [wallet_transfer(source=t.source, destination=t.destination, amount=t.amount, kind=t.kind,
                                     reference=t.reference, idempotency_key=t.idempotency_key, actor=actor) for t in transfers]
     actor_id, actor_label = _actor(actor)
-    now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        params: list = []
-        for t, key in zip(transfers, keys, strict=True):
-            fp = _fingerprint(source=t.source.label, destination=t.destination.label, amount=t.amount.minor,
-                              currency=t.amount.currency, kind=t.kind, reference=t.reference)
-            params += [t.kind, t.reference, key, fp, actor_id, actor_label, now, "{}"]
-        cursor.execute(
-            "INSERT INTO payments_transaction (kind, reference, idempotency_key, fingerprint, actor_id, actor_label, created_at, memo) "
-            "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(transfers))
-            + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
-            params,
-        )
-        new = {key: txn_id for txn_id, key in cursor.fetchall()}
-        fresh = [(t, new[key]) for t, key in zip(transfers, keys, strict=True) if key in new]
-        results = dict.fromkeys(keys)
-        if fresh:
-            legs = [(txn_id, acct, minor) for t, txn_id in fresh
-                    for acct, minor in ((wallet(t.source, t.amount.currency), -t.amount.minor),
-                                        (wallet(t.destination, t.amount.currency), t.amount.minor))]
-            credited = {acct for _txn, acct, minor in legs if minor > 0}
-            wanted = {acct for _txn, acct, _minor in legs}
+    legs = [acct for t in transfers for acct in (wallet(t.source, t.amount.currency), wallet(t.destination, t.amount.currency))]
+    params = [
+        _text_array([t.kind for t in transfers]), _text_array([t.reference for t in transfers]), _text_array(keys),
+        _text_array([_fingerprint(source=t.source.label, destination=t.destination.label, amount=t.amount.minor,
+                                  currency=t.amount.currency, kind=t.kind, reference=t.reference) for t in transfers]),
+        actor_id, actor_label, timezone.now(),
+        _int_array([i for i in range(1, len(transfers) + 1) for _leg in (0, 1)]),
+        _text_array([a[0] for a in legs]), _int_array([a[1] for a in legs]), _text_array([a[2] for a in legs]),
+        _text_array([a[3] for a in legs]), _int_array([m for t in transfers for m in (-t.amount.minor, t.amount.minor)]),
+    ]
+    booked, outcome, refused = _book_batch_pg(params)
+    if outcome == "missing":
+        # A first credit to a wallet: create the accounts credits need, and book again in one
+        # transaction with them (a batch refused anyway leaves no empty account behind).
+        credited = set(legs[1::2])
+        wanted = set(legs)
+        with transaction.atomic():
             ids = _accounts(wanted, creatable=credited)
             if len(ids) < len(wanted):
-                raise _insufficient(next(acct for acct in wanted if acct not in ids))
-            deltas: dict[int, int] = defaultdict(int)
-            for _txn, acct, minor in legs:
-                deltas[ids[acct]] += minor
-            order = sorted(deltas)
-            cursor.execute("SELECT id FROM payments_account WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [order])
-            cursor.execute(
-                "UPDATE payments_account AS a SET balance_minor = a.balance_minor + v.delta "  # noqa: S608 - placeholders only
-                "FROM (VALUES " + ", ".join(["(%s::bigint, %s::bigint)"] * len(order)) + ") AS v(id, delta) "
-                "WHERE a.id = v.id AND (a.allow_negative OR a.balance_minor + v.delta >= 0) "
-                "RETURNING a.id, a.balance_minor",
-                [x for aid in order for x in (aid, deltas[aid])],
-            )
-            after = dict(cursor.fetchall())
-            if len(after) < len(order):
-                by_id = {v: k for k, v in ids.items()}
-                raise _insufficient(by_id[next(aid for aid in order if aid not in after)])
-            running = {aid: after[aid] - deltas[aid] for aid in order}
-            rows = []
-            for txn_id, acct, minor in legs:
-                aid = ids[acct]
-                running[aid] += minor
-                rows += [txn_id, aid, acct[3], minor, running[aid], now]
-            cursor.execute(
-                "INSERT INTO payments_entry (txn_id, account_id, currency, amount_minor, balance_after, created_at) VALUES "  # noqa: S608 - placeholders only
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(legs)),
-                rows,
-            )
-            for t, txn_id in fresh:
-                key = f"transfer:{t.idempotency_key}"
-                results[key] = TxnInfo(id=txn_id, kind=t.kind, reference=t.reference, entries=[
-                    (t.source.label, -t.amount), (t.destination.label, t.amount)])
-    return [results[key] or _existing(key) for key in keys]
+                raise _insufficient(next(acct for acct in legs if acct not in ids))
+            booked, outcome, refused = _book_batch_pg(params)
+            if outcome != "booked":
+                raise _insufficient(legs[(refused or 1) - 1])
+    elif outcome == "short":
+        raise _insufficient(legs[refused - 1])
+    results = {key: TxnInfo(id=txn_id, kind=t.kind, reference=t.reference,
+                            entries=[(t.source.label, -t.amount), (t.destination.label, t.amount)])
+               for t, key, txn_id in zip(transfers, keys, booked, strict=True) if txn_id is not None}
+    return [results.get(key) or _existing(key) for key in keys]
+
+
+# Many transfers in one call of a PL/pgSQL function (migration payments 0007): the transaction rows
+# (a key booked before is skipped), the accounts locked in ascending id order, each account's net
+# change checked, balances and entries; or nothing written, with the reason.
+_BOOK_BATCH_SQL = ("SELECT booked, outcome, refused_leg FROM payments_book_batch(%s::text[], %s::text[], %s::text[], "
+                   "%s::text[], %s, %s, %s, %s::int[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[])")
+
+
+def _book_batch_pg(params: list) -> tuple[list, str, int | None]:
+    """Run the batch function once: (transaction id or None per transfer, outcome, refused leg)."""
+    cursor = _prepared_cursor()
+    cursor.execute(_BOOK_BATCH_SQL, params)
+    return cursor.fetchone()
