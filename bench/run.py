@@ -9,8 +9,8 @@ say ``yes``/``no``; rows with no target say ``-``). Quick modes, about five minu
 
 * checkout: the must's own sizes (200 buyers on 50 units, 300 uncontended orders, 8 processes);
 * ledger: 5 s per run, pgbench 10 s;
-* catalogue: 10,000 products, 50 requests per page (the must is stated at 100,000: run
-  ``bench/catalogue/run.py`` for that);
+* catalogue: 100,000 products (the must's own size; loaded set-based in about 35 s), 50 requests
+  per page; every row says the size it measured;
 * stock: 20,000 stock rows, 50 requests per page;
 * parcels: ``bench/parcels/run.py --quick`` when that benchmark has a quick mode; skipped otherwise.
 
@@ -123,9 +123,23 @@ def catalogue_rows(out: str, data: dict | None) -> list[Row]:
     pages = _pages(out, "what")
     if not pages:
         return [Row("catalogue", "figures", "missing", verdict="FAIL")]
+    # The size measured is in every row: the must is stated at 100,000 products, the aim at 1,000,000 too.
+    found = re.search(r"^catalogue of ([\d,]+) products", out, re.MULTILINE)
+    size = int(found[1].replace(",", "")) if found else 0
+    at = f" at {size:,} products" if size else ""
+    rows = []
+    loaded = re.search(r"generated and loaded in (\d+\.\d+) s", out)
+    if loaded:
+        rows.append(Row("catalogue", f"load{at}", f"{float(loaded[1]):.1f} s", target="< 120 s (aim)",
+                        verdict=_aim(float(loaded[1]) < 120)))
     hello = pages[0][1]
-    return [Row("catalogue", f"{name} p50 (p95)", f"{p50:.1f} ms ({p95:.1f})", _ms(hello), f"{p50 / hello:.1f}x", "p50 < 50 ms",
-                _must(p50 < 50)) for name, p50, p95, _p99 in pages[1:]]
+    rows += [Row("catalogue", f"{name} p50 (p95){at}", f"{p50:.1f} ms ({p95:.1f})", _ms(hello), f"{p50 / hello:.1f}x",
+                 "p50 < 50 ms", _must(p50 < 50) if size >= 100_000 else "-") for name, p50, p95, _p99 in pages[1:]]
+    aim = 50 if size >= 1_000_000 else 30
+    under = sum(p95 < aim for _name, _p50, p95, _p99 in pages[1:])
+    rows.append(Row("catalogue", f"pages with p95 < {aim} ms{at}", f"{under} of {len(pages) - 1}",
+                    target=f"all (aim: p95 < {aim} ms)", verdict=_aim(under == len(pages) - 1)))
+    return rows
 
 
 def stock_rows(out: str, data: dict | None) -> list[Row]:
@@ -175,8 +189,8 @@ def benches(out_dir: Path) -> list[tuple[str, list[str] | None, object, str]]:
         ("checkout", [PYTHON, str(ROOT / "bench/checkout/run.py"), "--json", str(out_dir / "checkout.json")], checkout_rows, ""),
         ("ledger", [PYTHON, str(ROOT / "bench/ledger/run.py"), "--seconds", "5", "--pgbench-seconds", "10",
                     "--json", str(out_dir / "ledger.json")], ledger_rows, ""),
-        ("catalogue", [PYTHON, str(ROOT / "bench/catalogue/run.py"), "--products", "10000", "--requests", "50"],
-         catalogue_rows, "10,000 products (the must is stated at 100,000)"),
+        ("catalogue", [PYTHON, str(ROOT / "bench/catalogue/run.py"), "--products", "100000", "--requests", "50"],
+         catalogue_rows, "100,000 products, the must's own size (1,000,000: bench/catalogue/run.py --products 1000000)"),
         ("stock", [PYTHON, str(ROOT / "bench/stock/run.py"), "--rows", "20000", "--requests", "50"], stock_rows,
          "20,000 rows; no target in PRODUCT §6"),
         ("parcels", parcels_cmd, parcels_rows,

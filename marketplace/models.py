@@ -223,10 +223,16 @@ class Listing(models.Model):
             models.CheckConstraint(condition=models.Q(price_minor__gt=0), name="listing_price_positive"),
         ]
         indexes = [
-            # Uses: storefront pages sorted by price, price-range filters.
-            models.Index(fields=["storefront", "is_visible", "price_minor"], name="listing_sf_price_idx"),
+            # Uses: storefront pages sorted by price, price-range filters. The product ends each
+            # index so that the tie-break of a sort is read from it too: the first page of a
+            # price sort then reads 25 index entries, not every listing of the storefront.
+            models.Index(fields=["storefront", "is_visible", "price_minor", "product"], name="listing_sf_price_idx"),
+            # Uses: storefront pages, newest first.
             models.Index(fields=["storefront", "is_visible", "product"], name="listing_sf_product_idx"),
-            models.Index(fields=["storefront", "is_visible", "category", "price_minor"], name="listing_sf_category_idx"),
+            # Uses: a category of a storefront sorted by price, and newest first.
+            models.Index(fields=["storefront", "is_visible", "category", "price_minor", "product"],
+                         name="listing_sf_category_idx"),
+            models.Index(fields=["storefront", "is_visible", "category", "product"], name="listing_sf_cat_new_idx"),
         ]
 
     def __str__(self):

@@ -35,6 +35,8 @@ MIN_PREFIX = 3
 TYPO_MIN_LENGTH = 4
 TYPO_SIMILARITY = 0.3  # pg_trgm's own default threshold for %
 TYPO_CANDIDATES = 3
+# A prefix is matched as the known words it begins when there are at most this many (see _widen).
+PREFIX_WORDS = 50
 
 
 def normalize(text: str) -> str:
@@ -68,15 +70,23 @@ class Term:
     han: bool
     required: list[str]
     alternatives: list[str] = field(default_factory=list)
+    # The known words (the lexicon) that begin with ``word``; None: match the prefix itself.
+    completions: list[str] | None = None
 
-    def tsquery(self) -> str:
+    def tsquery(self, *, matching: bool = False) -> str:
+        """The term as tsquery text. ``matching``: for the WHERE clause, where a prefix is spelt
+        out as the words it begins (the same rows, see :func:`_widen`); the rank keeps the prefix,
+        so that relevance is what it was."""
         if self.han:
             if len(self.word) == 1:
                 return _quote(self.word) + ":*"
             return " & ".join(_quote(t) for t in self.required)
-        head = _quote(self.word) + (":*" if len(self.word) >= MIN_PREFIX else "")
-        options = [head] + [_quote(a) for a in self.alternatives if a != self.word]
-        return "(" + " | ".join(options) + ")" if len(options) > 1 else head
+        if matching and self.completions is not None:
+            heads = [_quote(w) for w in dict.fromkeys([self.word, *self.completions])]
+        else:
+            heads = [_quote(self.word) + (":*" if len(self.word) >= MIN_PREFIX else "")]
+        options = heads + [_quote(a) for a in self.alternatives if a != self.word and a not in (self.completions or ())]
+        return "(" + " | ".join(options) + ")" if len(options) > 1 else options[0]
 
 
 def _quote(token: str) -> str:
@@ -97,30 +107,56 @@ def parse(query: str) -> list[Term]:
     return terms
 
 
-def _widen_typos(terms: list[Term]) -> None:
-    """Give each Latin/Cyrillic word its nearest known spellings: one query for all words.
+def _widen(terms: list[Term]) -> None:
+    """Give each Latin/Cyrillic word its nearest known spellings (a typo) and the known words it
+    begins (a prefix): one query for all words.
 
-    Uses index marketplace_searchterm_trgm (GIN, gin_trgm_ops)."""
-    words = sorted({t.word for t in terms if not t.han and len(t.word) >= TYPO_MIN_LENGTH})
-    if not words:
+    Why the completions: GIN answers a prefix ('honey':*) by collecting every row of every lexeme
+    it begins into one bitmap before intersecting it with the storefront's token, and at a million
+    products that bitmap outgrows work_mem and goes lossy: whole pages to recheck (0.1 s for a word
+    with no match on the storefront, a third more rows read for one with many). Spelt out as the
+    words themselves ('honey' | 'honeys'), the posting lists are intersected item by item. The
+    rows are the same: every indexed word of four letters or more, digits aside, is in the
+    lexicon (search_index adds them), a shorter one that begins the prefix is the prefix itself,
+    and a digit-only prefix, or one beginning too many words, stays a prefix.
+
+    Uses index marketplace_searchterm_trgm (GIN, gin_trgm_ops) for the typos and
+    marketplace_searchterm_word_..._like (varchar_pattern_ops) for the completions."""
+    near_words = sorted({t.word for t in terms if not t.han and len(t.word) >= TYPO_MIN_LENGTH})
+    prefixes = sorted({t.word for t in terms if not t.han and len(t.word) >= MIN_PREFIX and not t.word.isdigit()})
+    if not near_words and not prefixes:
         return
     with connection.cursor() as cursor:
+        # ~>=~ and ~<~ compare bytes, as the pattern index is ordered, whatever the collation:
+        # every word that begins with q.word sorts between it and q.word followed by the last
+        # code point.
         cursor.execute(
             """
-            SELECT q.word, c.word FROM unnest(%s::text[]) AS q(word)
+            SELECT 'near', q.word, c.word FROM unnest(%s::text[]) AS q(word)
             CROSS JOIN LATERAL (
                 SELECT s.word FROM marketplace_searchterm s
                 WHERE s.word %% q.word AND similarity(s.word, q.word) >= %s
                 ORDER BY s.word <-> q.word LIMIT %s
             ) c
+            UNION ALL
+            SELECT 'begins', q.word, c.word FROM unnest(%s::text[]) AS q(word)
+            CROSS JOIN LATERAL (
+                SELECT s.word FROM marketplace_searchterm s
+                WHERE s.word::text ~>=~ q.word AND s.word::text ~<~ (q.word || chr(1114111))
+                LIMIT %s
+            ) c
             """,
-            [words, TYPO_SIMILARITY, TYPO_CANDIDATES],
+            [near_words, TYPO_SIMILARITY, TYPO_CANDIDATES, prefixes, PREFIX_WORDS + 1],
         )
-        near: dict[str, list[str]] = {}
-        for word, candidate in cursor.fetchall():
-            near.setdefault(word, []).append(candidate)
+        found: dict[tuple[str, str], list[str]] = {}
+        for kind, word, candidate in cursor.fetchall():
+            found.setdefault((kind, word), []).append(candidate)
     for term in terms:
-        term.alternatives = near.get(term.word, [])
+        term.alternatives = found.get(("near", term.word), [])
+        if term.word in prefixes:
+            words = found.get(("begins", term.word), [])
+            # Too many, or one cut at the lexicon's 64 characters: the prefix itself.
+            term.completions = None if len(words) > PREFIX_WORDS or any(len(w) >= 64 for w in words) else words
 
 
 def is_postgres() -> bool:
@@ -146,12 +182,12 @@ def filter_products(qs: QuerySet, query: str, storefront_code: str | None = None
                 condition &= Q(search__text__contains=token)
             qs = qs.filter(condition)
         return qs, False
-    _widen_typos(terms)
-    raw = " & ".join(t.tsquery() for t in terms)
-    wanted = SearchQuery(raw, search_type="raw", config="simple")
+    _widen(terms)
+    wanted = SearchQuery(" & ".join(t.tsquery() for t in terms), search_type="raw", config="simple")
     # Ranked on the words alone: ts_rank weighs how close the query's tokens stand, and the
     # storefront token (at the end of the vector) would favour words near the end of descriptions.
     rank = Cast(SearchRank(F("search__vector"), wanted) * Value(1_000_000), output_field=IntegerField())
+    raw = " & ".join(t.tsquery(matching=True) for t in terms)
     if storefront_code:
         raw = f"{raw} & {_quote(storefront_token(storefront_code))}"
     # ts_rank is a float: scaled to an integer so that cursor pagination can compare it exactly.
@@ -169,10 +205,10 @@ def ranked(query: str, storefront_code: str | None, *, within: QuerySet | None) 
     terms = parse(query)
     if not terms:
         return None
-    _widen_typos(terms)
-    raw = " & ".join(t.tsquery() for t in terms)
-    wanted = SearchQuery(raw, search_type="raw", config="simple")
+    _widen(terms)
+    wanted = SearchQuery(" & ".join(t.tsquery() for t in terms), search_type="raw", config="simple")
     rank = Cast(SearchRank(F("vector"), wanted) * Value(1_000_000), output_field=IntegerField())
+    raw = " & ".join(t.tsquery(matching=True) for t in terms)
     if storefront_code:
         raw = f"{raw} & {_quote(storefront_token(storefront_code))}"
     matched = SearchQuery(raw, search_type="raw", config="simple")

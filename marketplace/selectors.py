@@ -32,6 +32,10 @@ ORDERINGS = {
     "newest": ("-id",),
     "price": ("price_minor", "id"),
     "-price": ("-price_minor", "-id"),
+    # The price sorts on a storefront: ties broken on the listing's copy of the product id, so
+    # that the whole order comes from index listing_sf_price_idx or listing_sf_category_idx.
+    "listed price": ("price_minor", "listed"),
+    "-listed price": ("-price_minor", "-listed"),
     "relevance": ("-relevance", "-id"),
     # "newest" on a storefront: the same order, read from the storefront's listing index.
     "listed": ("-listed",),
@@ -213,8 +217,12 @@ def product_search(*, user, query: ProductQuery):
     if query.storefront is not None:
         # One join to the storefront's listing (index listing_sf_product_idx), reused by the
         # price filters and the price sort; is_visible already says "active, verified, admitted".
-        qs = qs.annotate(offer=FilteredRelation("listings", condition=Q(
-            listings__storefront_id=query.storefront.pk, listings__is_visible=True))).filter(offer__isnull=False)
+        offer = Q(listings__storefront_id=query.storefront.pk, listings__is_visible=True)
+        if query.category_ids:
+            # The listing's copy of the category, in the join's own condition: filtering on
+            # offer__category_id afterwards made Django join the listings a second time.
+            offer &= Q(listings__category_id__in=query.category_ids)
+        qs = qs.annotate(offer=FilteredRelation("listings", condition=offer)).filter(offer__isnull=False)
         # ``listed`` is the listing's copy of the product id: sorting on it lets PostgreSQL walk
         # index listing_sf_product_idx backwards instead of every product.
         qs = qs.annotate(price_minor=F("offer__price_minor"), price_currency=F("offer__currency_id"),
@@ -232,10 +240,9 @@ def product_search(*, user, query: ProductQuery):
             raise field_error("in_stock", "Stock is per storefront: add storefront=.")
     if query.company_id is not None:
         qs = qs.filter(company_id=query.company_id)
-    if query.category_ids:
-        # On a storefront, the listing's copy of the category (index listing_sf_category_idx).
-        field = "offer__category_id__in" if query.storefront is not None else "category_id__in"
-        qs = qs.filter(**{field: query.category_ids})
+    if query.category_ids and query.storefront is None:
+        # (On a storefront the join to its listing carries the category, above.)
+        qs = qs.filter(category_id__in=query.category_ids)
     if query.origin:
         qs = qs.filter(origin_country_id=query.origin)
     ranked = False
@@ -256,8 +263,8 @@ def product_search(*, user, query: ProductQuery):
     ordering = query.ordering or ("relevance" if ranked else "newest")
     if ordering == "relevance" and not ranked:
         ordering = "newest"
-    if ordering == "newest" and query.storefront is not None:
-        ordering = "listed"
+    if query.storefront is not None and ordering in ("newest", "price", "-price"):
+        ordering = {"newest": "listed", "price": "listed price", "-price": "-listed price"}[ordering]
     return qs.order_by(*ORDERINGS[ordering]), ordering
 
 
@@ -319,7 +326,10 @@ def with_cards(qs, *, language: str, storefront: Storefront | None, descriptions
     texts = ProductTranslation.objects.only("product_id", "language", "title")
     if descriptions:
         texts = ProductTranslation.objects.all()
-    return qs.select_related("company", "company__country", "category", "cover", "origin_country").defer(
+    # Only what a card shows: the company's name and verification, the category's icon and name,
+    # the cover. Countries are shown by code (company.country_id, origin_country_id), so they are
+    # not joined: each joined row is a model built per product, and the page is CPU-bound.
+    return qs.select_related("company", "category", "cover").defer(
         "attributes"
     ).prefetch_related(Prefetch("translations", queryset=texts, to_attr="texts"))
 

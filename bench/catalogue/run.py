@@ -4,9 +4,14 @@ beside a hello-world Django view measured in the same run.
 Runs against a database it creates and drops itself (karavan_bench_catalogue), never the demo or
 test database. Requests go through Django's test client in this process (the whole middleware
 stack, templates, serializers; no network), so the ratio to hello-world is what the catalogue adds.
-Prints figures; asserts nothing about timings.
+Prints figures; asserts nothing about timings (it exits 1 only when the loaded search vectors
+differ from those the product code builds).
 
-    .venv/bin/python bench/catalogue/run.py [--products 100000] [--requests 200] [--keep]
+The load is set-based: a few hundred companies with COPY, then one INSERT ... SELECT over
+generate_series per table, with the indexes and constraints built after and ANALYZE at the end
+(a million products in minutes).
+
+    .venv/bin/python bench/catalogue/run.py [--products 100000] [--requests 200] [--keep] [--reuse]
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import random
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -52,23 +58,24 @@ def columns(model) -> list:
     return list(model._meta.concrete_fields)
 
 
+def default_for(model, field):
+    """The value of a column not given: the field's default, else NULL, '' or now."""
+    if field.has_default():
+        return field.get_default()
+    if field.null:
+        return None
+    if field.blank and field.get_internal_type() in ("CharField", "TextField", "SlugField"):
+        return ""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return NOW
+    raise KeyError(f"{model.__name__}.{field.attname} has no value")
+
+
 def row_for(model, values: dict) -> list:
     """A COPY row in the model's column order; columns not given take the field's default."""
     out = []
     for field in columns(model):
-        name = field.attname
-        if name in values:
-            value = values[name]
-        elif field.has_default():
-            value = field.get_default()
-        elif field.null:
-            value = None
-        elif field.blank and field.get_internal_type() in ("CharField", "TextField", "SlugField"):
-            value = ""
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = NOW
-        else:
-            raise KeyError(f"{model.__name__}.{name} has no value")
+        value = values[field.attname] if field.attname in values else default_for(model, field)
         if isinstance(value, dict | list):
             value = json.dumps(value)
         out.append(value)
@@ -86,20 +93,110 @@ def copy_rows(cursor, model, rows) -> int:
 
 
 NOW = datetime.now(UTC)
+# The tables the products fill: their secondary indexes and constraints are built after the load.
+LOADED = ["warehouses_sku", "marketplace_product", "marketplace_producttranslation", "marketplace_listing",
+          "warehouses_stocklevel", "marketplace_productsearch"]
+
+
+def insert_select(cursor, model, exprs: dict[str, str], tail: str) -> int:
+    """INSERT INTO the model's table SELECT ``exprs`` (column -> SQL expression, "%%" for a "%")
+    ``tail``: one statement for every row. Columns not named take the field's default (as
+    :func:`row_for`), an ``id`` left out the table's identity."""
+    names, values, defaults = [], [], []
+    for field in columns(model):
+        if field.attname in exprs:
+            names.append(field.column)
+            values.append(exprs[field.attname])
+        elif field.attname != "id":
+            names.append(field.column)
+            default = default_for(model, field)
+            json_field = field.get_internal_type() == "JSONField"
+            values.append("%s::jsonb" if json_field else "%s")
+            defaults.append(json.dumps(default) if json_field else default)
+    cols = ", ".join(f'"{n}"' for n in names)
+    started = time.perf_counter()
+    cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({cols}) SELECT {", ".join(values)} {tail}',
+                   defaults)
+    print(f"  {model._meta.db_table}: {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+    return cursor.rowcount
+
+
+@contextmanager
+def indexes_after(cursor, tables: list[str]):
+    """Drop the secondary indexes and the unique and foreign-key constraints of ``tables``, and
+    build each again afterwards in one pass over the loaded rows: keeping a dozen indexes per
+    row as it arrives, and queueing a deferred foreign-key check per row, is what would make a
+    million products take an hour. The primary keys stay."""
+    cursor.execute("""SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint
+                      WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('f', 'u')""", [tables])
+    constraints = cursor.fetchall()
+    cursor.execute("""SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i
+                      WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary
+                      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid
+                                      AND c.conrelid = i.indrelid)""", [tables])
+    indexes = cursor.fetchall()
+    for table, name, _definition, _kind in sorted(constraints, key=lambda c: c[3] != "f"):  # foreign keys first
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    yield
+    started = time.perf_counter()
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    print(f"  {len(indexes)} indexes built in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f"):  # unique ones first
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    print(f"  {len(constraints)} unique and foreign-key constraints added (and checked) in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+
+def vocabulary() -> tuple[list[tuple], set[str]]:
+    """Every (goods item, variant, adjective, sentence) of each country: its texts without the
+    brand, and their search tokens as marketplace.search cuts them. A product is one of these
+    plus a brand; SQL puts them together, so no text is built in Python per product."""
+    from marketplace import search
+    from marketplace.demo import GOODS, SIZES
+
+    models, words = [], set()
+    for country, goods in GOODS.items():
+        for i, item in enumerate(goods):
+            (en, ru, zh), (den, dru, dzh) = item[4], item[5]
+            variants = item[6] if item[6] else SIZES
+            for v, var in enumerate(variants):
+                for a, adj in enumerate(ADJECTIVES):
+                    en_rest = f"{adj[0]} {en}{', ' + var[0] if var[0] else ''}"
+                    en_lower = f"{adj[0]} {en.lower()}{', ' + var[0] if var[0] else ''}"
+                    ru_rest = f"{ru}{', ' + var[1] if var[1] else ''}, {adj[1]}"
+                    zh_rest = f"{adj[2]}{zh}{var[2]}"
+                    for s, extra in enumerate(SENTENCES):
+                        d = (f"{den} {extra[0]}", f"{dru} {extra[1]}", f"{dzh}{extra[2]}")
+                        toks = [search.token_text([t]) for t in (en_rest, ru_rest, zh_rest)]
+                        body = search.token_text(d)
+                        words |= search.lexicon_words(" ".join(toks)) | search.lexicon_words(body)
+                        models.append((country, i, len(variants), v, a, s, item[0], item[1],
+                                       Decimal(item[2]) * var[3], max(1, int(item[3] * var[4])),
+                                       en_rest, en_lower, ru_rest, zh_rest, *d, *toks, body))
+    for brand in BRANDS:
+        words |= search.lexicon_words(search.token_text([brand]))
+    return models, words
 
 
 def generate(products: int, rng: random.Random) -> dict:
-    """Load companies, memberships, SKUs, products, translations, listings and stock with COPY."""
+    """Load companies and memberships with COPY (a few hundred rows), then SKUs, products,
+    translations, listings, stock and search vectors set-based: one INSERT ... SELECT over
+    generate_series per table, drawing from the vocabulary with the session's seeded random()."""
     from django.db import connection
 
     from core.models import Company
     from core.taxids import cn_make, kz_make
     from marketplace import search
-    from marketplace.demo import CN_PRICE, GOODS, SIZES
+    from marketplace.demo import CN_PRICE
     from marketplace.models import (
         Category,
         Listing,
         Product,
+        ProductSearch,
         ProductTranslation,
         SearchTerm,
         Storefront,
@@ -128,104 +225,163 @@ def generate(products: int, rng: random.Random) -> dict:
             companies.append({"id": cid, "name": f"{rng.choice(BRANDS)} {country} Trading {cid}", "country_id": country,
                               "tax_id": tax, "verification": "verified", "needs_manual_check": country == "TM",
                               "created_at": NOW})
-    weights = [c["country_id"] == "CN" and 1.6 or 1 for c in companies]
-    per_company = [0] * len(companies)
-    for _ in range(products):
-        per_company[rng.choices(range(len(companies)), weights)[0]] += 1
+    # A Chinese seller lists 1.6 times as much as the others: slots drawn uniformly, 8 against 5.
+    slots = [c["id"] for c in companies for _ in range(8 if c["country_id"] == "CN" else 5)]
+    models, words = vocabulary()
 
-    words: set[str] = set()
-    lid = 0
-    skus, prods, texts, listings, levels, searches = [], [], [], [], [], []
-    # Sellers add products over time, interleaved: ids must not cluster by company or storefront.
-    owners = [company for company, count in zip(companies, per_company, strict=True) for _ in range(count)]
-    rng.shuffle(owners)
-    made = dict.fromkeys((c["id"] for c in companies), 0)
-    for pid, company in enumerate(owners, start=1):
-        country = company["country_id"]
-        goods = GOODS[country]
-        n = made[company["id"]]
-        made[company["id"]] += 1
-        item = rng.choice(goods)
-        (en, ru, zh), (den, dru, dzh) = item[4], item[5]
-        adj = rng.choice(ADJECTIVES)
-        brand = rng.choice(BRANDS)
-        var = rng.choice(item[6] if item[6] else SIZES)
-        extra = rng.choice(SENTENCES)
-        t_en = f"{brand} {adj[0]} {en.lower() if n % 2 else en}{', ' + var[0] if var[0] else ''}"
-        t_ru = f"{brand} {ru}{', ' + var[1] if var[1] else ''}, {adj[1]}"
-        t_zh = f"{brand}{adj[2]}{zh}{var[2]}"
-        d = (f"{den} {extra[0]}", f"{dru} {extra[1]}", f"{dzh}{extra[2]}")
-        title_tokens, body_tokens = search.document([t_en, t_ru, t_zh], d)
-        words |= search.lexicon_words(title_tokens) | search.lexicon_words(body_tokens)
-        weight = max(1, int(item[3] * var[4]))
-        code = f"B{company['id']:03d}-{n:05d}"
-        skus.append({"id": pid, "company_id": company["id"], "code": code, "name": t_en[:255], "hs_code": item[1],
-                     "origin_country_id": country, "weight_g": weight + 50, "created_at": NOW})
-        prods.append({"id": pid, "company_id": company["id"], "sku_id": pid, "sku_code": code, "status": "active",
-                      "category_id": categories[item[0]], "hs_code": item[1], "origin_country_id": country,
-                      "net_weight_g": weight, "gross_weight_g": weight + 50, "attributes": {"Brand": brand},
-                      "created_at": NOW, "updated_at": NOW})
-        sf_tokens = " ".join(sorted(search.storefront_token(c) for c in by_country[country]))
-        searches.append((pid, title_tokens, body_tokens, sf_tokens))
-        for language, title, desc in (("en", t_en, d[0]), ("ru", t_ru, d[1]), ("zh", t_zh, d[2])):
-            texts.append({"product_id": pid, "language": language, "title": title[:200], "description": desc})
-        base = Decimal(item[2]) * var[3] * Decimal(rng.uniform(0.7, 1.4)).quantize(Decimal("0.01"))
-        for code_sf in by_country[country]:
-            lid += 1
-            currency = storefronts[code_sf].currency_id
-            if code_sf in CN_PRICE:
-                rate, step = CN_PRICE[code_sf]
-                minor = int(max(Decimal(1), (base * rate / step).quantize(Decimal(1))) * step * 100)
-            else:
-                minor = int((base * 100).quantize(Decimal(1))) - 10
-            listings.append({"id": lid, "product_id": pid, "storefront_id": code_sf, "price_minor": max(100, minor),
-                             "currency_id": currency, "is_enabled": True, "is_visible": True,
-                             "featured": rng.random() < 0.01, "updated_at": NOW})
-            if rng.random() < 0.7:
-                on_hand = rng.randint(1, 300)
-                levels.append({"warehouse_id": first_warehouse[code_sf], "sku_id": pid, "bond_status": "bonded",
-                               "on_hand": on_hand, "reserved": rng.randint(0, on_hand), "updated_at": NOW})
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        for model, rows in ((Company, companies), (Sku, skus), (Product, prods), (ProductTranslation, texts),
-                            (Listing, listings)):
-            if model is ProductTranslation:
-                rows = [{"id": i + 1, **r} for i, r in enumerate(rows)]
-            copy_rows(raw, model, rows)
-        seen = set()
-        unique_levels = []
-        for i, level in enumerate(levels):
-            key = (level["warehouse_id"], level["sku_id"])
-            if key not in seen:
-                seen.add(key)
-                unique_levels.append({"id": i + 1, **level})
-        copy_rows(raw, StockLevel, unique_levels)
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SELECT setseed(%s)", [rng.random() * 2 - 1])
+        copy_rows(raw, Company, companies)
         copy_rows(raw, StorefrontMembership, [
             {"id": i + 1, "company_id": c["id"], "storefront_id": code, "status": "approved", "requested_at": NOW,
              "decided_at": NOW, "note": ""}
             for i, (c, code) in enumerate((c, code) for c in companies for code in by_country[c["country_id"]])])
         copy_rows(raw, SearchTerm, [{"word": w[:64]} for w in sorted(words)])
-        # Tokens go to a staging table and the vectors are built in one INSERT ... SELECT (an
-        # UPDATE would leave a dead copy of every row); the GIN index is built once at the end.
-        cursor.execute("CREATE TEMP TABLE search_staging (product_id bigint, title text, body text, sf text)")
-        with raw.copy("COPY search_staging FROM STDIN") as copy:
-            for row in searches:
+
+        cursor.execute("""CREATE TEMP TABLE bench_model (id serial PRIMARY KEY, country text, item int, n_vars int, var int,
+            adj int, sent int, category text, hs_code text, price numeric, weight int, en_rest text, en_lower text,
+            ru_rest text, zh_rest text, d_en text, d_ru text, d_zh text, en_tok text, ru_tok text, zh_tok text, body_tok text)""")
+        with raw.copy("COPY bench_model (country, item, n_vars, var, adj, sent, category, hs_code, price, weight, en_rest,"
+                      " en_lower, ru_rest, zh_rest, d_en, d_ru, d_zh, en_tok, ru_tok, zh_tok, body_tok) FROM STDIN") as copy:
+            for row in models:
                 copy.write_row(row)
-        cursor.execute("DROP INDEX IF EXISTS marketplace_productsearch_gin")
+        cursor.execute("CREATE TEMP TABLE bench_brand (id int PRIMARY KEY, name text, tok text)")
+        with raw.copy("COPY bench_brand FROM STDIN") as copy:
+            for i, brand in enumerate(BRANDS):
+                copy.write_row((i, brand, search.token_text([brand])))
+        cursor.execute("CREATE TEMP TABLE bench_country (country text PRIMARY KEY, n_items int, sf_tok text)")
+        with raw.copy("COPY bench_country FROM STDIN") as copy:
+            for country, codes in by_country.items():
+                n_items = len({m[1] for m in models if m[0] == country})
+                copy.write_row((country, n_items, " ".join(sorted(search.storefront_token(c) for c in codes))))
+        cursor.execute("CREATE TEMP TABLE bench_storefront (code text, country text, currency text, rate numeric, step int)")
+        with raw.copy("COPY bench_storefront FROM STDIN") as copy:
+            for code, s in storefronts.items():
+                rate, step = CN_PRICE.get(code, (None, None))
+                copy.write_row((code, s.seller_country_id, s.currency_id, rate, step))
+        cursor.execute("CREATE TEMP TABLE bench_warehouse (country text, warehouse text)")
+        with raw.copy("COPY bench_warehouse FROM STDIN") as copy:
+            for country, codes in by_country.items():
+                for warehouse in sorted({first_warehouse[c] for c in codes}):
+                    copy.write_row((country, warehouse))
+        cursor.execute("CREATE TEMP TABLE bench_category (slug text PRIMARY KEY, id bigint)")
+        with raw.copy("COPY bench_category FROM STDIN") as copy:
+            for row in categories.items():
+                copy.write_row(row)
+        # One row per product: its company, its model (item, then variant within it, adjective,
+        # sentence), brand and price factor. Sellers add products over time, interleaved: ids do
+        # not cluster by company or storefront.
         cursor.execute("""
-            INSERT INTO marketplace_productsearch (product_id, text, vector)
-            SELECT product_id, '',
-                   setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B') ||
-                   setweight(to_tsvector('simple', sf), 'D')
-            FROM search_staging""")
-        cursor.execute("CREATE INDEX marketplace_productsearch_gin ON marketplace_productsearch USING gin (vector)")
+            CREATE TEMP TABLE bench_gen AS
+            WITH r AS MATERIALIZED (
+                SELECT g AS pid, (%s::bigint[])[1 + floor(random() * %s)::int] AS company_id, random() AS r_item,
+                       random() AS r_var, floor(random() * 12)::int AS adj, floor(random() * 5)::int AS sent,
+                       floor(random() * %s)::int AS brand, round((0.7 + random() * 0.7)::numeric, 2) AS f
+                FROM generate_series(1, %s) g)
+            SELECT r.pid, r.company_id, c.country_id AS country, m.id AS model, r.brand, r.f
+            FROM r JOIN core_company c ON c.id = r.company_id
+            JOIN bench_country n ON n.country = c.country_id
+            JOIN bench_model m ON m.country = c.country_id AND m.item = floor(r.r_item * n.n_items)::int
+                 AND m.var = floor(r.r_var * m.n_vars)::int AND m.adj = r.adj AND m.sent = r.sent""",
+                       [slots, len(slots), len(BRANDS), products])
+        cursor.execute("ALTER TABLE bench_gen ADD PRIMARY KEY (pid)")
+        cursor.execute("ANALYZE bench_gen")
+        cursor.execute("ANALYZE bench_model")
+        base = ("FROM bench_gen g JOIN bench_model m ON m.id = g.model JOIN bench_brand b ON b.id = g.brand "
+                "JOIN bench_category k ON k.slug = m.category")
+        t_en = "b.name || ' ' || CASE WHEN g.pid %% 2 = 1 THEN m.en_lower ELSE m.en_rest END"
+        t_ru = "b.name || ' ' || m.ru_rest"
+        t_zh = "b.name || m.zh_rest"
+        code = "'B' || lpad(g.company_id::text, 3, '0') || '-' || lpad(g.pid::text, 7, '0')"
+        counts = {}
+        with indexes_after(cursor, LOADED):
+            insert_select(cursor, Sku, {
+                "id": "g.pid", "company_id": "g.company_id", "code": code, "name": f"left({t_en}, 255)",
+                "hs_code": "m.hs_code", "origin_country_id": "g.country", "weight_g": "m.weight + 50",
+                "created_at": "now()"}, base)
+            counts["products"] = insert_select(cursor, Product, {
+                "id": "g.pid", "company_id": "g.company_id", "sku_id": "g.pid", "sku_code": code, "status": "'active'",
+                "category_id": "k.id", "hs_code": "m.hs_code", "origin_country_id": "g.country",
+                "net_weight_g": "m.weight", "gross_weight_g": "m.weight + 50",
+                "attributes": "jsonb_build_object('Brand', b.name)", "created_at": "now()", "updated_at": "now()"},
+                base)
+            counts["translations"] = insert_select(cursor, ProductTranslation, {
+                "product_id": "g.pid", "language": "l.language",
+                "title": f"left(CASE l.language WHEN 'en' THEN {t_en} WHEN 'ru' THEN {t_ru} ELSE {t_zh} END, 200)",
+                "description": "CASE l.language WHEN 'en' THEN m.d_en WHEN 'ru' THEN m.d_ru ELSE m.d_zh END"},
+                base + " CROSS JOIN (VALUES (1, 'en'), (2, 'ru'), (3, 'zh')) l(n, language) ORDER BY g.pid, l.n")
+            # Pavilions price in CNY as the seller set it; the China-goods storefronts convert
+            # and round to their currency's step (marketplace.demo.CN_PRICE).
+            counts["listings"] = insert_select(cursor, Listing, {
+                "product_id": "g.pid", "storefront_id": "s.code", "currency_id": "s.currency", "category_id": "k.id",
+                "price_minor": "CASE WHEN s.rate IS NULL THEN greatest(100, round(m.price * g.f * 100) - 10)"
+                               " ELSE greatest(100, greatest(1, round(m.price * g.f * s.rate / s.step)) * s.step * 100) END",
+                "is_enabled": "true", "is_visible": "true", "featured": "random() < 0.01", "updated_at": "now()"},
+                base + " JOIN bench_storefront s ON s.country = g.country ORDER BY g.pid, s.code")
+            # About 70 % of the products have stock in the first warehouse of their storefronts.
+            counts["stock_levels"] = insert_select(cursor, StockLevel, {
+                "sku_id": "pid", "warehouse_id": "warehouse", "bond_status": "'bonded'", "on_hand": "on_hand",
+                "reserved": "floor(random() * (on_hand + 1))::int", "updated_at": "now()"},
+                """FROM (SELECT g.pid, w.warehouse, 1 + floor(random() * 300)::int AS on_hand, random() AS r
+                         FROM bench_gen g JOIN bench_warehouse w ON w.country = g.country OFFSET 0) s
+                   WHERE r < 0.7 ORDER BY pid, warehouse""")
+            # The vector as marketplace.services.indexing writes it: titles A, descriptions B,
+            # the storefronts' tokens D. Each part is parsed once per model, brand or country and
+            # the parts joined with ||, which numbers the positions on as one parse of the whole
+            # text would (check_search_rows compares): parsing a million texts took 160 s.
+            cursor.execute("ALTER TABLE bench_model ADD en_v tsvector, ADD ru_v tsvector, ADD zh_v tsvector, ADD body_v tsvector")
+            cursor.execute("UPDATE bench_model SET en_v = to_tsvector('simple', en_tok), ru_v = to_tsvector('simple', ru_tok),"
+                           " zh_v = to_tsvector('simple', zh_tok), body_v = setweight(to_tsvector('simple', body_tok), 'B')")
+            cursor.execute("ALTER TABLE bench_brand ADD v tsvector")
+            cursor.execute("UPDATE bench_brand SET v = to_tsvector('simple', tok)")
+            cursor.execute("ALTER TABLE bench_country ADD v tsvector")
+            cursor.execute("UPDATE bench_country SET v = setweight(to_tsvector('simple', sf_tok), 'D')")
+            insert_select(cursor, ProductSearch, {
+                "product_id": "g.pid", "text": "''",
+                "vector": "setweight(b.v || m.en_v || b.v || m.ru_v || b.v || m.zh_v, 'A') || m.body_v || n.v"},
+                base + " JOIN bench_country n ON n.country = g.country")
         for table in ("core_company", "warehouses_sku", "marketplace_product", "marketplace_producttranslation",
                       "marketplace_listing", "warehouses_stocklevel", "marketplace_storefrontmembership"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        for table in ("bench_gen", "bench_model", "bench_brand", "bench_country", "bench_storefront", "bench_warehouse",
+                      "bench_category"):
+            cursor.execute(f"DROP TABLE {table}")
+        started = time.perf_counter()
+        cursor.execute("VACUUM ANALYZE " + ", ".join(["core_company", "marketplace_storefrontmembership",
+                                                       "marketplace_searchterm", *LOADED]))
+        print(f"  VACUUM ANALYZE in {time.perf_counter() - started:.1f} s", flush=True)
+    check_search_rows(rng, products)
+    return {"companies": len(companies), **counts, "lexicon": len(words)}
+
+
+def check_search_rows(rng: random.Random, products: int) -> None:
+    """The vectors built in SQL must be those marketplace.services.indexing builds from the same
+    texts: rebuilt for a sample with the product code and compared (exit 1 otherwise)."""
+    from django.db import connection
+
+    from marketplace import search
+    from marketplace.models import Listing, ProductSearch, ProductTranslation
+
+    sample = sorted(rng.sample(range(1, products + 1), min(products, 200)))
+    texts: dict[int, tuple[list, list, list]] = {pk: ([], [], []) for pk in sample}
+    for pk, title, description in ProductTranslation.objects.filter(product_id__in=sample).order_by("id").values_list(
+            "product_id", "title", "description"):
+        texts[pk][0].append(title)
+        texts[pk][1].append(description)
+    for pk, code in Listing.objects.filter(product_id__in=sample, is_visible=True).values_list("product_id", "storefront_id"):
+        texts[pk][2].append(search.storefront_token(code))
+    stored = dict(ProductSearch.objects.filter(product_id__in=sample).values_list("product_id", "vector"))
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    return {"companies": len(companies), "products": len(prods), "translations": len(texts),
-            "listings": len(listings), "stock_levels": len(unique_levels), "lexicon": len(words)}
+        for pk, (titles, bodies, storefronts) in texts.items():
+            title_tokens, body_tokens = search.document(titles, bodies)
+            cursor.execute("SELECT (setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
+                           " || setweight(to_tsvector('simple', %s), 'D'))::text",
+                           [title_tokens, body_tokens, " ".join(sorted(storefronts))])
+            if cursor.fetchone()[0] != stored.get(pk):
+                raise SystemExit(f"product {pk}: the loaded search vector differs from the product code's")
 
 
 def measure(client, urls, n: int) -> dict:
@@ -260,13 +416,17 @@ def benchmark(args, rng: random.Random) -> None:
         counts = generate(args.products, rng)
         t_load = time.perf_counter() - t0 - t_schema
         print(f"schema + reference: {t_schema:.1f} s; generated and loaded in {t_load:.1f} s: {counts}")
-        print(f"load target (under 120 s): {'met' if t_load < 120 else 'MISSED'}")
+        # Two minutes for 100,000 products; a million in minutes, not hours (ten at most).
+        target = 120 if args.products <= 100_000 else 600
+        print(f"load target (under {target} s): {'met' if t_load < target else 'MISSED'}")
 
     from marketplace.models import Category, Product, Storefront
 
     codes = list(Storefront.objects.values_list("code", flat=True))
     slugs = list(Category.objects.filter(parent__isnull=False, products__isnull=False).values_list("slug", flat=True).distinct())
-    ids = list(Product.objects.values_list("id", flat=True)[:: max(1, args.products // 2000)])
+    # Product ids run from 1 without gaps (set by the load): drawn, not read (a million rows).
+    last = Product.objects.order_by("-id").values_list("id", flat=True).first() or 1
+    ids = [rng.randint(1, last) for _ in range(300)]
     words = {"en": ["honey", "apricots", "smartphone", "carpet", "charger", "felt", "cotton", "hony", "walnut"],
              "ru": ["мёд", "курага", "смартфон", "ковёр", "зарядное", "войлочные", "хлопковая", "мед", "орехи"],
              "zh": ["蜂蜜", "杏干", "手机", "地毯", "充电器", "羊毛", "棉", "核桃", "耳机"]}
@@ -293,9 +453,11 @@ def benchmark(args, rng: random.Random) -> None:
             client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
             results[name] = measure(client, url_list, args.requests)
     hello = results["hello-world view"]["p50"]
+    # The must: p50 under 50 ms at 100,000 products; the aim: p95 under 30 ms, under 50 ms at 1,000,000.
+    target = 50 if last >= 1_000_000 else 30
+    print(f"\ncatalogue of {last:,} products")
     print(f"\n{'what':<28}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p50 / hello':>13}  target")
     for name, r in results.items():
-        target = 30 if name.startswith("search") else 50
         verdict = "" if name.startswith("hello") else (
             f"p50<{50}: {'ok' if r['p50'] < 50 else 'MISS'}; p95<{target}: {'ok' if r['p95'] < target else 'miss'}")
         print(f"{name:<28}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}{r['p50'] / hello:>13.1f}  {verdict}")

@@ -89,3 +89,15 @@ def test_an_archived_product_leaves_the_search_results_and_comes_back(api, catal
 def test_a_filtered_search_still_ranks(api, catalogue):
     response = api.get("/api/v1/products/", {"storefront": "kz", "q": "honey", "category": "food"})
     assert [p["title"] for p in response.json()["results"]] == ["Mountain honey", "Dried apricots"]
+
+
+def test_a_prefix_finds_the_same_products_spelt_out_as_words_or_not(api, catalogue, monkeypatch):
+    """On PostgreSQL a prefix is matched as the known words it begins (search._widen: GIN then
+    intersects posting lists instead of a bitmap of every row of the prefix); with more words
+    than PREFIX_WORDS it stays a prefix. The products found are the same either way."""
+    from marketplace import search
+
+    spelt = [found(api, q) for q in ("apric", "hon", "wool slip", "мёд")]
+    assert spelt[0] == ["Dried apricots"] and spelt[1] == ["Mountain honey", "Dried apricots"]
+    monkeypatch.setattr(search, "PREFIX_WORDS", 0)
+    assert [found(api, q) for q in ("apric", "hon", "wool slip", "мёд")] == spelt
