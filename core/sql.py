@@ -121,6 +121,9 @@ class _Prepared:
         with self.db.wrap_database_errors:
             return self.cursor.execute(sql, params, prepare=True)
 
+    def close(self):
+        """Kept open: the psycopg cursor is the connection's, reused by the next statement."""
+
 
 class _PreparedCursor(_Prepared, CursorWrapper):
     pass
@@ -131,14 +134,36 @@ class _PreparedDebugCursor(_Prepared, CursorDebugWrapper):
 
 
 def cursor():
-    """A cursor on Django's connection, in its transaction. On PostgreSQL a server-side-binding
-    psycopg cursor that prepares each statement once per connection (``%s`` placeholders still);
-    wrapped like Django's own cursors, so that its statements are counted (``connection.queries``,
-    ``django_assert_num_queries``) and its errors are Django's."""
+    """A cursor on Django's connection, in its transaction, for the hot paths' statements (the
+    checkout, the ledger). On PostgreSQL a server-side-binding psycopg cursor that prepares each
+    statement once per connection (``%s`` placeholders still), wrapped like Django's own cursors,
+    so that its statements are counted (``connection.queries``, ``django_assert_num_queries``) and
+    its errors are Django's. On SQLite, Django's cursor.
+
+    The psycopg cursor is kept on the connection's wrapper while its connection lives (cheap to
+    use, not to make); its integers are sent as bigint and its strings as text, so that a
+    statement's parameter types, and so its prepared plan, are the same whatever the values
+    (psycopg would pick smallint for small numbers, unknown for str).
+    """
     if connection.vendor != "postgresql":
         return connection.cursor()
-    import psycopg
-
     connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    return (_PreparedDebugCursor if connection.queries_logged else _PreparedCursor)(raw, connection)
+    raw = connection.connection
+    kept = getattr(connection, "_karavan_cursor", None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        import psycopg
+        from psycopg.types.numeric import Int8Dumper
+        from psycopg.types.string import StrDumper
+
+        if raw.prepare_threshold is None and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+            # Django turns psycopg's prepared statements off (None), and with them ``prepare=True``.
+            # A threshold no query reaches prepares only what asks for it (Django's own cursors
+            # bind on the client and never prepare). Not behind PgBouncer in transaction mode
+            # (DB_PGBOUNCER), where a prepared statement may not be on the next transaction's
+            # server connection.
+            raw.prepare_threshold = 2**31 - 1
+        kept = psycopg.Cursor(raw)
+        kept.adapters.register_dumper(int, Int8Dumper)
+        kept.adapters.register_dumper(str, StrDumper)
+        connection._karavan_cursor = kept
+    return (_PreparedDebugCursor if connection.queries_logged else _PreparedCursor)(kept, connection)

@@ -22,11 +22,11 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode
 from core.models import Company
@@ -293,56 +293,7 @@ def _text_array(values) -> str:
     return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
 
 
-class _Prepared:
-    """Executes with ``prepare=True``: the statement is parsed and planned once per connection."""
-
-    def _execute(self, sql, params, *ignored_wrapper_args):
-        self.db.validate_no_broken_transaction()
-        with self.db.wrap_database_errors:
-            return self.cursor.execute(sql, params, prepare=True)
-
-
-class _PreparedCursor(_Prepared, CursorWrapper):
-    pass
-
-
-class _PreparedDebugCursor(_Prepared, CursorDebugWrapper):
-    pass
-
-
-def _prepared_cursor():
-    """A server-side-binding psycopg cursor on Django's connection (same transaction), so that the
-    booking statement is prepared once per connection instead of parsed and planned each time: the
-    hot path of the ledger. Wrapped like Django's own cursors, so that the statement is counted
-    (``connection.queries``, ``django_assert_num_queries``) and its errors are Django's.
-
-    The psycopg cursor is kept on the connection's wrapper while its connection lives (a cursor is
-    cheap to use, not to make, at thousands of bookings a second); its integers are sent as bigint
-    and its strings as text, so that the statement's parameter types, and so its prepared plan, are
-    the same whatever the values (psycopg would pick smallint for small numbers, unknown for str).
-    """
-    db = connections[DEFAULT_DB_ALIAS]
-    db.ensure_connection()
-    raw = db.connection
-    cursor = getattr(db, "_ledger_cursor", None)
-    if cursor is None or cursor.connection is not raw or cursor.closed:
-        import psycopg
-
-        if raw.prepare_threshold is None and not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
-            # Django turns psycopg's prepared statements off (None), and with them ``prepare=True``:
-            # the booking was parsed and planned on every call. A threshold no query reaches
-            # prepares only what asks for it (Django's own cursors bind on the client and never
-            # prepare). Not behind PgBouncer in transaction mode (DB_PGBOUNCER), where a prepared
-            # statement may not be on the next transaction's server connection.
-            raw.prepare_threshold = 2**31 - 1
-        from psycopg.types.numeric import Int8Dumper
-        from psycopg.types.string import StrDumper
-
-        cursor = psycopg.Cursor(raw)
-        cursor.adapters.register_dumper(int, Int8Dumper)
-        cursor.adapters.register_dumper(str, StrDumper)
-        db._ledger_cursor = cursor
-    return (_PreparedDebugCursor if db.queries_logged else _PreparedCursor)(cursor, db)
+_prepared_cursor = sql.cursor  # the ledger's statements, prepared once per connection
 
 
 def _apply_new(cursor, missing: list[AccountKey], deltas, ids: dict, after: dict) -> None:
