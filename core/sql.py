@@ -21,6 +21,7 @@ _INSERTS: dict[tuple, tuple[str, list]] = {}
 _UPDATES: dict[tuple, str] = {}
 _COLUMNS: dict[tuple, str] = {}
 _CONVERTERS: dict[tuple, list] = {}
+_CHAINS: dict[tuple, tuple] = {}
 
 
 def columns(model: type[models.Model], alias: str) -> str:
@@ -55,35 +56,95 @@ def _converters(model: type[models.Model]) -> list:
     return _CONVERTERS[key]
 
 
-def insert(objs: Sequence[models.Model]) -> None:
-    """INSERT ``objs`` (instances of one model) in one statement; sets their primary keys when the
-    database chose them. Like ``bulk_create`` of the same rows, without its compilation."""
-    if not objs:
-        return
+def _values(objs: Sequence[models.Model]) -> tuple[str, list, bool]:
+    """``INSERT INTO table (columns) VALUES (...), ...`` of ``objs`` (one model), its fields in
+    parameter order, and whether their primary keys are given; built once per model and count."""
     model = type(objs[0])
     opts = model._meta
-    pk = opts.pk
-    given = getattr(objs[0], pk.attname) is not None
+    given = getattr(objs[0], opts.pk.attname) is not None
     key = (model, given, len(objs))
     if key not in _INSERTS:
         fields = [f for f in opts.concrete_fields if given or not f.primary_key]
         qn = connection.ops.quote_name
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        sql = (f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - names from the model
-               f"VALUES {', '.join([row] * len(objs))}")
-        if not given:
-            sql += f" RETURNING {qn(pk.column)}"
-        _INSERTS[key] = (sql, fields)
-    sql, fields = _INSERTS[key]
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with cursor() as cursor_:
-        cursor_.execute(sql, params)
-        if not given:
-            for obj, (value,) in zip(objs, cursor_.fetchall(), strict=True):
-                setattr(obj, pk.attname, value)
+        _INSERTS[key] = (f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - names from the model
+                         f"VALUES {', '.join([row] * len(objs))}", fields)
+    statement, fields = _INSERTS[key]
+    return statement, fields, given
+
+
+def _params(objs: Sequence[models.Model], fields: list) -> list:
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+
+
+def _saved(objs: Sequence[models.Model]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert(objs: Sequence[models.Model]) -> None:
+    """INSERT ``objs`` (instances of one model) in one statement; sets their primary keys when the
+    database chose them. Like ``bulk_create`` of the same rows, without its compilation."""
+    if not objs:
+        return
+    statement, fields, given = _values(objs)
+    pk = type(objs[0])._meta.pk
+    if not given:
+        statement += f" RETURNING {connection.ops.quote_name(pk.column)}"
+    with cursor() as cursor_:
+        cursor_.execute(statement, _params(objs, fields))
+        if not given:
+            for obj, (value,) in zip(objs, cursor_.fetchall(), strict=True):
+                setattr(obj, pk.attname, value)
+    _saved(objs)
+
+
+def insert_with_event(head: models.Model, event: models.Model, rows: Sequence[models.Model] = (),
+                      link: str = "object_id") -> None:
+    """INSERT ``head``, its ``rows`` (one model; their link to ``head`` already set, so ``head``'s
+    primary key is given) and its first ``event``, whose ``link`` column is ``head``'s primary key:
+    one statement on PostgreSQL (data-modifying CTEs), three elsewhere. An object is born with its
+    event, without a round trip between them."""
+    if connection.vendor != "postgresql":
+        insert([head])
+        insert(rows)
+        setattr(event, link, head.pk)
+        insert([event])
+        return
+    key = (type(head), head.pk is not None, type(rows[0]) if rows else None, len(rows), type(event), link)
+    if key not in _CHAINS:
+        _CHAINS[key] = _chain(head, rows, event, link)
+    statement, head_fields, rows_fields, event_fields = _CHAINS[key]
+    params = _params([head], head_fields) + _params(rows, rows_fields) + _params([event], event_fields)
+    with cursor() as cursor_:
+        cursor_.execute(statement, params)
+        head_id, row_ids, event_id = cursor_.fetchone()
+    setattr(head, type(head)._meta.pk.attname, head_id)
+    setattr(event, link, head_id)
+    setattr(event, type(event)._meta.pk.attname, event_id)
+    for row, pk in zip(rows, sorted(row_ids or []), strict=True):  # one INSERT numbers its rows in order
+        setattr(row, type(row)._meta.pk.attname, pk)
+    _saved([head, *rows, event])
+
+
+def _chain(head: models.Model, rows: Sequence[models.Model], event: models.Model, link: str) -> tuple:
+    qn = connection.ops.quote_name
+    head_sql, head_fields, _given = _values([head])
+    head_pk = qn(type(head)._meta.pk.column)
+    parts, rows_fields, rows_ids = [f"h AS ({head_sql} RETURNING {head_pk})"], [], "NULL"
+    if rows:
+        rows_sql, rows_fields, _ = _values(rows)
+        rows_pk = qn(type(rows[0])._meta.pk.column)
+        parts.append(f"r AS ({rows_sql} RETURNING {rows_pk})")
+        rows_ids = f"(SELECT array_agg({rows_pk}) FROM r)"  # noqa: S608 - names from the model
+    event_sql, event_fields, _ = _values([event])
+    linked = f"(SELECT {head_pk} FROM h)"  # noqa: S608 - names from the model
+    placeholders = ", ".join(linked if f.attname == link else "%s" for f in event_fields)
+    event_sql = event_sql[:event_sql.index(" VALUES ")] + f" VALUES ({placeholders})"
+    parts.append(f"e AS ({event_sql} RETURNING {qn(type(event)._meta.pk.column)})")
+    statement = f"WITH {', '.join(parts)} SELECT (SELECT {head_pk} FROM h), {rows_ids}, (SELECT * FROM e)"  # noqa: S608
+    return statement, head_fields, rows_fields, [f for f in event_fields if f.attname != link]
 
 
 def update_if(obj: models.Model, expect: dict, values: dict) -> bool:
@@ -105,6 +166,52 @@ def update_if(obj: models.Model, expect: dict, values: dict) -> bool:
     with cursor() as cursor_:
         cursor_.execute(_UPDATES[key], params)
         return cursor_.rowcount == 1
+
+
+def update_with_event(obj: models.Model, expect: dict, values: dict, event: models.Model, link: str = "object_id") -> bool:
+    """:func:`update_if` and, only if the row matched, INSERT ``event`` (its ``link`` column is
+    ``obj``'s primary key): one statement on PostgreSQL, two elsewhere. A status move and its
+    event without a round trip between them. True when the row matched."""
+    if connection.vendor != "postgresql" or any(hasattr(v, "resolve_expression") for v in values.values()):
+        if not update_if(obj, expect, values):
+            return False
+        setattr(event, link, obj.pk)
+        insert([event])
+        return True
+    model = type(obj)
+    opts = model._meta
+    key = (model, tuple(values), tuple(expect), type(event), link)
+    if key not in _CHAINS:
+        qn = connection.ops.quote_name
+        sets = ", ".join(f"{qn(opts.get_field(n).column)} = %s" for n in values)
+        where = " AND ".join([f"{qn(opts.pk.column)} = %s", *(f"{qn(opts.get_field(n).column)} = %s" for n in expect)])
+        event_sql, event_fields, _ = _values([event])
+        typed = ", ".join(f"u.{qn(opts.pk.column)}" if f.attname == link else f"%s::{_cast(f)}" for f in event_fields)
+        statement = (f"WITH u AS (UPDATE {qn(opts.db_table)} SET {sets} WHERE {where} RETURNING {qn(opts.pk.column)}) "  # noqa: S608
+                     f"{event_sql[:event_sql.index(' VALUES ')]} SELECT {typed} FROM u "
+                     f"RETURNING {qn(type(event)._meta.pk.column)}")
+        _CHAINS[key] = (statement, [f for f in event_fields if f.attname != link])
+    statement, event_fields = _CHAINS[key]
+    params = [opts.get_field(n).get_db_prep_save(v, connection) for n, v in values.items()]
+    params.append(obj.pk)
+    params += [opts.get_field(n).get_db_prep_save(v, connection) for n, v in expect.items()]
+    params += _params([event], event_fields)
+    with cursor() as cursor_:
+        cursor_.execute(statement, params)
+        row = cursor_.fetchone()
+    if row is None:
+        return False
+    setattr(event, link, obj.pk)
+    setattr(event, type(event)._meta.pk.attname, row[0])
+    _saved([event])
+    return True
+
+
+def _cast(field) -> str:
+    """The type to cast a parameter to for ``field``'s column (text for a varchar: a value too
+    long is refused by the column, not cut by the cast)."""
+    db_type = field.db_type(connection)
+    return "text" if db_type.startswith("varchar") else db_type
 
 
 def fetch(sql: str, params: Iterable) -> list[tuple]:
@@ -130,7 +237,11 @@ class _PreparedCursor(_Prepared, CursorWrapper):
 
 
 class _PreparedDebugCursor(_Prepared, CursorDebugWrapper):
-    pass
+    def execute(self, sql, params=None):
+        # Logged as written (placeholders, not values): Django's rendering of the values through a
+        # client-side cursor fails on some of them (JSON) and would log None.
+        with self.debug_sql(sql, params, use_last_executed_query=False):
+            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
 
 
 def cursor():

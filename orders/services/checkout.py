@@ -38,7 +38,7 @@ from core.access import BUYER, STAFF, SYSTEM_ACTOR, has_role, remember_roles
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Place
 from core.money import Money
-from core.states import check, record_creation, transition
+from core.states import check, create, record_creation, transition
 from core.tasks import callback, enqueue
 from customs import services as customs
 from customs.interface import QuoteLine
@@ -438,15 +438,14 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
         order.goods_minor, order.shipping_minor, order.taxes_minor = goods.minor, shipping.minor, quote.taxes_total.minor
         order.total_minor = (goods + shipping + quote.taxes_total).minor
         order.regime, order.landed_cost = quote.regime, quote.to_stored()
+        payload = {"total": order.total.to_api(), "regime": quote.regime, "road": order.road,
+                   "warehouses": reservation.warehouses}
         if early is not None:
-            sql.insert([order])
-            sql.insert(rows)
+            create(order, rows=rows, actor=actor, at=now, place=order.source_warehouse, payload=payload)
         else:
             order.save(update_fields=["source_warehouse", "road", "goods_minor", "shipping_minor", "taxes_minor",
                                       "total_minor", "regime", "landed_cost"])
-        record_creation(order, actor=actor, at=now, place=order.source_warehouse,
-                        payload={"total": order.total.to_api(), "regime": quote.regime, "road": order.road,
-                                 "warehouses": reservation.warehouses})
+            record_creation(order, actor=actor, at=now, place=order.source_warehouse, payload=payload)
     return order
 
 

@@ -17,10 +17,9 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import sql
 from core.errors import DomainError, ErrorCode
 from core.money import Money
-from core.states import check, record_creation, transition, transition_batch
+from core.states import check, create, transition, transition_batch
 
 from ..access import may_act_for
 from ..interface import DutyDue, EscrowReleased, Owner, TxnInfo
@@ -53,8 +52,7 @@ def escrow_hold(*, payer: Owner, amount: Money, reference: str, actor) -> TxnInf
                 reference=reference, payer_kind=payer.kind, payer_id=payer.id, currency=amount.currency,
                 amount_minor=amount.minor, hold_txn_id=info.id, created_at=now, updated_at=now,
             )
-            sql.insert([hold])
-            record_creation(hold, actor=actor, at=now, payload={"amount": amount.to_api(), "txn": info.id})
+            create(hold, actor=actor, at=now, payload={"amount": amount.to_api(), "txn": info.id})
     return info
 
 

@@ -5,14 +5,15 @@ Counted as Django logs them on PostgreSQL. The test runs inside pytest-django's 
 outer ``transaction.atomic()`` of order_place and of order_pay each show up as a SAVEPOINT and a
 RELEASE (outside a test they are the BEGIN and COMMIT that Django does not log).
 
-place (8 + 2): the storefront with its markets, warehouses, the next order id and the buyer's roles;
+place (6 + 2): the storefront with its markets, warehouses, the next order id and the buyer's roles;
 the listings with their titles; the reservation of every line (two statements: lock the levels,
 then reserve); the customs rules' version (the rules are in the process's memo); the order, its
-lines and its first event.
+lines and its first event in one statement (``core.states.create``).
 
-pay (7 + 2): the order's row lock; escrow_hold (the ledger posting in one statement, the hold and
-its event; no savepoint of its own inside the caller's transaction); the reservation kept (one conditional UPDATE); the order's
-conditional UPDATE to paid and its event (``transition(locked=True)``).
+pay (5 + 2): the order's row lock; escrow_hold (the ledger posting in one statement, the hold with
+its event in another; no savepoint of its own inside the caller's transaction); the reservation
+kept (one conditional UPDATE); the order's conditional UPDATE to paid with its event, one statement
+(``transition(locked=True)``).
 """
 
 import pytest
@@ -31,8 +32,8 @@ from warehouses.models import StockLevel
 
 from .conftest import KZ_ADDRESS, book, make_product
 
-PLACE = 10  # 8 statements + the savepoint pair of the test's transaction
-PAY = 9  # 7 statements + the savepoint pair of the test's transaction
+PLACE = 8  # 6 statements + the savepoint pair of the test's transaction
+PAY = 7  # 5 statements + the savepoint pair of the test's transaction
 TEST_SAVEPOINTS = 4
 
 
@@ -83,7 +84,7 @@ def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escro
     assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones])) == 1 + n_lines
     assert len(place.captured_queries) == PLACE, _sql(place)
     assert len(pay.captured_queries) == PAY, _sql(pay)
-    assert PLACE + PAY - TEST_SAVEPOINTS == 15  # was 63 (37 + 25 + the uncounted ledger posting)
+    assert PLACE + PAY - TEST_SAVEPOINTS == 11  # was 63 (37 + 25 + the uncounted ledger posting)
 
 
 @pytest.mark.django_db

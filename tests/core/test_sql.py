@@ -1,0 +1,73 @@
+"""core.sql: the hot paths' hand-built statements write what the ORM would, and a status move whose
+row had moved writes no event."""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from core.access import BUYER, has_role
+from core.errors import DomainError
+from core.models import TransitionEvent
+from core.states import create, transition
+from tests.testapp.models import Shipment
+
+
+@pytest.mark.django_db
+def test_an_object_is_born_with_its_event_in_one_statement(buyer):
+    shipment = Shipment(owner=buyer, note="first")
+    has_role(buyer, BUYER)  # the actor's roles, read once per request
+    ContentType.objects.get_for_model(Shipment)  # cached per process
+    with CaptureQueriesContext(connection) as ctx:
+        event = create(shipment, actor=buyer, place="TAS", payload={"n": 1})
+
+    assert len(ctx.captured_queries) == 1, ctx.captured_queries
+    assert ctx.captured_queries[0]["sql"].startswith("WITH h AS (INSERT")
+    stored = Shipment.objects.get(pk=shipment.pk)
+    assert (stored.owner_id, stored.status, stored.note) == (buyer.pk, "draft", "first")
+    row = TransitionEvent.objects.get(pk=event.pk)
+    assert (row.machine, row.object_id, row.from_state, row.to_state, row.actor_id, row.place, row.payload) == (
+        "shipment", shipment.pk, "", "draft", buyer.pk, "TAS", {"n": 1})
+    assert not shipment._state.adding
+
+
+@pytest.mark.django_db
+def test_rows_written_with_their_head_get_their_ids_in_order(buyer):
+    head = Shipment(pk=10_000, owner=buyer, note="head")
+    rows = [Shipment(owner=buyer, note=f"row {i}") for i in range(3)]
+
+    create(head, rows=rows, actor=buyer)
+
+    assert [Shipment.objects.get(pk=row.pk).note for row in rows] == ["row 0", "row 1", "row 2"]
+    assert TransitionEvent.objects.get(object_id=head.pk, machine="shipment").to_state == "draft"
+
+
+@pytest.mark.django_db
+def test_a_locked_move_of_a_row_that_moved_meanwhile_writes_nothing(buyer):
+    shipment = Shipment(owner=buyer)
+    create(shipment, actor=buyer)
+    with transaction.atomic():
+        stale = Shipment.objects.select_for_update().get(pk=shipment.pk)
+        Shipment.objects.filter(pk=shipment.pk).update(status="cancelled")  # as if another path had moved it
+        with pytest.raises(DomainError) as err:
+            transition(stale, "submitted", actor=buyer, locked=True)
+
+    assert err.value.code == "conflict"
+    assert Shipment.objects.get(pk=shipment.pk).status == "cancelled"
+    assert list(TransitionEvent.objects.filter(object_id=shipment.pk).values_list("to_state", flat=True)) == ["draft"]
+
+
+@pytest.mark.django_db
+def test_a_locked_move_is_one_statement_with_its_event(buyer):
+    shipment = Shipment(owner=buyer)
+    create(shipment, actor=buyer)
+    with transaction.atomic():
+        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+        has_role(buyer, BUYER)
+        with CaptureQueriesContext(connection) as ctx:
+            event = transition(locked, "submitted", actor=buyer, reason="ready", locked=True)
+
+    assert len(ctx.captured_queries) == 1
+    assert Shipment.objects.get(pk=shipment.pk).status == "submitted" == locked.status
+    row = TransitionEvent.objects.get(pk=event.pk)
+    assert (row.object_id, row.from_state, row.to_state, row.reason) == (shipment.pk, "draft", "submitted", "ready")
