@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -254,12 +254,16 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
         if not locked:
             return []
         columns = {machine.field: to, **(extra_updates or {})}
-        for name in sorted({name for pk in locked for name in updates.get(pk, {})}):
-            field = model._meta.get_field(name)
-            whens = [models.When(pk=pk, then=models.Value(updates[pk][name], output_field=field))
-                     for pk in locked if name in updates.get(pk, {})]
-            columns[name] = models.Case(*whens, default=models.F(field.attname), output_field=field)
-        model.objects.filter(pk__in=locked).update(**columns)
+        per_row = sorted({name for pk in locked for name in updates.get(pk, {})})
+        if per_row and connection.vendor == "postgresql" and not any(hasattr(v, "resolve_expression") for v in columns.values()):
+            _update_each(model, locked, columns, per_row, updates)
+        else:
+            for name in per_row:
+                field = model._meta.get_field(name)
+                whens = [models.When(pk=pk, then=models.Value(updates[pk][name], output_field=field))
+                         for pk in locked if name in updates.get(pk, {})]
+                columns[name] = models.Case(*whens, default=models.F(field.attname), output_field=field)
+            model.objects.filter(pk__in=locked).update(**columns)
         now = timezone.now()
         ct = ContentType.objects.get_for_model(model)
         who = actor_fields(actor)
@@ -273,6 +277,40 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
             ]
         )
     return locked
+
+
+def _update_each(model: type[models.Model], pks: list[int], columns: dict, per_row: list[str],
+                 updates: dict[int, dict]) -> None:
+    """One UPDATE of the rows ``pks``: ``columns`` on every row, and each row's own values of the
+    ``per_row`` columns from ``updates`` (a row without one keeps its value), joined from a VALUES
+    list. What the ORM's ``CASE WHEN pk = ...`` per column writes, without compiling one expression
+    per row and column (milliseconds per hundred rows)."""
+    qn = connection.ops.quote_name
+    opts = model._meta
+    pk = opts.pk
+    sets, params = [], []
+    for name, value in columns.items():
+        if name in per_row:  # a per-row value replaces the common one, as the CASE did
+            continue
+        field = opts.get_field(name)
+        sets.append(f"{qn(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    fields = [opts.get_field(name) for name in per_row]
+    names = ["id", *[n for i in range(len(fields)) for n in (f"h{i}", f"c{i}")]]
+    for i, field in enumerate(fields):
+        sets.append(f"{qn(field.column)} = CASE WHEN v.h{i} THEN v.c{i} ELSE t.{qn(field.column)} END")
+    # Cast to each column's type (text for a varchar: too long a value is refused, not cut).
+    types = ["text" if field.db_type(connection).startswith("varchar") else field.db_type(connection) for field in fields]
+    row = "(" + ", ".join([f"%s::{pk.rel_db_type(connection)}", *[f"%s::boolean, %s::{t}" for t in types]]) + ")"
+    for key in pks:
+        own = updates.get(key, {})
+        params.append(key)
+        for name, field in zip(per_row, fields, strict=True):
+            params += [name in own, field.get_db_prep_save(own[name], connection) if name in own else None]
+    statement = (f"UPDATE {qn(opts.db_table)} AS t SET {', '.join(sets)} "  # noqa: S608 - names from the model
+                 f"FROM (VALUES {', '.join([row] * len(pks))}) AS v({', '.join(names)}) WHERE t.{qn(pk.column)} = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def history(obj: models.Model):

@@ -3,7 +3,7 @@ callback task names apps hand to another app (core.checks checks them against Ce
 
 import sys
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import transaction
 
 # Callback task name -> the module that declared it (for the system check's message).
@@ -34,6 +34,78 @@ def enqueue(task, *args, countdown: float | None = None, **kwargs) -> None:
     """
     options = {"countdown": countdown} if countdown else {}
     transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, **options))
+
+
+# Ids per message of enqueue_ids and per batch callback of send_callbacks.
+BATCH_LIMIT = 500
+
+
+def _chunks(items: list, size: int = BATCH_LIMIT):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def enqueue_ids(task, ids, *args, countdown: float | None = None) -> None:
+    """Send ``task(ids, *args)`` once the current transaction commits, like :func:`enqueue`, for a
+    task whose first argument is a list of ids: every call in the same transaction with the same
+    task, other arguments and countdown adds its ids to one message (up to ``BATCH_LIMIT`` ids
+    each), so a loop over many rows, or over many services each in its own savepoint, sends one
+    task, not one per row. Outside a transaction it sends at once.
+
+    Rolled back with its savepoint, an id leaves the message only when that savepoint holds the
+    whole message; otherwise it stays, and the task (idempotent, taking ids) finds nothing to do
+    for it."""
+    ids = list(ids)
+    if not ids:
+        return
+    options = {"countdown": countdown} if countdown else {}
+    key = (task.name, repr(args), countdown)
+
+    def send():
+        for chunk in _chunks(sorted(set(send.ids))):
+            task.apply_async(args=[chunk, *args], **options)
+
+    send.batch_key, send.ids = key, ids
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        send()
+        return
+    scope = set(connection.savepoint_ids)
+    for sids, func, _robust in connection.run_on_commit:
+        if getattr(func, "batch_key", None) != key or not func.ids:
+            continue
+        if sids == scope:
+            func.ids.extend(ids)
+            return
+        # A message of another savepoint (a sibling released already, or an enclosing one): both
+        # sets of ids go in one message of the savepoints they share, sent with the same commit.
+        send.ids, func.ids = func.ids + ids, []
+        connection.run_on_commit.append((sids & scope, send, False))
+        return
+    transaction.on_commit(send)
+
+
+def send_callbacks(name: str, calls: list[tuple[list, dict]]) -> None:
+    """Send the callback task ``name`` (a name a caller gave, :func:`callback`) once for each of
+    ``calls`` (``(args, kwargs)``), once the current transaction commits. When the task registered
+    under ``name`` declares a batch form (``@shared_task(..., batch_form="app.things_changed")``,
+    a task taking a list of ``[args, kwargs]``), one message of that task carries them all (up to
+    ``BATCH_LIMIT`` each): the lower app still only knows the name it was given."""
+    calls = [(list(args), dict(kwargs or {})) for args, kwargs in calls]
+    if not calls:
+        return
+
+    def send():
+        registered = current_app.tasks.get(name)
+        batch = getattr(registered, "batch_form", None)
+        if batch:
+            for chunk in _chunks(calls):
+                current_app.send_task(batch, args=[[[args, kwargs] for args, kwargs in chunk]])
+        else:
+            for args, kwargs in calls:
+                current_app.send_task(name, args=args, kwargs=kwargs)
+
+    transaction.on_commit(send)
 
 
 @shared_task(name="core.purge_idempotency_keys")

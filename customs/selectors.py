@@ -33,6 +33,11 @@ def declaration_for(reference: str) -> DeclarationInfo | None:
     return info(declaration) if declaration else None
 
 
+def declarations_for(references) -> dict[str, DeclarationInfo]:
+    """The declarations of ``references``, by reference (one query whatever their number)."""
+    return {d.reference: info(d) for d in Declaration.objects.filter(reference__in=sorted(set(references)))}
+
+
 def parcel_customs(reference: str) -> dict | None:
     """What a buyer sees of the customs side of a parcel: the declaration, its regime, status,
     channel, duties and its status events (two queries), or None before it is filed."""

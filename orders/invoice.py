@@ -26,7 +26,7 @@ def render(order) -> bytes:
         ("Helvetica", 10, ""),
         ("Helvetica-Bold", 10, "#  HS code     Qty   Unit price        Total   Description"),
     ]
-    for line in order.lines.order_by("position"):
+    for line in sorted(order.lines.all(), key=lambda line: line.position):  # a batch's prefetch, else one query
         unit = order.money(line.unit_price_minor).amount
         total = order.money(line.line_total_minor).amount
         lines.append(("Courier", 9, f"{line.position + 1:<2} {line.hs_code:<10} {line.quantity:>5} {unit:>12} {total:>12}   "

@@ -54,7 +54,8 @@ def parcels_sweep() -> int:
     return sweep()
 
 
-@shared_task(name="orders.fulfilment_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+@shared_task(name="orders.fulfilment_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10,
+             batch_form="orders.fulfilments_changed")
 def fulfilment_changed(reference: str, warehouse: str, tracking_numbers: list, status: str = "shipped") -> str | None:
     """The warehouse picked, packed or shipped ``reference`` (warehouses.interface.FulfilmentEvent)."""
     from .services import order_fulfilment_changed
@@ -64,13 +65,29 @@ def fulfilment_changed(reference: str, warehouse: str, tracking_numbers: list, s
     return order.status if order is not None else None
 
 
+@shared_task(name="orders.fulfilments_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def fulfilments_changed(events: list) -> int:
+    """The batch form of ``orders.fulfilment_changed``: ``events`` are its ``[args, kwargs]``, as
+    warehouses sends them together (core.tasks.send_callbacks). Returns the orders moved."""
+    from warehouses.interface import FulfilmentEvent
+
+    from .services import orders_fulfilment_changed
+
+    parsed = [FulfilmentEvent.from_task(*args, **kwargs) for args, kwargs in events]
+    return len(orders_fulfilment_changed(events=[(e.reference, e.warehouse, e.status, e.tracking_numbers) for e in parsed]))
+
+
 @shared_task(name="orders.declare_parcel", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def declare_parcel(order_id: int) -> bool:
     """File and submit the parcel declaration of a paid order sold from bond, and with it those of
     the other orders paid meanwhile (up to ``DECLARE_BATCH``): one batch through customs. The task
     of an order another one declared finds it declared and does nothing."""
+    from .models import Order
     from .services import order_declare_batch, parcels_to_declare
+    from .states import OrderStatus
 
+    if not Order.objects.filter(pk=order_id, status=OrderStatus.PAID).exists():
+        return False  # declared already, by another payment's batch (one query, no lock)
     batch = [order_id, *parcels_to_declare(limit=DECLARE_BATCH)]
     return order_id in order_declare_batch(order_ids=batch)
 
@@ -83,13 +100,26 @@ def declare_parcels(order_ids: list) -> int:
     return len(order_declare_batch(order_ids=order_ids))
 
 
-@shared_task(name="orders.declaration_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+@shared_task(name="orders.declaration_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10,
+             batch_form="orders.declarations_changed")
 def declaration_changed(declaration_id: int, reference: str, status: str) -> str | None:
     """Customs' callback: a parcel declaration moved to ``status``."""
     from .services import order_customs_changed
 
     order = order_customs_changed(reference=reference, status=status)
     return order.status if order is not None else None
+
+
+@shared_task(name="orders.declarations_changed", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def declarations_changed(events: list) -> int:
+    """The batch form of ``orders.declaration_changed``: ``events`` are its ``[args, kwargs]``, as
+    customs sends them together (core.tasks.send_callbacks). Returns the orders moved."""
+    from customs.interface import DeclarationEvent
+
+    from .services import orders_customs_changed
+
+    parsed = [DeclarationEvent.from_task(*args, **kwargs) for args, kwargs in events]
+    return len(orders_customs_changed(changes=[(e.reference, e.status) for e in parsed]))
 
 
 @shared_task(name="orders.return_rejected", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from core.access import SYSTEM_ACTOR
 from core.models import TransitionEvent
 from core.states import transition_batch
-from core.tasks import enqueue
+from core.tasks import enqueue, enqueue_ids
 
 from .models import Order
 from .routes import crossing_for
@@ -70,12 +70,13 @@ def delay_after(status: str) -> float:
 
 
 def parcels_schedule(*, order_ids: list[int], status: str) -> None:
-    """Send the step task for orders now in ``status``, after commit, with the step's delay."""
+    """Send the step task for orders now in ``status``, after commit, with the step's delay (the
+    orders scheduled in one transaction go in one task, core.tasks.enqueue_ids)."""
     if not order_ids or status not in TIMED or not settings.MARKETPLACE_TRACKING_AUTOSTART:
         return
     from .tasks import parcels_step as task
 
-    enqueue(task, list(order_ids), str(status), countdown=delay_after(status))
+    enqueue_ids(task, order_ids, str(status), countdown=delay_after(status))
 
 
 def parcels_advance(*, from_status: str, to_status: str, order_ids, place: str = "") -> list[int]:

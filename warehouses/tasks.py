@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode
@@ -53,6 +54,16 @@ def simulate_fulfilment(self, fulfilment_id: int) -> str | None:
             raise self.retry(countdown=settings.WAREHOUSES_FULFILMENT_BOND_RETRY_DELAY, max_retries=None) from None
         log.info("fulfilment simulator: %s left to the operator (%s: %s)", fulfilment_id, exc.code, exc.message)
         return None
+
+
+@shared_task(name="warehouses.simulate_fulfilments", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def simulate_fulfilments(fulfilment_ids: list, status: str | None = None) -> int:
+    """The fulfilment simulator's step on many fulfilments still in ``status`` (the one it was
+    scheduled after; None: each one step on from its current status), one set-based move per step,
+    with the others in that status whose step is due; it schedules the next step for them in one
+    task. Run twice, it moves nothing more. Returns how many moved."""
+    moved = services.fulfilments_simulate(fulfilment_ids=[int(pk) for pk in fulfilment_ids], status=status, take_along=True)
+    return sum(len(ids) for ids in moved.values())
 
 
 @shared_task(name="warehouses.resume_fulfilments")

@@ -75,7 +75,9 @@ def env_for_django(reject_every: int) -> dict[str, str]:
     """The settings of the bench process and of the worker: test mode (every simulator delay 0),
     the fulfilment simulator on, customs refusing one parcel in ``reject_every``."""
     return {"CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL, "WAREHOUSES_FULFILMENT_SIMULATOR": "1",
-            "CUSTOMS_SIM_REJECT_EVERY": str(reject_every), "MARKETPLACE_TRACKING_AUTOSTART": "1", "LOG_LEVEL": "WARNING"}
+            "CUSTOMS_SIM_REJECT_EVERY": str(reject_every), "MARKETPLACE_TRACKING_AUTOSTART": "1", "LOG_LEVEL": "WARNING",
+            # Test mode sets the customs and tracking delays to 0, not the fulfilment simulator's (5 s each).
+            "WAREHOUSES_DELAY_PICK": "0", "WAREHOUSES_DELAY_PACK": "0", "WAREHOUSES_DELAY_SHIP": "0"}
 
 
 # --- seeding (not timed) ----------------------------------------------------------------------------

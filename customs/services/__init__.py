@@ -17,6 +17,7 @@ from .declarations import (
     declaration_create,
     declaration_pay,
     declaration_submit,
+    declarations_create,
     gateway_poll,
     gateway_register,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "declaration_pay_batch",
     "declaration_submit",
     "declaration_submit_batch",
+    "declarations_create",
     "document_upload",
     "gateway_poll",
     "gateway_poll_batch",

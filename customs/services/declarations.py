@@ -23,7 +23,7 @@ from core.texts import Text, stored, text
 
 from .. import rules, validation
 from ..interface import DeclarationEvent, DeclarationInfo, DeclarationLineInput, ParcelInput
-from ..models import Declaration, DeclarationLine
+from ..models import Declaration, DeclarationDocument, DeclarationLine
 from ..rules import fx_line
 from ..selectors import info
 from ..states import ACTION_LABELS, BROKER_ACTIONS
@@ -57,6 +57,13 @@ def _payer(payer) -> tuple[str, int | None]:
 
 
 def _assessment(declaration: Declaration, lines: list[_Line], on: Date) -> dict:
+    # The rule tables read from the process's memo (customs.rules.data.cached), as a quote reads
+    # them: one query for the stamp, none inside a caller's block (a batch assesses many at once).
+    with rules.data.cached():
+        return _assess_lines(declaration, lines, on)
+
+
+def _assess_lines(declaration: Declaration, lines: list[_Line], on: Date) -> dict:
     # A parcel is assessed under the regime of the buyer's quote (CBEC 1210 from the Lanzhou bond...);
     # the buyer's allowance counts every other order, not this one (booked when it was paid).
     regime = {"import": "customs_warehouse", "release_from_bond": "release_from_bond"}.get(declaration.kind) or declaration.regime or None
@@ -90,6 +97,29 @@ def declaration_create(*, kind: str, reference: str, importer_country: str, line
     that escrow on release. Declared once per reference: the same call again returns the existing
     declaration.
     """
+    reference = _checked_reference(kind, reference)
+    existing = Declaration.objects.filter(reference=reference).first()
+    if existing is not None:
+        return _existing(existing, kind)
+    declaration, rows = _draft(kind=kind, reference=reference, importer_country=importer_country, lines=lines,
+                               declared_weight_kg=declared_weight_kg, recorded_weight_kg=recorded_weight_kg, payer=payer,
+                               callback_task=callback_task, actor=actor, buyer_id=buyer_id, date=date, parcel=parcel)
+    try:
+        with transaction.atomic():
+            declaration.save(force_insert=True)
+            for row in rows:
+                row.declaration = declaration
+            DeclarationLine.objects.bulk_create(rows)
+    except IntegrityError:
+        # Two creates of one reference at once: the first wins, the second answers with it.
+        existing = Declaration.objects.filter(reference=reference).first()
+        if existing is None:
+            raise
+        return info(existing)
+    return info(declaration)
+
+
+def _checked_reference(kind: str, reference: str) -> str:
     if kind not in Declaration.Kind.values:
         raise DomainError(ErrorCode.VALIDATION, _("Unknown kind %(kind)s.") % {"kind": repr(kind)},
                           {"kind": [_("One of %(choices)s.") % {"choices": ", ".join(Declaration.Kind.values)}]})
@@ -97,17 +127,26 @@ def declaration_create(*, kind: str, reference: str, importer_country: str, line
     if not reference or len(reference) > 100:
         raise DomainError(ErrorCode.VALIDATION, _("A reference of 1 to 100 characters is needed."),
                           {"reference": [_("1 to 100 characters.")]})
-    existing = Declaration.objects.filter(reference=reference).first()
-    if existing is not None:
-        if existing.kind != kind:
-            raise DomainError(ErrorCode.CONFLICT, _("Reference %(reference)s is already declared as %(kind)s.")
-                              % {"reference": reference, "kind": existing.kind}, {"reference": [_("Already declared.")]})
-        return info(existing)
+    return reference
+
+
+def _existing(existing: Declaration, kind: str) -> DeclarationInfo:
+    if existing.kind != kind:
+        raise DomainError(ErrorCode.CONFLICT, _("Reference %(reference)s is already declared as %(kind)s.")
+                          % {"reference": existing.reference, "kind": existing.kind}, {"reference": [_("Already declared.")]})
+    return info(existing)
+
+
+def _draft(*, kind: str, reference: str, importer_country: str, lines: list[DeclarationLineInput], declared_weight_kg,
+           recorded_weight_kg=None, payer=None, callback_task: str | None = None, actor, buyer_id: int | None = None,
+           date: Date | None = None, parcel: ParcelInput | None = None) -> tuple[Declaration, list[DeclarationLine]]:
+    """The declaration ``declaration_create`` writes, checked and assessed, and its lines: not saved."""
     country = validation.country(importer_country, "importer_country")
     if country not in (*rules.CENTRAL_ASIA, "CN"):
         raise DomainError(ErrorCode.REGIME_NOT_SUPPORTED, _("No customs rules for %(country)s.") % {"country": country},
                           {"importer_country": [_("Not supported.")]})
-    checked = _check_lines(lines, country, value_attr="value")
+    with rules.data.cached():
+        checked = _check_lines(lines, country, value_attr="value")
     declared = validation.weight(declared_weight_kg, "declared_weight_kg")
     recorded = validation.weight(recorded_weight_kg, "recorded_weight_kg") if recorded_weight_kg not in (None, "") else None
     if callback_task and not _TASK_NAME.match(callback_task):
@@ -122,27 +161,81 @@ def declaration_create(*, kind: str, reference: str, importer_country: str, line
     draft = Declaration(kind=kind, reference=reference, importer_country=country, buyer_id=buyer_id,
                         regime=extra.get("regime", ""), freight_minor=extra.get("freight_minor", 0))
     assessment = _assessment(draft, checked, on)
+    declaration = Declaration(
+        kind=kind, reference=reference, importer_country=country, declared_weight_kg=declared,
+        recorded_weight_kg=recorded, payer_kind=payer_kind, payer_id=payer_id, buyer_id=buyer_id,
+        callback_task=callback_task or "", created_by=None if actor is SYSTEM_ACTOR else actor,
+        **{**assessment, **{k: v for k, v in extra.items() if k != "regime"}},
+    )
+    rows = [DeclarationLine(position=i + 1, hs_code=line.hs_code, description=line.description, quantity=line.quantity,
+                            weight_kg=line.weight_kg, value_minor=line.value.minor, currency=line.value.currency,
+                            origin_country=line.origin_country)
+            for i, line in enumerate(checked)]
+    return declaration, rows
+
+
+def declarations_create(*, filings: list[dict], actor) -> dict[str, DeclarationInfo | DomainError]:
+    """Many :func:`declaration_create` at once (a batch of parcels): ``filings`` are its keyword
+    arguments each, with ``documents``, a list of ``(kind, file)`` attached to a declaration filed
+    now (as :func:`~customs.services.documents.document_upload` attaches one). The rule tables are
+    read once for the batch, the existing declarations in one query, and the new ones written in
+    one transaction: one INSERT for the declarations, one for their lines, one for the documents.
+    Returns ``{reference: DeclarationInfo}``, or the DomainError refusing that filing (the others
+    are filed all the same). Declared once per reference, as one by one."""
+    from .documents import document_row
+
+    results: dict[str, DeclarationInfo | DomainError] = {}
+    checked: list[tuple[dict, str]] = []
+    for filing in filings:
+        try:
+            checked.append((filing, _checked_reference(filing.get("kind", ""), filing.get("reference", ""))))
+        except DomainError as exc:
+            results[str(filing.get("reference", ""))] = exc
+    existing = {d.reference: d for d in Declaration.objects.filter(reference__in=[ref for _f, ref in checked])}
+    drafts: list[tuple[Declaration, list[DeclarationLine], list]] = []
+    with rules.data.cached():
+        for filing, reference in checked:
+            args = {k: v for k, v in filing.items() if k != "documents"}
+            try:
+                if reference in existing:
+                    results[reference] = _existing(existing[reference], args["kind"])
+                    continue
+                declaration, rows = _draft(**{**args, "reference": reference, "actor": actor})
+                documents = [document_row(declaration, kind, file, actor) for kind, file in filing.get("documents", ())]
+            except DomainError as exc:
+                results[reference] = exc
+                continue
+            drafts.append((declaration, rows, documents))
+    if not drafts:
+        return results
     try:
         with transaction.atomic():
-            declaration = Declaration.objects.create(
-                kind=kind, reference=reference, importer_country=country, declared_weight_kg=declared,
-                recorded_weight_kg=recorded, payer_kind=payer_kind, payer_id=payer_id, buyer_id=buyer_id,
-                callback_task=callback_task or "", created_by=None if actor is SYSTEM_ACTOR else actor,
-                **{**assessment, **{k: v for k, v in extra.items() if k != "regime"}},
-            )
-            DeclarationLine.objects.bulk_create([
-                DeclarationLine(declaration=declaration, position=i + 1, hs_code=line.hs_code, description=line.description,
-                                quantity=line.quantity, weight_kg=line.weight_kg, value_minor=line.value.minor,
-                                currency=line.value.currency, origin_country=line.origin_country)
-                for i, line in enumerate(checked)
-            ])
+            Declaration.objects.bulk_create([declaration for declaration, _rows, _docs in drafts])
+            for declaration, rows, documents in drafts:
+                for row in [*rows, *documents]:
+                    row.declaration = declaration
+            DeclarationLine.objects.bulk_create([row for _d, rows, _docs in drafts for row in rows])
+            DeclarationDocument.objects.bulk_create([doc for _d, _rows, docs in drafts for doc in docs])
     except IntegrityError:
-        # Two creates of one reference at once: the first wins, the second answers with it.
-        existing = Declaration.objects.filter(reference=reference).first()
-        if existing is None:
-            raise
-        return info(existing)
-    return info(declaration)
+        # A reference filed meanwhile by another caller: one by one, each answering with the first.
+        for declaration, _rows, _docs in drafts:
+            results.pop(declaration.reference, None)
+        rest = [filing for filing, reference in checked if reference not in results]
+        for filing in rest:
+            args = {k: v for k, v in filing.items() if k != "documents"}
+            try:
+                results[filing["reference"].strip()] = created = declaration_create(**args, actor=actor)
+                for kind, file in filing.get("documents", ()) if created.status == S.DRAFT else ():
+                    from .documents import document_upload
+
+                    file.seek(0)
+                    document_upload(declaration_id=created.id, kind=kind, file=file, actor=actor)
+            except DomainError as exc:
+                results[filing["reference"].strip()] = exc
+        return results
+    for declaration, _rows, _docs in drafts:
+        results[declaration.reference] = info(declaration)
+    return results
 
 
 def _parcel_fields(parcel: ParcelInput | None, country: str) -> dict:

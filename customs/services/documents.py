@@ -39,6 +39,35 @@ def document_upload(*, declaration_id: int, kind: str, file, actor) -> Declarati
 
     The type is read from the content, never the name; images are checked to decode.
     """
+    content, content_type, ext = _checked_file(kind, file)
+    with transaction.atomic():
+        declaration = Declaration.objects.select_for_update().filter(pk=declaration_id).first()
+        if declaration is None:
+            raise DomainError(ErrorCode.NOT_FOUND, _("Declaration not found."))
+        if declaration.status in (S.RELEASED, S.REJECTED):
+            raise DomainError(ErrorCode.CONFLICT, _("This declaration is closed: no more documents."),
+                              {"file": [_("The declaration is closed.")]})
+        doc = _stored(declaration, kind, file, content, content_type, ext, actor)
+        doc.save()
+    return doc
+
+
+def document_row(declaration: Declaration, kind: str, file, actor) -> DeclarationDocument:
+    """The document :func:`document_upload` attaches, checked alike and its file stored, for a
+    declaration being filed (not saved: the caller writes its rows together)."""
+    content, content_type, ext = _checked_file(kind, file)
+    return _stored(declaration, kind, file, content, content_type, ext, actor)
+
+
+def _stored(declaration, kind, file, content: bytes, content_type: str, ext: str, actor) -> DeclarationDocument:
+    doc = DeclarationDocument(declaration=declaration, kind=kind, original_name=(getattr(file, "name", "") or "document")[-200:],
+                              content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                              extension=ext, uploaded_by=None if actor is SYSTEM_ACTOR else actor)
+    doc.file.save(f"{doc.sha256[:16]}{ext}", ContentFile(content), save=False)
+    return doc
+
+
+def _checked_file(kind: str, file) -> tuple[bytes, str, str]:
     if kind not in DeclarationDocument.Kind.values:
         raise DomainError(ErrorCode.VALIDATION, _("Unknown document kind %(kind)s.") % {"kind": repr(kind)},
                           {"kind": [_("One of %(choices)s.") % {"choices": ", ".join(DeclarationDocument.Kind.values)}]})
@@ -62,19 +91,7 @@ def document_upload(*, declaration_id: int, kind: str, file, actor) -> Declarati
         _check_image(content)
     elif b"%%EOF" not in content[-2048:]:
         raise DomainError(ErrorCode.INVALID_DOCUMENT, _("The PDF is truncated."), {"file": [_("The PDF is incomplete.")]})
-    with transaction.atomic():
-        declaration = Declaration.objects.select_for_update().filter(pk=declaration_id).first()
-        if declaration is None:
-            raise DomainError(ErrorCode.NOT_FOUND, _("Declaration not found."))
-        if declaration.status in (S.RELEASED, S.REJECTED):
-            raise DomainError(ErrorCode.CONFLICT, _("This declaration is closed: no more documents."),
-                              {"file": [_("The declaration is closed.")]})
-        doc = DeclarationDocument(declaration=declaration, kind=kind, original_name=(getattr(file, "name", "") or "document")[-200:],
-                                  content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                                  extension=ext, uploaded_by=None if actor is SYSTEM_ACTOR else actor)
-        doc.file.save(f"{doc.sha256[:16]}{ext}", ContentFile(content), save=False)
-        doc.save()
-    return doc
+    return content, content_type, ext
 
 
 def _check_image(content: bytes) -> None:

@@ -23,10 +23,11 @@ from django.utils.translation import gettext_noop
 from core.access import SYSTEM_ACTOR
 from core.money import Money
 from core.states import transition_batch
-from core.tasks import enqueue
+from core.tasks import enqueue, send_callbacks
 from core.texts import text
 
 from ..models import Declaration
+from ..rules import data as rule_data
 from ..states import DeclarationStatus as S
 
 log = logging.getLogger(__name__)
@@ -55,25 +56,38 @@ def _pending(declaration_ids, statuses) -> list[Declaration]:
 def _ask(declarations: list[Declaration], question: str) -> dict[int, object]:
     """The authority's answers, ``{pk: answer}``, one batch call per gateway. Never inside a
     transaction of ours: callers ask before they open the one that records the answers."""
-    from .. import gateways
-
     by_gateway: dict[str, list[Declaration]] = {}
     for declaration in declarations:
         by_gateway.setdefault(declaration.gateway, []).append(declaration)
     answers: dict[int, object] = {}
+    with rule_data.cached():  # the built-in simulator reads FX rates per declaration: once per batch
+        _ask_each(by_gateway, question, answers)
+    return answers
+
+
+def _ask_each(by_gateway: dict, question: str, answers: dict) -> None:
+    from .. import gateways
+
     for name, group in sorted(by_gateway.items()):
         gateway = gateways.get(name)
         snapshots = [gateways.snapshot(d) for d in group]
         results = gateways.submit_batch(gateway, snapshots) if question == "submit" else gateways.poll_batch(gateway, snapshots)
         answers.update(zip([d.pk for d in group], results, strict=True))
-    return answers
 
 
 def _notify_all(declarations: dict[int, Declaration], moved, status: str) -> None:
-    from .declarations import _notify
+    """Tell each declaration's caller of its move, after commit: one callback per declaration, sent
+    as one message per caller's task when that task has a batch form (core.tasks.send_callbacks)."""
+    from ..interface import DeclarationEvent
 
+    by_task: dict[str, list] = {}
     for pk in moved:
-        _notify(declarations[pk], status)
+        declaration = declarations[pk]
+        if declaration.callback_task:
+            event = DeclarationEvent(declaration_id=pk, reference=declaration.reference, status=str(status))
+            by_task.setdefault(declaration.callback_task, []).append((event.task_args(), {}))
+    for name, calls in sorted(by_task.items()):
+        send_callbacks(name, calls)
 
 
 def declaration_submit_batch(*, declaration_ids, actor) -> list[int]:
@@ -162,22 +176,28 @@ def gateway_poll_batch(*, declaration_ids) -> list[int]:
             if target == S.GREEN:
                 green += moved
         if green:
-            _assess_batch(green, actor=SYSTEM_ACTOR, reason=text(GREEN_REASON))
+            _assess_batch(green, actor=SYSTEM_ACTOR, reason=text(GREEN_REASON), loaded=by_pk)
         if again:
             enqueue(tasks.gateway_poll_batch, again, countdown=_tunable("channel_delay"))
     return sorted(by_pk)
 
 
-def _assess_batch(declaration_ids: list[int], *, actor, reason) -> None:
+def _assess_batch(declaration_ids: list[int], *, actor, reason, loaded: dict[int, Declaration] | None = None) -> None:
     """Assess green declarations (the rules in force on their registration date, per declaration),
     move them to ``assessed`` in one statement set, then on: nothing to pay goes to ``paid`` at
-    once; a payer's duties are booked by one task for all."""
+    once; a payer's duties are booked by one task for all. ``loaded``: the declarations as the
+    caller read them with their lines (what the assessment reads does not change with a channel)."""
     from .. import tasks
     from .declarations import _assessment, _stored_lines
 
-    declarations = {d.pk: d for d in Declaration.objects.filter(pk__in=declaration_ids).prefetch_related("lines")}
-    assessments = {pk: _assessment(d, _stored_lines(d), d.registered_on or timezone.localdate())
-                   for pk, d in declarations.items()}
+    loaded = loaded or {}
+    declarations = {pk: loaded[pk] for pk in declaration_ids if pk in loaded}
+    missing = [pk for pk in declaration_ids if pk not in declarations]
+    if missing:
+        declarations.update({d.pk: d for d in Declaration.objects.filter(pk__in=missing).prefetch_related("lines")})
+    with rule_data.cached():  # the rule tables read once for the batch (customs.rules.data)
+        assessments = {pk: _assessment(d, _stored_lines(d), d.registered_on or timezone.localdate())
+                       for pk, d in declarations.items()}
     duties = {pk: sum(a[k] for k in ("duty_minor", "vat_minor", "excise_minor", "fees_minor")) for pk, a in assessments.items()}
     english, note = _reason(reason)
     moved = transition_batch(

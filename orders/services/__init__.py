@@ -34,6 +34,8 @@ from .road import (
     order_fulfilment_changed,
     order_return,
     order_ship_callback,
+    orders_customs_changed,
+    orders_fulfilment_changed,
     parcels_to_declare,
 )
 
@@ -42,5 +44,6 @@ __all__ = [
     "SHIP_TO_LIMITS", "invoice_pdf", "order_advance", "order_cancel", "order_customs_changed", "order_declare", "order_declare_batch",
     "parcels_to_declare",
     "order_deliver", "order_expire", "order_fulfilment_changed", "order_id_of", "order_pay", "order_place",
-    "order_quote", "order_return", "order_ship_callback", "orders_expire", "shipping_for",
+    "order_quote", "order_return", "order_ship_callback", "orders_customs_changed", "orders_expire", "orders_fulfilment_changed",
+    "shipping_for",
 ]

@@ -83,17 +83,86 @@ def order_fulfilment_changed(*, reference: str, warehouse: str, status: str, tra
     return order
 
 
+def orders_fulfilment_changed(*, events) -> list[int]:
+    """Many warehouse steps at once (task ``orders.fulfilments_changed``, the batch form of
+    ``orders.fulfilment_changed``): ``events`` are ``(reference, warehouse, status,
+    tracking_numbers)``. As :func:`order_fulfilment_changed` does for one, each order follows its
+    warehouse to the furthest step reported, recording on the way a step it missed (the callbacks
+    of two steps may run side by side on two workers), its tracking numbers merged; here the
+    orders are locked in one statement (waiting for a worker moving them), and those taking the
+    same steps move together, one set-based move per step (:func:`core.states.transition_batch`),
+    the shipped ones scheduled on the pipeline in one task. An event that moves nothing (an order
+    not ready, or past that step already) goes through :func:`order_fulfilment_changed`. Returns
+    the orders moved. Safe to run twice."""
+    reported: dict[int, dict] = {}
+    for reference, warehouse, status, numbers in events:
+        order_id = order_id_of(reference)
+        if order_id is None or status not in FULFILMENT_STEPS:
+            continue
+        seen = reported.setdefault(order_id, {"reference": reference, "events": []})
+        seen["events"].append((str(warehouse or ""), status, [str(n)[:64] for n in (numbers or []) if n]))
+    rest: list[tuple[str, str, str, list]] = []
+    moved: list[int] = []
+    with transaction.atomic():
+        orders = {o["pk"]: o for o in Order.objects.select_for_update().filter(pk__in=sorted(reported)).order_by("pk")
+                  .values("pk", "status", "road", "tracking_numbers")}
+        groups: dict[tuple[str, str], list[int]] = {}
+        plans: dict[int, dict] = {}
+        for pk, seen in reported.items():
+            order = orders.get(pk)
+            if order is None:
+                rest += [(seen["reference"], w, s, n) for w, s, n in seen["events"]]
+                continue
+            warehouse, status, numbers = max(seen["events"], key=lambda e: FULFILMENT_STEPS.index(e[1]))
+            target = FULFILMENT_STEPS.index(status)
+            current = FULFILMENT_STEPS.index(order["status"]) if order["status"] in FULFILMENT_STEPS else -1
+            ready = order["status"] == (S.CLEARED if order["road"] == BOND else S.PAID)
+            if target <= current or (current < 0 and not ready):
+                rest += [(seen["reference"], w, s, n) for w, s, n in seen["events"]]  # nothing to move: one by one
+                continue
+            known = list(order["tracking_numbers"] or [])
+            every = [n for _w, _s, numbers_ in seen["events"] for n in numbers_]
+            merged = known + [n for n in dict.fromkeys(every) if n not in known]
+            plans[pk] = {"place": warehouse[:32], "warehouse": warehouse, "numbers": numbers, "merged": merged,
+                         "changed": merged != known}
+            groups.setdefault((order["status"], status), []).append(pk)
+        now = timezone.now()
+        for (start, status), pks in sorted(groups.items()):
+            source, ids = start, pks
+            first = FULFILMENT_STEPS.index(start) + 1 if start in FULFILMENT_STEPS else 0
+            for step in FULFILMENT_STEPS[first:FULFILMENT_STEPS.index(status) + 1]:
+                ids = transition_batch(
+                    Order, ids, source, step, actor=SYSTEM_ACTOR,
+                    updates={pk: {"tracking_numbers": plans[pk]["merged"]} for pk in ids if plans[pk]["changed"]},
+                    events={pk: {"place": plans[pk]["place"],
+                                 "payload": {"warehouse": plans[pk]["warehouse"], "tracking_numbers": plans[pk]["numbers"]}
+                                 if step == S.SHIPPED else {}} for pk in ids},
+                    extra_updates={"shipped_at": now} if step == S.SHIPPED else None)
+                source = step
+            if status == S.SHIPPED:
+                parcels_schedule(order_ids=ids, status=S.SHIPPED)
+            moved += ids
+    for reference, warehouse, status, numbers in rest:
+        order_fulfilment_changed(reference=reference, warehouse=warehouse, status=status, tracking_numbers=numbers)
+    return sorted(moved)
+
+
 def order_ship_callback(*, reference: str, warehouse: str, tracking_numbers: list) -> Order | None:
     """The callback of fulfilments requested before the order followed every step."""
     return order_fulfilment_changed(reference=reference, warehouse=warehouse, status=S.SHIPPED,
                                     tracking_numbers=tracking_numbers)
 
 
+def _lines_of(order: Order) -> list:
+    """The order's lines by position (from the prefetch of a batch when there is one)."""
+    return sorted(order.lines.all(), key=lambda line: line.position)
+
+
 def _declaration_lines(order: Order) -> list[DeclarationLineInput]:
     return [DeclarationLineInput(hs_code=line.hs_code, description=line.title, quantity=line.quantity,
                                  weight_kg=Decimal(line.gross_weight_g * line.quantity) / 1000,
                                  value=Money(line.line_total_minor, order.currency_id), origin_country=line.origin_country_id)
-            for line in order.lines.order_by("position")]
+            for line in _lines_of(order)]
 
 
 def invoice_pdf(order: Order) -> bytes:
@@ -103,27 +172,23 @@ def invoice_pdf(order: Order) -> bytes:
     return render(order)
 
 
-def _file(order: Order) -> tuple[int, bool]:
-    """The parcel's declaration, filed (a draft with the seller's invoice) or found: its id, and
-    whether it is a draft to submit. Customs answers a second filing with the first declaration."""
+def _filing(order: Order) -> dict:
+    """The parcel's declaration as customs files it (:func:`customs.services.declarations_create`):
+    drawn up from the order (regime, lines, prepaid duties, recipient), with the seller's invoice
+    attached when it is filed now. Customs answers a second filing with the first declaration."""
     from django.core.files.base import ContentFile
 
     quoted = order.landed_cost.get("date")
     lines = _declaration_lines(order)
-    info = customs.declaration_create(
-        kind="parcel", reference=order.reference, importer_country=order.ship_to_country_id, lines=lines,
-        declared_weight_kg=sum((line.weight_kg for line in lines), Decimal(0)),
-        callback_task=DECLARATION_CALLBACK, actor=SYSTEM_ACTOR, buyer_id=order.buyer_id,
-        date=timezone.datetime.fromisoformat(quoted).date() if quoted else None,
-        parcel=ParcelInput(regime=order.regime, prepaid=order.taxes, freight=order.shipping,
-                           recipient_name=order.ship_to_name,
-                           recipient_id=crypto.decrypt(order.ship_to_id_encrypted) if order.ship_to_id_encrypted else ""),
-    )
-    if info.status != "draft":
-        return info.id, False
-    invoice = ContentFile(invoice_pdf(order), name=f"invoice-order-{order.pk}.pdf")
-    customs.document_upload(declaration_id=info.id, kind="invoice", file=invoice, actor=SYSTEM_ACTOR)
-    return info.id, True
+    return {
+        "kind": "parcel", "reference": order.reference, "importer_country": order.ship_to_country_id, "lines": lines,
+        "declared_weight_kg": sum((line.weight_kg for line in lines), Decimal(0)),
+        "callback_task": DECLARATION_CALLBACK, "buyer_id": order.buyer_id,
+        "date": timezone.datetime.fromisoformat(quoted).date() if quoted else None,
+        "parcel": ParcelInput(regime=order.regime, prepaid=order.taxes, freight=order.shipping, recipient_name=order.ship_to_name,
+                              recipient_id=crypto.decrypt(order.ship_to_id_encrypted) if order.ship_to_id_encrypted else ""),
+        "documents": [("invoice", ContentFile(invoice_pdf(order), name=f"invoice-order-{order.pk}.pdf"))],
+    }
 
 
 def _declarable(order: Order) -> bool:
@@ -134,22 +199,28 @@ def order_declare_batch(*, order_ids) -> list[int]:
     """File the parcel declarations of many orders and submit them together, in one transaction:
     the orders are locked (those another worker holds are skipped: it is declaring them), each
     declaration is drawn up from its order (regime, lines, prepaid duties, recipient, the seller's
-    invoice; a refused filing is logged and leaves the others), the drafts are submitted in one
-    set-based move (one registration task for all) and the orders sold from bond move to
-    ``at_customs`` at their warehouse. Only our own rows are locked: customs' authority is asked
-    later, by its tasks, with no transaction open. Returns the orders declared, now or before.
-    Idempotent: customs answers a second filing with the first declaration."""
+    invoice) and customs files them together (:func:`customs.services.declarations_create`: the
+    rule tables read once, one INSERT each for the declarations, their lines and the invoices; a
+    refused filing is logged and leaves the others), the drafts are submitted in one set-based
+    move (one registration task for all) and the orders sold from bond move to ``at_customs`` at
+    their warehouse. Only our own rows are locked: customs' authority is asked later, by its
+    tasks, with no transaction open. Returns the orders declared, now or before. Idempotent:
+    customs answers a second filing with the first declaration."""
     with transaction.atomic():
-        locked = [o for o in Order.objects.select_for_update(skip_locked=True).filter(
-            pk__in=sorted(set(order_ids)), road__in=[BOND, BORDER], status__in=[S.PAID, S.AT_CUSTOMS]).order_by("pk")
+        locked = [o for o in Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            pk__in=sorted(set(order_ids)), road__in=[BOND, BORDER], status__in=[S.PAID, S.AT_CUSTOMS])
+            .select_related("company").prefetch_related("lines").order_by("pk")
             if _declarable(o)]
+        if not locked:
+            return []
+        answers = customs.declarations_create(filings=[_filing(o) for o in locked], actor=SYSTEM_ACTOR)
         filed: dict[int, tuple[int, bool]] = {}
         for order in locked:
-            try:
-                with transaction.atomic():
-                    filed[order.pk] = _file(order)
-            except DomainError as exc:
-                log.warning("declaration of %s refused: %s", order.reference, exc.message)
+            answer = answers.get(order.reference)
+            if isinstance(answer, DomainError) or answer is None:
+                log.warning("declaration of %s refused: %s", order.reference, getattr(answer, "message", "no answer"))
+                continue
+            filed[order.pk] = (answer.id, answer.status == "draft")
         if not filed:
             return []
         customs.declaration_submit_batch(declaration_ids=[pk for pk, draft in filed.values() if draft], actor=SYSTEM_ACTOR)
@@ -202,6 +273,62 @@ def order_customs_changed(*, reference: str, status: str) -> Order | None:
 
             enqueue(return_rejected, order.pk)
     return order
+
+
+def orders_customs_changed(*, changes) -> list[int]:
+    """Customs' decisions on many parcels at once (task ``orders.declarations_changed``, the batch
+    form of ``orders.declaration_changed``): ``changes`` are ``(reference, status)``; only
+    ``released`` and ``rejected`` matter, as in :func:`order_customs_changed`. In one transaction
+    the orders still ``at_customs`` (locked) move set-based per target and road
+    (:func:`core.states.transition_batch`), each event with its place, declaration and channel as
+    the single step writes them; sold from bond, their units leave bond and their fulfilments are
+    requested for the whole batch (:mod:`warehouses.services.batches`); across a border the
+    pipeline takes them on in one task; a refusal sends the return. Returns the orders moved. Safe
+    to run twice."""
+    wanted: dict[int, str] = {}
+    for reference, status in changes:
+        order_id = order_id_of(reference)
+        if order_id is not None and status in ("released", "rejected"):
+            wanted[order_id] = status
+    if not wanted:
+        return []
+    moved: list[int] = []
+    with transaction.atomic():
+        # Locked in primary-key order, waiting for another worker holding one (as one by one: a
+        # decision skipped here would be lost).
+        orders = list(Order.objects.select_for_update().filter(pk__in=sorted(wanted), status=S.AT_CUSTOMS).order_by("pk"))
+        if not orders:
+            return []
+        infos = customs_selectors.declarations_for([o.reference for o in orders])
+        groups: dict[tuple[str, str], list[Order]] = {}
+        for order in orders:
+            target = S.CLEARED if wanted[order.pk] == "released" else S.CUSTOMS_REJECTED
+            groups.setdefault((target, order.road), []).append(order)
+        for (target, road), group in sorted(groups.items()):
+            events = {}
+            for order in group:
+                info = infos.get(order.reference)
+                events[order.pk] = {"place": place_of(order, S.CLEARED)}
+                if target == S.CLEARED:
+                    events[order.pk]["payload"] = {"declaration": info.id if info else None, "channel": info.channel if info else ""}
+                else:
+                    events[order.pk]["payload"] = {"declaration": info.id if info else None}
+                    events[order.pk]["reason"] = (info.rejection_reason if info else "")[:500]
+            done = transition_batch(Order, list(events), S.AT_CUSTOMS, target, actor=SYSTEM_ACTOR, events=events)
+            moved += done
+            by_pk = {o.pk: o for o in group}
+            if target == S.CUSTOMS_REJECTED:
+                from ..tasks import return_rejected
+
+                for pk in done:
+                    enqueue(return_rejected, pk)
+            elif road == BOND and done:
+                references = [by_pk[pk].reference for pk in done]
+                warehouses.stock_release_from_bond_batch(references=references, actor=SYSTEM_ACTOR)
+                warehouses.fulfilment_request_batch(references=references, callback_task=FULFILMENT_CALLBACK, actor=SYSTEM_ACTOR)
+            else:
+                parcels_schedule(order_ids=done, status=S.CLEARED)
+    return moved
 
 
 def order_advance(*, order: Order, to: str, actor, reason: str = "", place: str = "") -> Order:

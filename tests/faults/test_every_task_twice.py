@@ -392,9 +392,12 @@ CASES = {
     "marketplace.parcels_step": lambda ctx: (([shipped(ctx).pk], "shipped"), {}),
     "marketplace.parcels_sweep": lambda ctx: (stuck_parcel(ctx), ((), {}))[1],
     "orders.fulfilment_changed": lambda ctx: ((cleared(ctx).reference, "LHW", ["CN8"]), {"status": "packed"}),
+    "orders.fulfilments_changed": lambda ctx: (([[[cleared(ctx).reference, "LHW", ["CN9"]], {"status": "picking"}]],), {}),
     "orders.declare_parcel": lambda ctx: ((paid_honey(ctx).pk,), {}),
     "orders.declare_parcels": lambda ctx: (([paid_honey(ctx).pk],), {}),
     "orders.declaration_changed": lambda ctx: (lambda od: ((od[1], od[0].reference, "released"), {}))(
+        released_declaration(ctx)),
+    "orders.declarations_changed": lambda ctx: (lambda od: (([[[od[1], od[0].reference, "released"], {}]],), {}))(
         released_declaration(ctx)),
     "orders.return_rejected": lambda ctx: ((rejected_order(ctx).pk,), {}),
     "orders.refund_return": lambda ctx: ((received_return(ctx).pk,), {}),
@@ -407,6 +410,7 @@ CASES = {
     "warehouses.declaration_changed": lambda ctx: (lambda cd: ((cd[1], f"consignment:{cd[0].pk}", "green"), {}))(
         at_customs_consignment(ctx)),
     "warehouses.simulate_fulfilment": lambda ctx: ((simulated_fulfilment(ctx).pk,), {}),
+    "warehouses.simulate_fulfilments": lambda ctx: (([simulated_fulfilment(ctx).pk], "requested"), {}),
     "warehouses.resume_fulfilments": lambda ctx: (stalled_fulfilment(ctx), ((), {}))[1],
     "testapp.accept_shipment": lambda ctx: ((shipment(ctx, "submitted").pk,), {}),
     "testapp.accept_and_forward": lambda ctx: ((shipment(ctx, "submitted").pk, "default"), {}),

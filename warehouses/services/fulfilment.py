@@ -3,27 +3,31 @@ simulator, with the caller told of each step."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode, field_error
-from core.states import check, transition
-from core.tasks import enqueue
+from core.states import check, transition, transition_batch
+from core.tasks import enqueue, enqueue_ids, send_callbacks
 
 from .. import interface
 from ..access import may_operate
 from ..gateways import carrier
 from ..models import BondStatus, Fulfilment, Parcel, Reservation, ReservationLine
 from ..states import STEP
+from .batches import stock_confirm_shipment_batch
 from .stock import _in_bond_for_sale, _locked_reservation, _refuse_in_bond, stock_confirm_shipment
+
+log = logging.getLogger(__name__)
 
 
 def fulfilment_request(*, reference: str, callback_task: str = "", actor) -> list[Fulfilment]:
@@ -74,6 +78,19 @@ def _notify(fulfilment: Fulfilment, status: str, tracking_numbers: list[str] | N
                                       status=str(status), tracking_numbers=list(tracking_numbers or []))
     name = fulfilment.callback_task
     transaction.on_commit(lambda: current_app.send_task(name, args=event.task_args(), kwargs=event.task_kwargs()))
+
+
+def _notify_batch(fulfilments, status: str, numbers: dict[int, list[str]] | None = None) -> None:
+    """:func:`_notify` for many fulfilments: one callback each, sent as one message per caller's
+    task when that task has a batch form (core.tasks.send_callbacks)."""
+    by_task: dict[str, list] = {}
+    for fulfilment in fulfilments:
+        if fulfilment.callback_task:
+            event = interface.FulfilmentEvent(reference=fulfilment.reference, warehouse=fulfilment.warehouse_id, status=str(status),
+                                              tracking_numbers=list((numbers or {}).get(fulfilment.pk, [])))
+            by_task.setdefault(fulfilment.callback_task, []).append((event.task_args(), event.task_kwargs()))
+    for name, calls in sorted(by_task.items()):
+        send_callbacks(name, calls)
 
 
 def fulfilment_pick(*, fulfilment: Fulfilment, actor) -> Fulfilment:
@@ -180,7 +197,12 @@ def _simulated_parcels(fulfilment: Fulfilment) -> list[dict]:
         for weight_g, qty in ReservationLine.objects.filter(
             reservation_id=fulfilment.reservation_id, warehouse_id=fulfilment.warehouse_id, shipped_at__isnull=True,
         ).values_list("sku__weight_g", "quantity")
-    ) or _UNKNOWN_UNIT_WEIGHT_G
+    )
+    return _parcels_of_weight(weight)
+
+
+def _parcels_of_weight(weight: int) -> list[dict]:
+    weight = weight or _UNKNOWN_UNIT_WEIGHT_G
     limit = PARCEL_LIMITS["weight_g"]
     count = min(50, -(-weight // limit))
     parcels = []
@@ -192,11 +214,17 @@ def _simulated_parcels(fulfilment: Fulfilment) -> list[dict]:
 
 
 def _simulate_later(fulfilment_id: int, status: str, *, countdown: float | None = None) -> None:
-    """Schedule the simulator's step after ``status``, after commit, with that status' delay."""
-    from ..tasks import simulate_fulfilment
+    """Schedule the simulator's step after ``status``, after commit, with that status' delay. The
+    fulfilments scheduled in one transaction with the same delay go in one task
+    (:func:`fulfilments_simulate`)."""
+    _simulate_all_later([fulfilment_id], status, countdown=countdown)
+
+
+def _simulate_all_later(fulfilment_ids, status: str, *, countdown: float | None = None) -> None:
+    from ..tasks import simulate_fulfilments
 
     delay = settings.WAREHOUSES_FULFILMENT_DELAYS.get(str(status), 0) if countdown is None else countdown
-    enqueue(simulate_fulfilment, fulfilment_id, countdown=delay or None)
+    enqueue_ids(simulate_fulfilments, fulfilment_ids, str(status), countdown=delay or None)
 
 
 def _next_step(status: str) -> str | None:
@@ -239,6 +267,148 @@ def fulfilment_simulate(*, fulfilment_id: int) -> str | None:
     return None
 
 
+def _in_bond(fulfilments) -> set[int]:
+    """The fulfilments of ``fulfilments`` with units still in bond for a sale into their
+    warehouse's country (one query): they may be neither picked nor shipped yet."""
+    keys = {(f.reservation_id, f.warehouse_id): f.pk for f in fulfilments}
+    rows = ReservationLine.objects.filter(
+        reservation_id__in={f.reservation_id for f in fulfilments}, shipped_at__isnull=True, bond_status=BondStatus.BONDED,
+        warehouse__country_id=F("reservation__buyer_country_id")).values_list("reservation_id", "warehouse_id").distinct()
+    return {keys[key] for key in rows if key in keys}
+
+
+def _pick_batch(fulfilments: list[Fulfilment]) -> list[int]:
+    """Pick many requested fulfilments as the system (one transaction, set-based)."""
+    with transaction.atomic():
+        bonded = _in_bond(fulfilments)
+        ready = [f for f in fulfilments if f.pk not in bonded]
+        moved = transition_batch(Fulfilment, [f.pk for f in ready], Fulfilment.Status.REQUESTED, Fulfilment.Status.PICKING,
+                                 actor=SYSTEM_ACTOR, extra_updates={"moved_at": timezone.now()},
+                                 events={f.pk: {"place": f.warehouse_id} for f in ready})
+        done = set(moved)
+        _notify_batch([f for f in ready if f.pk in done], Fulfilment.Status.PICKING)
+        _simulate_all_later(moved, Fulfilment.Status.PICKING)
+        if bonded:
+            # Still in bond: the single step refuses them and tries again later (its retries).
+            from ..tasks import simulate_fulfilment
+
+            for pk in sorted(bonded):
+                enqueue(simulate_fulfilment, pk)
+    return moved
+
+
+def _pack_batch(fulfilments: list[Fulfilment]) -> list[int]:
+    """Pack many picked fulfilments as the system: their parcels weighed as
+    :func:`_simulated_parcels` weighs one (one query for all), one set-based move."""
+    weights: dict[tuple[int, str], int] = {}
+    for res_id, warehouse_id, weight_g, qty in ReservationLine.objects.filter(
+            reservation_id__in={f.reservation_id for f in fulfilments}, shipped_at__isnull=True,
+    ).values_list("reservation_id", "warehouse_id", "sku__weight_g", "quantity"):
+        weights[(res_id, warehouse_id)] = weights.get((res_id, warehouse_id), 0) + (weight_g or _UNKNOWN_UNIT_WEIGHT_G) * qty
+    by_pk = {f.pk: f for f in fulfilments}
+    with transaction.atomic():
+        moved = transition_batch(Fulfilment, list(by_pk), Fulfilment.Status.PICKING, Fulfilment.Status.PACKED,
+                                 actor=SYSTEM_ACTOR, extra_updates={"moved_at": timezone.now()},
+                                 events={f.pk: {"place": f.warehouse_id} for f in fulfilments})
+        Parcel.objects.bulk_create([
+            Parcel(fulfilment=by_pk[pk], **values) for pk in moved
+            for values in _parcels_of_weight(weights.get((by_pk[pk].reservation_id, by_pk[pk].warehouse_id), 0))])
+        _notify_batch([by_pk[pk] for pk in moved], Fulfilment.Status.PACKED)
+        _simulate_all_later(moved, Fulfilment.Status.PACKED)
+    return moved
+
+
+def _ship_batch(fulfilments: list[Fulfilment]) -> list[int]:
+    """Ship many packed fulfilments as the system: the parcels handed to the carrier first, with
+    no transaction open, in one exchange (:func:`carrier.hand_over_batch`) whose answers are
+    recorded at once in one conditional UPDATE (as :func:`_hand_over` records each), then the
+    fulfilments shipped set-based and their units shipped, in one short transaction."""
+    bonded = _in_bond(fulfilments)
+    ready = {f.pk: f for f in fulfilments if f.pk not in bonded}
+    parcels = list(Parcel.objects.filter(fulfilment_id__in=list(ready), tracking_number="").order_by("pk")
+                   .values_list("pk", "fulfilment_id", "weight_g"))
+    if parcels:
+        # One exchange with the carrier (its manifest), its answers recorded at once in one statement.
+        handovers = dict(zip([pk for pk, _f, _w in parcels], carrier.hand_over_batch(
+            [(ready[f].warehouse_id, ready[f].reference, weight) for _pk, f, weight in parcels]), strict=True))
+        Parcel.objects.filter(pk__in=list(handovers), tracking_number="").update(
+            carrier=Case(*[When(pk=pk, then=Value(h.carrier)) for pk, h in handovers.items()]),
+            tracking_number=Case(*[When(pk=pk, then=Value(h.tracking_number)) for pk, h in handovers.items()]),
+            handed_over_at=timezone.now())
+    with transaction.atomic():
+        now = timezone.now()
+        moved = transition_batch(Fulfilment, list(ready), Fulfilment.Status.PACKED, Fulfilment.Status.SHIPPED,
+                                 actor=SYSTEM_ACTOR, extra_updates={"shipped_at": now, "moved_at": now},
+                                 events={pk: {"place": f.warehouse_id} for pk, f in ready.items()})
+        stock_confirm_shipment_batch(shipments=[(ready[pk].reference, ready[pk].warehouse_id) for pk in moved], actor=SYSTEM_ACTOR)
+        numbers: dict[int, list[str]] = {}
+        for fulfilment_id, number in Parcel.objects.filter(fulfilment_id__in=moved).order_by("pk").values_list(
+                "fulfilment_id", "tracking_number"):
+            numbers.setdefault(fulfilment_id, []).append(number)
+        if not all(all(numbers.get(pk) or [""]) for pk in moved):  # pragma: no cover - a parcel packed meanwhile
+            raise DomainError(ErrorCode.CONFLICT, _("A parcel was added meanwhile; ship again."))
+        _notify_batch([ready[pk] for pk in moved], Fulfilment.Status.SHIPPED, numbers)
+    if bonded:
+        from ..tasks import simulate_fulfilment
+
+        for pk in sorted(bonded):
+            enqueue(simulate_fulfilment, pk)
+    return moved
+
+
+# Fulfilments due in the same status that one simulator task takes along.
+TAKE_ALONG = 500
+
+
+def fulfilments_simulate(*, fulfilment_ids, status: str | None = None, take_along: bool = False) -> dict[str, list[int]]:
+    """The simulator's step on many fulfilments at once (task ``warehouses.simulate_fulfilments``):
+    each moves one step on from its *current* status as :func:`fulfilment_simulate` moves one,
+    the requested picked, the picked packed, the packed shipped, each group in one set-based move
+    (:func:`core.states.transition_batch`) with one callback message for all, then the next step
+    scheduled for the group in one task. Units still in bond are left to the single step (which
+    tries again later); units shipped set-based (:func:`.batches.stock_confirm_shipment_batch`). A
+    group refused as a whole (a reservation cancelled meanwhile) is done one by one. Returns ``{new status: moved ids}``. Safe twice: a fulfilment moved meanwhile is skipped."""
+    if not settings.WAREHOUSES_FULFILMENT_SIMULATOR:
+        return {}
+    by_status: dict[str, list[Fulfilment]] = {}
+    rows = Fulfilment.objects.filter(pk__in=sorted(set(fulfilment_ids))).order_by("pk")
+    for fulfilment in rows.filter(status=status) if status else rows:
+        if _next_step(fulfilment.status):
+            by_status.setdefault(fulfilment.status, []).append(fulfilment)
+    if take_along:
+        # The others in the same status whose step is due come along (each request sends its own
+        # task: the first to run moves them all in one batch, the others find nothing left).
+        now = timezone.now()
+        for status, group in by_status.items():
+            due = now - timedelta(seconds=settings.WAREHOUSES_FULFILMENT_DELAYS.get(str(status), 0))
+            known = {f.pk for f in group}
+            group += [f for f in Fulfilment.objects.annotate(since=Coalesce("moved_at", "created_at"))
+                      .filter(status=status, since__lte=due).exclude(Exists(_units_in_bond())).order_by("pk")[:TAKE_ALONG]
+                      if f.pk not in known]
+    moved: dict[str, list[int]] = {}
+    steps = ((Fulfilment.Status.REQUESTED, _pick_batch), (Fulfilment.Status.PICKING, _pack_batch),
+             (Fulfilment.Status.PACKED, _ship_batch))
+    for status, step in steps:
+        group = by_status.get(status)
+        if not group:
+            continue
+        try:
+            moved[_next_step(status)] = step(group)
+        except DomainError:
+            log.info("fulfilment simulator: a batch of %s refused; one by one", len(group))
+            moved[_next_step(status)] = [f.pk for f in group if fulfilment_simulate(fulfilment_id=f.pk) == _next_step(status)]
+    return moved
+
+
+def _units_in_bond():
+    """The fulfilment's (``OuterRef``) unshipped units still in bond for a sale into their
+    warehouse's country: it may be neither picked nor shipped yet."""
+    return ReservationLine.objects.filter(
+        reservation_id=OuterRef("reservation_id"), warehouse_id=OuterRef("warehouse_id"), shipped_at__isnull=True,
+        bond_status=BondStatus.BONDED, warehouse__country_id=F("reservation__buyer_country_id"),
+    )
+
+
 def fulfilments_resume(*, now=None, limit: int = 200) -> int:
     """The simulator's safety net (Celery beat): re-send the step of fulfilments that have not moved
     for ``WAREHOUSES_FULFILMENT_STALL_AFTER`` seconds (a lost task, a worker restarted, retries
@@ -248,10 +418,7 @@ def fulfilments_resume(*, now=None, limit: int = 200) -> int:
         return 0
     now = now or timezone.now()
     before = now - timedelta(seconds=settings.WAREHOUSES_FULFILMENT_STALL_AFTER)
-    in_bond = ReservationLine.objects.filter(
-        reservation_id=OuterRef("reservation_id"), warehouse_id=OuterRef("warehouse_id"), shipped_at__isnull=True,
-        bond_status=BondStatus.BONDED, warehouse__country_id=F("reservation__buyer_country_id"),
-    )
+    in_bond = _units_in_bond()
     stalled = list(
         Fulfilment.objects.filter(status__in=[s for s in Fulfilment.Status.values if _next_step(s)])
         .annotate(since=Coalesce("moved_at", "created_at"))
@@ -259,6 +426,8 @@ def fulfilments_resume(*, now=None, limit: int = 200) -> int:
         .exclude(Exists(in_bond))
         .order_by("since").values_list("pk", flat=True)[:limit]
     )
+    from ..tasks import simulate_fulfilment
+
     for pk in stalled:
-        _simulate_later(pk, "", countdown=0)
+        enqueue(simulate_fulfilment, pk)
     return len(stalled)
