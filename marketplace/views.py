@@ -84,6 +84,7 @@ def storefront(request, code):
     if wallet and wallet != sf.currency_id:
         fx = selectors.fx_rate(sf.currency_id, wallet)
     selectors.decorate(rows, languages=selectors.card_languages(language, sf), storefront=sf, fx=fx)
+    selectors.card_urls(rows, storefront=sf, reader_language=getattr(request, "LANGUAGE_CODE", language))
 
     def page_url(number):
         q = QueryDict(mutable=True)
@@ -125,8 +126,10 @@ def product(request, pk):
     offer = next((o for o in offers if o.storefront_id == code), offers[0] if offers else None)
     sf = offer.storefront if offer else None
     language = get_language() or "en"
-    fx, available = None, None
+    fx, available, ships_from = None, None, []
     if offer:
+        # Read before available_quantity, which then asks for the warehouse codes no more.
+        ships_from = selectors.ships_from(sf)
         item.price_minor, item.price_currency = offer.price_minor, offer.currency_id
         available = selectors.available_quantity(product=item, storefront=sf)
         wallet = selectors.buyer_currency(request.user)
@@ -139,7 +142,7 @@ def product(request, pk):
     return render(request, "marketplace/product.html", {
         "product": item, "storefront": sf, "offer": offer, "offers": offers, "available": available, "fx": fx,
         "breadcrumbs": tree.ancestors(category) if category else [], "images": list(item.images.all()),
-        "can_edit": can_edit,
+        "can_edit": can_edit, "ships_from": ships_from,
     })
 
 
