@@ -261,7 +261,9 @@ def _listings(storefront: Storefront, product_ids: list[int], language: str | No
                AND p.status = 'active'
         """  # noqa: S608 - table names from the models, values as parameters
     order = list(dict.fromkeys([language, *TITLE_FALLBACK])) if language is not None else []
-    rows = sql.fetch(_SQL["listings"], [language is not None, order, storefront.pk, list(product_ids)])
+    # An id past bigint matches no listing (as the ORM treats it) rather than failing the statement.
+    ids = [pk for pk in product_ids if pk < 2**63]
+    rows = sql.fetch(_SQL["listings"], [language is not None, order, storefront.pk, ids])
     n = len(Listing._meta.concrete_fields)
     listings = []
     for row in rows:
