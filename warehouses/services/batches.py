@@ -14,8 +14,6 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +21,7 @@ from core.errors import DomainError, ErrorCode
 from core.states import actor_fields, transition_batch
 
 from ..models import BondStatus, Fulfilment, Movement, Reservation, ReservationLine, StockLevel
-from .ledger import _level_for, _lock_levels
+from .ledger import _apply, _level_for, _lock_levels
 from .stock import _in_bond_for_sale, _refuse_in_bond, _refuse_inactive
 
 K = Movement.Kind
@@ -45,19 +43,7 @@ def _move_many(level: StockLevel, kind: str, rows: list[tuple[str, int, int, int
     whole (``conflict``, nothing written) when the sums would break the level's invariants."""
     on_hand = sum(row[1] for row in rows)
     reserved = sum(row[2] for row in rows)
-    qs = StockLevel.objects.filter(pk=level.pk)
-    if on_hand < 0:
-        qs = qs.filter(on_hand__gte=-on_hand)
-    if reserved < 0:
-        qs = qs.filter(reserved__gte=-reserved)
-    if reserved - on_hand > 0:
-        qs = qs.filter(on_hand__gte=F("reserved") + (reserved - on_hand))
-    updates = {"on_hand": F("on_hand") + on_hand, "reserved": F("reserved") + reserved, "updated_at": now}
-    if on_hand > 0:
-        updates["aged_since"] = Coalesce(F("aged_since"), Value(now))
-    elif on_hand < 0:
-        updates["aged_since"] = Case(When(on_hand=-on_hand, then=Value(None)), default=F("aged_since"))
-    if qs.update(**updates) != 1:
+    if not _apply(level, on_hand=on_hand, reserved=reserved, now=now):
         raise DomainError(ErrorCode.CONFLICT, _("The stock level changed meanwhile; nothing was written."))
     who = actor_fields(actor)
     Movement.objects.bulk_create([

@@ -84,13 +84,9 @@ def _level_for(warehouse_id: str, sku_id: int, bond_status: str) -> StockLevel:
     return level
 
 
-def _move(level: StockLevel, kind: str, *, on_hand: int = 0, reserved: int = 0, quantity: int | None = None,
-          reference: str = "", actor, now, reason: str = "", note: str = "") -> bool:
-    """Apply one movement to ``level``; False (and nothing written) when the database refuses it.
-
-    The ``WHERE`` clause states the invariants for the new values, so the check happens inside the
-    row lock the ``UPDATE`` takes: two concurrent reservations of the last unit cannot both pass.
-    """
+def _apply(level: StockLevel, *, on_hand: int, reserved: int, now) -> bool:
+    """Add ``on_hand`` and ``reserved`` to ``level`` in one conditional UPDATE whose ``WHERE``
+    states the invariants for the new values; False (nothing written) when they would break."""
     qs = StockLevel.objects.filter(pk=level.pk)
     if on_hand < 0:
         qs = qs.filter(on_hand__gte=-on_hand)
@@ -103,7 +99,17 @@ def _move(level: StockLevel, kind: str, *, on_hand: int = 0, reserved: int = 0, 
         updates["aged_since"] = Coalesce(F("aged_since"), Value(now))
     elif on_hand < 0:
         updates["aged_since"] = Case(When(on_hand=-on_hand, then=Value(None)), default=F("aged_since"))
-    if qs.update(**updates) != 1:
+    return qs.update(**updates) == 1
+
+
+def _move(level: StockLevel, kind: str, *, on_hand: int = 0, reserved: int = 0, quantity: int | None = None,
+          reference: str = "", actor, now, reason: str = "", note: str = "") -> bool:
+    """Apply one movement to ``level``; False (and nothing written) when the database refuses it.
+
+    The ``WHERE`` clause states the invariants for the new values, so the check happens inside the
+    row lock the ``UPDATE`` takes: two concurrent reservations of the last unit cannot both pass.
+    """
+    if not _apply(level, on_hand=on_hand, reserved=reserved, now=now):
         return False
     Movement.objects.create(
         warehouse_id=level.warehouse_id, sku_id=level.sku_id, bond_status=level.bond_status, kind=kind,
