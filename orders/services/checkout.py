@@ -385,14 +385,15 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     known, after the units are held.
     """
     actor = actor or buyer
+    unknown = None
     try:
         storefront = _storefront(storefront, with_order_id=True, buyer=buyer)
-    except DomainError:
-        storefront = None  # a buyer hears of the storefront; anyone else only that they may not order
+    except DomainError as exc:
+        unknown = exc  # a buyer hears of the storefront; anyone else only that they may not order
     if not has_role(buyer, BUYER):
         raise DomainError(ErrorCode.PERMISSION_DENIED, _("Only buyers can place orders."))
-    if storefront is None:
-        raise field_error("storefront", _("Unknown storefront."))
+    if unknown is not None:
+        raise unknown
     wanted = _wanted(lines)
     address = _ship_to(ship_to, storefront)
     language = content_language(storefront.default_language)

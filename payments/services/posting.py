@@ -246,7 +246,7 @@ def _post_pg(txn_row: list, legs) -> int | None:
 
 def _book_pg(params: list) -> tuple[str, int | None, int | None]:
     """Run the booking function once: (outcome, transaction id, refused leg)."""
-    cursor = _prepared_cursor()
+    cursor = sql.cursor()
     cursor.execute(_BOOK_SQL, params)
     txn_id, outcome, refused = cursor.fetchone()
     return outcome, txn_id, refused
@@ -291,9 +291,6 @@ def _int_array(values) -> str:
 def _text_array(values) -> str:
     """A PostgreSQL array literal of strings, every element quoted, for a ``%s::text[]`` parameter."""
     return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
-
-
-_prepared_cursor = sql.cursor  # the ledger's statements, prepared once per connection
 
 
 def _apply_new(cursor, missing: list[AccountKey], deltas, ids: dict, after: dict) -> None:

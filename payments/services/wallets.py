@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.errors import DomainError, ErrorCode
 from core.money import Money
 
@@ -25,7 +26,6 @@ from .posting import (
     _insufficient,
     _int_array,
     _post,
-    _prepared_cursor,
     _text_array,
     check_amount,
     platform,
@@ -169,6 +169,6 @@ _BOOK_BATCH_SQL = ("SELECT booked, outcome, refused_leg FROM payments_book_batch
 
 def _book_batch_pg(params: list) -> tuple[list, str, int | None]:
     """Run the batch function once: (transaction id or None per transfer, outcome, refused leg)."""
-    cursor = _prepared_cursor()
+    cursor = sql.cursor()
     cursor.execute(_BOOK_BATCH_SQL, params)
     return cursor.fetchone()
