@@ -97,9 +97,10 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
 
     hot = product(0, units)
     spread = [product(i + 1, 10) for i in range(uncontended)]
+    warm = product(99999, 100)  # each worker's first checkout, before the clock (worker_init)
 
     buyer_group = Group.objects.get_or_create(name="buyer")[0]
-    users = User.objects.bulk_create([User(username=f"bench_buyer{i:04d}", password="!") for i in range(buyers + uncontended)])
+    users = User.objects.bulk_create([User(username=f"bench_buyer{i:04d}", password="!") for i in range(buyers + uncontended + 1)])
     buyer_group.user_set.add(*users)
     for u in users:
         pay_services.wallet_top_up(owner=Owner.user(u), amount=Money.of(FUNDS, currency), provider="simulator",
@@ -112,8 +113,8 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
         cur.execute("INSERT INTO bench_naive_stock VALUES (1, %s)", [units])
         cur.execute("ANALYZE")
     ids = [u.pk for u in users]
-    return {"hot": hot, "spread": spread, "contended_buyers": ids[:buyers], "spread_buyers": ids[buyers:],
-            "currency": currency}
+    return {"hot": hot, "spread": spread, "contended_buyers": ids[:buyers], "spread_buyers": ids[buyers:-1],
+            "warm": (ids[-1], warm), "currency": currency}
 
 
 # --- workers (run in the pool's processes) -------------------------------------------------------
@@ -122,11 +123,12 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
 def worker_init(warm: tuple[int, int] | None = None) -> None:
     """A forked worker: drop the parent's connection (never share it), open its own, warm caches.
 
-    With ``warm`` (buyer, product), one landed-cost quote of that product (``order_quote``: reads
-    and computes, writes nothing) loads what a serving process has loaded after its first request:
-    the customs rules' memo, Babel's locale data, the translation catalogues, the listings'
-    statement. Without it each worker's first checkout paid that once and the p99 of a few hundred
-    orders measured eight cold starts, not the checkout."""
+    With ``warm`` (buyer, product), one landed-cost quote and one checkout (place + pay) of that
+    product, which only warming uses, load what a serving process has loaded after its first
+    requests: the customs rules' memo, Babel's locale data, the translation catalogues, the
+    prepared statements, the Fernet key, the broker's connection. Without it each worker's first
+    checkout paid that once (a quarter to a whole second) and the p99 of a few hundred orders
+    measured eight cold starts, not the checkout."""
     from multiprocessing.util import Finalize
 
     from django.contrib.auth import get_user_model
@@ -134,7 +136,7 @@ def worker_init(warm: tuple[int, int] | None = None) -> None:
     from django.db import connections
 
     from orders.models import Order
-    from orders.services import order_quote
+    from orders.services import order_pay, order_place, order_quote
 
     connections.close_all()  # the parent closed its own before forking: nothing shared is left open
     Finalize(None, connections.close_all, exitpriority=10)  # and this process's own, when the pool ends
@@ -144,6 +146,9 @@ def worker_init(warm: tuple[int, int] | None = None) -> None:
         buyer = get_user_model().objects.get(pk=warm[0])
         order_quote(buyer=buyer, storefront=STOREFRONT, lines=[{"product": warm[1], "quantity": 1}],
                     country=SHIP_TO["country"])
+        order = order_place(buyer=buyer, storefront=STOREFRONT, lines=[{"product": warm[1], "quantity": 1}],
+                            ship_to=dict(SHIP_TO))
+        order_pay(order=order, actor=buyer)
 
 
 def karavan_checkout(args: tuple[int, int]) -> tuple[str, float, float, float]:
@@ -206,12 +211,11 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return qs[49], qs[94], qs[98]
 
 
-def run(label: str, func, tasks: list[tuple[int, int]], workers: int) -> dict:
+def run(label: str, func, tasks: list[tuple[int, int]], workers: int, warm: tuple[int, int] | None = None) -> dict:
     from django.db import connections
 
     connections.close_all()  # nothing open to inherit
     ctx = mp.get_context("fork")
-    warm = tasks[0] if func is karavan_checkout else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init, initargs=(warm,)) as pool:
         list(pool.map(_noop, range(workers * 4)))  # start and warm every worker before the clock
         started = time.perf_counter()
@@ -313,11 +317,11 @@ def main() -> None:
 
         hot = ids["hot"]
         contended = run(f"Karavan, {args.buyers} buyers on {args.units} units", karavan_checkout,
-                        [(b, hot) for b in ids["contended_buyers"]], args.workers)
+                        [(b, hot) for b in ids["contended_buyers"]], args.workers, ids["warm"])
         naive = run(f"naive FOR UPDATE, {args.buyers} on {args.units}", naive_checkout,
                     [(b, 0) for b in ids["contended_buyers"]], args.workers)
         spread = run(f"Karavan, {args.uncontended} orders / {args.uncontended} products", karavan_checkout,
-                     list(zip(ids["spread_buyers"], ids["spread"], strict=True)), args.workers)
+                     list(zip(ids["spread_buyers"], ids["spread"], strict=True)), args.workers, ids["warm"])
 
         for r in (contended, naive, spread):
             print(f"{r['label']}: {dict(sorted(r['outcomes'].items()))} in {r['elapsed']:.2f} s")

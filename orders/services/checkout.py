@@ -102,11 +102,12 @@ def _check_buyer(order: Order, actor, *, staff_may: bool) -> None:
 # --- placing ---------------------------------------------------------------------------------
 
 
-def _storefront(code, *, with_order_id: bool = False, buyer=None) -> Storefront:
+def _storefront(code, *, with_order_id: bool = False, buyer=None, products: list[int] | None = None) -> Storefront:
     """The active storefront ``code``. On PostgreSQL one statement also reads its markets, its
     warehouses with their countries, ``buyer``'s roles (then cached on the user: ``has_role`` asks
-    nothing more) and, ``with_order_id``, the next order id (``next_order_id``): the order's
-    reference is known before its row is written."""
+    nothing more), ``with_order_id`` the next order id (``next_order_id``: the order's reference is
+    known before its row is written) and, with ``products``, their listings on sale there with their
+    titles in every language (``offered``, for :func:`_offers`)."""
     if isinstance(code, Storefront):
         return code
     if connection.vendor != "postgresql":
@@ -114,7 +115,11 @@ def _storefront(code, *, with_order_id: bool = False, buyer=None) -> Storefront:
         if storefront is None:
             raise field_error("storefront", _("Unknown storefront."))
         return storefront
-    row = sql.fetch(_storefront_sql(with_order_id), [getattr(buyer, "pk", None), str(code or "")])[0]
+    params = [getattr(buyer, "pk", None), str(code or "")]
+    if products is not None:
+        params.append([pk for pk in products if pk < 2**63])  # past bigint matches no listing, as in _listings
+    rows = sql.fetch(_storefront_sql(with_order_id, products is not None), params)
+    row = rows[0]
     n = len(Storefront._meta.concrete_fields)
     if buyer is not None and getattr(buyer, "is_authenticated", False):
         remember_roles(buyer, row[n])
@@ -124,25 +129,48 @@ def _storefront(code, *, with_order_id: bool = False, buyer=None) -> Storefront:
     storefront.market_codes, storefront.warehouse_codes, storefront.warehouse_countries = row[n + 1:n + 4]
     if with_order_id:
         storefront.next_order_id = row[n + 4]
+    if products is not None:
+        start = n + 4 + with_order_id
+        storefront.offered = [_listing(row, start) for row in rows if row[start] is not None]
     return storefront
 
 
-def _storefront_sql(with_order_id: bool) -> str:
-    key = ("storefront", with_order_id)
+def _listing(row, start: int) -> Listing:
+    """A listing with its product and its titles (``{language: title}``) from ``row[start:]``."""
+    listing = sql.instance(Listing, row, start)
+    listing._state.fields_cache["product"] = sql.instance(Product, row, start + len(Listing._meta.concrete_fields))
+    listing.titles = row[-1] or {}
+    return listing
+
+
+def _storefront_sql(with_order_id: bool, listings: bool = False) -> str:
+    key = ("storefront", with_order_id, listings)
     if key not in _SQL:
         markets, stocked = Storefront.markets.through._meta.db_table, Storefront.warehouses.through._meta.db_table
         warehouse = Storefront.warehouses.field.related_model._meta.db_table
-        next_id = f", nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id'))"
-        _SQL[key] = f"""
+        next_id = f", nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id')) AS next_id"
+        head = f"""
             SELECT {sql.columns(Storefront, "s")},
                    ARRAY(SELECT g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id
-                          WHERE ug.user_id = %s),
-                   ARRAY(SELECT m.country_id FROM {markets} m WHERE m.storefront_id = s.code ORDER BY m.country_id),
-                   ARRAY(SELECT sw.warehouse_id FROM {stocked} sw WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id),
+                          WHERE ug.user_id = %s) AS roles,
+                   ARRAY(SELECT m.country_id FROM {markets} m WHERE m.storefront_id = s.code ORDER BY m.country_id) AS markets,
+                   ARRAY(SELECT sw.warehouse_id FROM {stocked} sw WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id)
+                       AS warehouses,
                    ARRAY(SELECT w.country_id FROM {stocked} sw JOIN {warehouse} w ON w.code = sw.warehouse_id
-                          WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id)
+                          WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id) AS countries
                    {next_id if with_order_id else ""}
               FROM (SELECT 1) one LEFT JOIN marketplace_storefront s ON s.code = %s AND s.is_active
+        """  # noqa: S608 - table names from the models, values as parameters
+        # The storefront's row is computed once (MATERIALIZED: one next order id), then joined to
+        # each listing asked for; none on sale there leaves one row with the listing's columns NULL.
+        _SQL[key] = head if not listings else f"""
+            WITH sf AS MATERIALIZED ({head})
+            SELECT sf.*, {sql.columns(Listing, "l")}, {sql.columns(Product, "p")},
+                   (SELECT json_object_agg(t.language, t.title) FROM {ProductTranslation._meta.db_table} t
+                     WHERE t.product_id = l.product_id)
+              FROM sf LEFT JOIN ({Listing._meta.db_table} l JOIN {Product._meta.db_table} p
+                                 ON p.id = l.product_id AND p.status = 'active')
+                ON l.storefront_id = sf.code AND l.product_id = ANY(%s) AND l.is_visible AND l.is_enabled
         """  # noqa: S608 - table names from the models, values as parameters
     return _SQL[key]
 
@@ -212,11 +240,26 @@ def _wanted(lines) -> list[tuple[int, int]]:
     return wanted
 
 
+def _product_ids(lines) -> list[int]:
+    """The product ids ``lines`` names, leniently (``_wanted`` says what is wrong with the rest)."""
+    if not isinstance(lines, list | tuple):
+        return []
+    return [line["product"] for line in lines[:MAX_LINES] if isinstance(line, dict)
+            and type(line.get("product")) is int and line["product"] > 0]
+
+
 def _offers(storefront: Storefront, wanted: list[tuple[int, int]], language: str | None = None) -> list[Listing]:
     """The listing of each line on the storefront, in line order; every product on sale there and
     all from one seller company. With ``language``, each listing's ``title`` is its product's title
     in that language, else in the first of en, ru, zh, kk, uz it has (the same query)."""
-    by_product = {listing.product_id: listing for listing in _listings(storefront, [p for p, _q in wanted], language)}
+    listings = getattr(storefront, "offered", None)
+    if listings is None:
+        listings = _listings(storefront, [p for p, _q in wanted], language)
+    elif language is not None:
+        order = [language, *TITLE_FALLBACK]
+        for listing in listings:
+            listing.title = next((listing.titles[code] for code in order if code in listing.titles), None)
+    by_product = {listing.product_id: listing for listing in listings}
     errors, offers = {}, []
     for i, (product_id, _qty) in enumerate(wanted):
         listing = by_product.get(product_id)
@@ -377,17 +420,18 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     customs' refusals as they come (422 ``limit_exceeded`` for China's 5,000 CNY per order or the
     yearly limit, ``invalid_hs_code``...).
 
-    On PostgreSQL it takes nine statements whatever the number of lines (asserted in
-    tests/orders/test_checkout_statements.py): the buyer's roles, the storefront (with its markets,
-    warehouses and the order's id), the listings with their titles, the reservation (two statements),
-    the customs rules' version (the rules themselves are in the process's memo), then the order, its
-    lines and its first event, each in one INSERT. The order row is written once its landed cost is
-    known, after the units are held.
+    On PostgreSQL it takes six statements whatever the number of lines (asserted in
+    tests/orders/test_checkout_statements.py): the storefront with its markets, warehouses, the
+    order's id, the buyer's roles and the listings with their titles; the allocation preview and the
+    customs rules' version (the rules themselves are in the process's memo) for the landed cost,
+    before the transaction; then the reservation (two statements) and the order with its lines and
+    its first event (one statement). The order row is written once its landed cost is known, after
+    the units are held.
     """
     actor = actor or buyer
     unknown = None
     try:
-        storefront = _storefront(storefront, with_order_id=True, buyer=buyer)
+        storefront = _storefront(storefront, with_order_id=True, buyer=buyer, products=_product_ids(lines))
     except DomainError as exc:
         unknown = exc  # a buyer hears of the storefront; anyone else only that they may not order
     if not has_role(buyer, BUYER):
@@ -401,29 +445,45 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     titles = ({listing.product_id: listing.title for listing in offers if listing.title}
               if connection.vendor == "postgresql" else _titles([p for p, _q in wanted], language))
     window = settings.MARKETPLACE_ORDER_PAYMENT_WINDOW
+    now = timezone.now()
+    order = Order(
+        buyer=buyer, storefront=storefront, company_id=offers[0].product.company_id, currency_id=storefront.currency_id,
+        ship_to_country_id=address["country"], ship_to_city=address["city"], ship_to_address=address["address"],
+        ship_to_postal_code=address["postal_code"], ship_to_name=address["name"], ship_to_phone=address["phone"],
+        ship_to_id_encrypted=crypto.encrypt(address["id_number"]) if address["id_number"] else "",
+        ship_to_id_masked=identity.mask(address["id_number"]) if address["id_number"] else "",
+        placed_at=now, expires_at=now + timedelta(seconds=window),
+    )
+    early = getattr(storefront, "next_order_id", None)
+    if early is not None:
+        order.pk = early  # the reference is known: reserve first, write the order once, complete
+    rows = [
+        OrderLine(order=order, position=i, product=listing.product, sku_id=listing.product.sku_id,
+                  title=titles.get(listing.product_id, listing.product.sku_code)[:200], hs_code=listing.product.hs_code,
+                  origin_country_id=listing.product.origin_country_id, gross_weight_g=listing.product.gross_weight_g,
+                  quantity=qty, unit_price_minor=listing.price_minor, line_total_minor=listing.price_minor * qty)
+        for i, (listing, (_pid, qty)) in enumerate(zip(offers, wanted, strict=True))
+    ]
+    countries = getattr(storefront, "warehouse_countries", None)
+    countries = dict(zip(storefront.warehouse_codes, countries, strict=True)) if countries is not None else None
+    # The landed cost is computed before the transaction, from where the units would come from now,
+    # so that the stock levels' row locks, taken by the reservation, are held only for the order's
+    # INSERT and the COMMIT: other buyers of the same product wait for no Python. Should the
+    # reservation land elsewhere after all (another buyer took those units meanwhile), it is
+    # quoted again for where it did land. Short stock is left to the reservation to refuse.
+    preview = warehouse_selectors.allocation_preview(
+        lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
+        buyer_country=address["country"])
+    quoted = None
+    if preview is not None:
+        planned = WarehouseReservation(reference="", status="preview", buyer_country=address["country"], expires_at=None,
+                                       lines=preview)
+        source, road = _source_warehouse(planned), _road(planned, address["country"], countries)
+        shipping, quote = _landed(storefront, rows, address["country"], buyer, source, road)
+        quoted = (source, road, shipping, quote, quote.to_stored())
     with transaction.atomic():
-        now = timezone.now()
-        order = Order(
-            buyer=buyer, storefront=storefront, company_id=offers[0].product.company_id, currency_id=storefront.currency_id,
-            ship_to_country_id=address["country"], ship_to_city=address["city"], ship_to_address=address["address"],
-            ship_to_postal_code=address["postal_code"], ship_to_name=address["name"], ship_to_phone=address["phone"],
-            ship_to_id_encrypted=crypto.encrypt(address["id_number"]) if address["id_number"] else "",
-            ship_to_id_masked=identity.mask(address["id_number"]) if address["id_number"] else "",
-            placed_at=now, expires_at=now + timedelta(seconds=window),
-        )
-        early = getattr(storefront, "next_order_id", None)
-        if early is not None:
-            order.pk = early  # the reference is known: reserve first, write the order once, complete
-        else:
-            order.save(force_insert=True)
-        rows = [
-            OrderLine(order=order, position=i, product=listing.product, sku_id=listing.product.sku_id,
-                      title=titles.get(listing.product_id, listing.product.sku_code)[:200], hs_code=listing.product.hs_code,
-                      origin_country_id=listing.product.origin_country_id, gross_weight_g=listing.product.gross_weight_g,
-                      quantity=qty, unit_price_minor=listing.price_minor, line_total_minor=listing.price_minor * qty)
-            for i, (listing, (_pid, qty)) in enumerate(zip(offers, wanted, strict=True))
-        ]
         if early is None:
+            order.save(force_insert=True)
             OrderLine.objects.bulk_create(rows)
         reservation = warehouses.stock_reserve(
             lines=[(row.sku_id, row.quantity) for row in rows],
@@ -432,15 +492,17 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
             ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE, actor=actor,
         )
         order.source_warehouse = _source_warehouse(reservation)
-        countries = getattr(storefront, "warehouse_countries", None)
-        order.road = _road(reservation, address["country"],
-                           dict(zip(storefront.warehouse_codes, countries, strict=True)) if countries is not None else None)
+        order.road = _road(reservation, address["country"], countries)
+        if quoted is not None and quoted[:2] == (order.source_warehouse, order.road):
+            shipping, quote, stored = quoted[2:]
+        else:
+            shipping, quote = _landed(storefront, rows, address["country"], buyer, order.source_warehouse, order.road)
+            stored = quote.to_stored()
         currency = storefront.currency_id
-        shipping, quote = _landed(storefront, rows, address["country"], buyer, order.source_warehouse, order.road)
         goods = Money(sum(row.line_total_minor for row in rows), currency)
         order.goods_minor, order.shipping_minor, order.taxes_minor = goods.minor, shipping.minor, quote.taxes_total.minor
         order.total_minor = (goods + shipping + quote.taxes_total).minor
-        order.regime, order.landed_cost = quote.regime, quote.to_stored()
+        order.regime, order.landed_cost = quote.regime, stored
         payload = {"total": order.total.to_api(), "regime": quote.regime, "road": order.road,
                    "warehouses": reservation.warehouses}
         if early is not None:

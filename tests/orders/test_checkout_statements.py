@@ -5,10 +5,12 @@ Counted as Django logs them on PostgreSQL. The test runs inside pytest-django's 
 outer ``transaction.atomic()`` of order_place and of order_pay each show up as a SAVEPOINT and a
 RELEASE (outside a test they are the BEGIN and COMMIT that Django does not log).
 
-place (6 + 2): the storefront with its markets, warehouses, the next order id and the buyer's roles;
-the listings with their titles; the reservation of every line (two statements: lock the levels,
-then reserve); the customs rules' version (the rules are in the process's memo); the order, its
-lines and its first event in one statement (``core.states.create``).
+place (6 + 2): the storefront with its markets, warehouses, the next order id, the buyer's roles
+and the listings with their titles; before the transaction, where the units would come from (the
+allocation preview) and the customs rules' version (the rules are in the process's memo), for the
+landed cost; then the reservation of every line (two statements: lock the levels, then reserve) and
+the order, its lines and its first event in one statement (``core.states.create``): the stock
+levels' locks are held for two statements and the COMMIT, no Python.
 
 pay (5 + 2): the order's row lock; escrow_hold (the ledger posting in one statement, the hold with
 its event in another; no savepoint of its own inside the caller's transaction); the reservation
