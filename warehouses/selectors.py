@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core import sql
 from core.access import visible
+from core.errors import DomainError, ErrorCode
 from core.models import Company
 
 from . import interface
@@ -339,18 +340,40 @@ def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: l
     quotes the landed cost from it before the order is placed. None when some line is short.
     The same allocation rule as the reservation (:func:`allocation_plan`; on PostgreSQL the ranking of
     ``services.stock._RESERVE_SQL``, in one statement without locks)."""
-    if connection.vendor == "postgresql":
-        return _allocation_preview_pg(lines, storefront_warehouses, buyer_country)
-    out: list[interface.ReservationLine] = []
+    wanted: dict[int, int] = {}
     for sku_id, quantity in lines:
-        plan = allocation_plan(sku_id, quantity, list(storefront_warehouses), buyer_country)
-        if not plan:
-            return None
-        out += [interface.ReservationLine(sku_id=sku_id, warehouse=level.warehouse_id, bond_status=level.bond_status,
-                                          quantity=take) for level, take in plan]
-    return out
+        wanted[sku_id] = wanted.get(sku_id, 0) + quantity
+    if connection.vendor == "postgresql":
+        rows = sql.fetch(_PREVIEW_SQL, [list(wanted), list(wanted.values()), buyer_country,
+                                        sorted(set(storefront_warehouses))])
+    else:
+        codes = list(Warehouse.objects.filter(code__in=list(storefront_warehouses), is_active=True)
+                     .values_list("code", flat=True))
+        rows = []
+        for sku_id, quantity in wanted.items():
+            levels = StockLevel.objects.filter(sku_id=sku_id, warehouse_id__in=codes, on_hand__gt=F("reserved"))
+            plan = {level.pk: take for level, take in allocation_plan(sku_id, quantity, codes, buyer_country)}
+            rows += [(sku_id, level.warehouse_id, level.bond_status, level.available, plan.get(level.pk, 0))
+                     for level in levels]
+    taken: dict[int, int] = dict.fromkeys(wanted, 0)
+    for sku_id, _warehouse, _bond, _free, take in rows:
+        taken[sku_id] += take
+    if taken != wanted:
+        return None
+    return [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=take)
+            for sku_id, warehouse, bond, _free, take in rows if take]
 
 
+def short_stock(position: int, available: int, wanted: int) -> DomainError:
+    """The refusal of a reservation's line ``position`` short of units (409 ``insufficient_stock``)."""
+    from django.utils.translation import gettext as _
+
+    return DomainError(ErrorCode.INSUFFICIENT_STOCK, _("Not enough stock."),
+                       {f"lines.{position}": [_("Only %(available)s available, %(wanted)s wanted.")
+                                              % {"available": available, "wanted": wanted}]})
+
+
+# Every candidate level of each SKU with what the allocation rule takes from it (0 past the need).
 _PREVIEW_SQL = """
 WITH want (sku_id, qty) AS (SELECT * FROM unnest(%s::bigint[], %s::int[])),
 ranked AS (
@@ -361,23 +384,9 @@ ranked AS (
                ROWS UNBOUNDED PRECEDING) AS upto
       FROM warehouses_stocklevel l JOIN want ON want.sku_id = l.sku_id JOIN warehouses_warehouse w ON w.code = l.warehouse_id
      WHERE w.code = ANY(%s::text[]) AND w.is_active AND l.on_hand > l.reserved)
-SELECT sku_id, warehouse_id, bond_status, least(available, qty - (upto - available))
-  FROM ranked WHERE upto - available < qty ORDER BY sku_id, upto
+SELECT sku_id, warehouse_id, bond_status, available, greatest(0, least(available, qty - (upto - available)))
+  FROM ranked ORDER BY sku_id, upto
 """
-
-
-def _allocation_preview_pg(lines, storefront_warehouses, buyer_country) -> list[interface.ReservationLine] | None:
-    wanted: dict[int, int] = {}
-    for sku_id, quantity in lines:
-        wanted[sku_id] = wanted.get(sku_id, 0) + quantity
-    rows = sql.fetch(_PREVIEW_SQL, [list(wanted), list(wanted.values()), buyer_country, sorted(set(storefront_warehouses))])
-    taken: dict[int, int] = dict.fromkeys(wanted, 0)
-    for sku_id, _warehouse, _bond, take in rows:
-        taken[sku_id] += take
-    if taken != wanted:
-        return None
-    return [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=take)
-            for sku_id, warehouse, bond, take in rows]
 
 
 def _allocation_key(level: StockLevel, buyer_country: str):

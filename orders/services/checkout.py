@@ -470,7 +470,8 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     # so that the stock levels' row locks, taken by the reservation, are held only for the order's
     # INSERT and the COMMIT: other buyers of the same product wait for no Python. Should the
     # reservation land elsewhere after all (another buyer took those units meanwhile), it is
-    # quoted again for where it did land. Short stock is left to the reservation to refuse.
+    # quoted again for where it did land. Short stock is left to the reservation to refuse (it
+    # locks no level with nothing available, so a sold-out product's buyers queue for no lock).
     preview = warehouse_selectors.allocation_preview(
         lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
         buyer_country=address["country"])

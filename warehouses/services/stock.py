@@ -23,7 +23,7 @@ from core.states import actor_fields, check, record_creation, transition, transi
 
 from .. import interface
 from ..models import BondStatus, Fulfilment, Movement, Reservation, ReservationLine, Sku, StockLevel, Warehouse
-from ..selectors import allocation_plan
+from ..selectors import allocation_plan, short_stock
 from .ledger import MAX_QUANTITY, K, _check_quantity, _level_for, _lock_levels, _move, _must_move
 
 RESERVE_ATTEMPTS = 8
@@ -248,11 +248,7 @@ def _reserve_in_two_statements(reference: str, lines, wanted: dict[int, int], po
         raise DomainError(ErrorCode.UNKNOWN_COUNTRY, _("Unknown country."), {"buyer_country": [_("Unknown country.")]})
     for sku_id, quantity, taken, available in got:
         if taken < quantity:
-            raise DomainError(
-                ErrorCode.INSUFFICIENT_STOCK, _("Not enough stock."),
-                {f"lines.{positions[sku_id]}": [_("Only %(available)s available, %(wanted)s wanted.")
-                                                % {"available": available, "wanted": quantity}]},
-            )
+            raise short_stock(positions[sku_id], available, quantity)
     raise DomainError(ErrorCode.CONFLICT, _("Stock is changing too fast; try again."))  # pragma: no cover
 
 
@@ -274,10 +270,7 @@ def _allocate(res, sku_id, quantity, codes, buyer_country, position, actor, now)
             available = sum(
                 lv.available for lv in StockLevel.objects.filter(sku_id=sku_id, warehouse_id__in=codes, on_hand__gt=F("reserved"))
             )
-            raise DomainError(
-                ErrorCode.INSUFFICIENT_STOCK, _("Not enough stock."),
-                {f"lines.{position}": [_("Only %(available)s available, %(wanted)s wanted.") % {"available": available, "wanted": quantity}]},
-            )
+            raise short_stock(position, available, quantity)
         savepoint = transaction.savepoint()
         _lock_levels(level.pk for level, _take in plan)
         if all(_move(level, K.RESERVE, reserved=take, reference=res.reference, actor=actor, now=now) for level, take in plan):
