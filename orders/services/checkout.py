@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -383,6 +384,23 @@ def _landed(storefront: Storefront, rows: list[OrderLine], country: str, buyer, 
     return shipping, quote
 
 
+class _Moved(Exception):
+    """The reservation took the units from elsewhere than the preview said (another buyer was faster)."""
+
+
+def _landed_order(order: Order, storefront: Storefront, rows: list[OrderLine], buyer, country: str, source: str,
+                  road: str, warehouses_: list[str]) -> dict:
+    """Set ``order``'s road, source and landed cost for units leaving ``source``; return the payload
+    of its first event."""
+    shipping, quote = _landed(storefront, rows, country, buyer, source, road)
+    goods = Money(sum(row.line_total_minor for row in rows), storefront.currency_id)
+    order.source_warehouse, order.road = source, road
+    order.goods_minor, order.shipping_minor, order.taxes_minor = goods.minor, shipping.minor, quote.taxes_total.minor
+    order.total_minor = (goods + shipping + quote.taxes_total).minor
+    order.regime, order.landed_cost = quote.regime, quote.to_stored()
+    return {"total": order.total.to_api(), "regime": quote.regime, "road": road, "warehouses": warehouses_}
+
+
 def order_quote(*, buyer, storefront, lines, country: str) -> dict:
     """The full landed cost of ``lines`` delivered to ``country``, before anything is placed: where
     the units would be taken from (nothing reserved), the road, goods, shipping, duty, VAT, fees and
@@ -456,7 +474,7 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     )
     early = getattr(storefront, "next_order_id", None)
     if early is not None:
-        order.pk = early  # the reference is known: reserve first, write the order once, complete
+        order.pk = early  # the reference is known before the row is written: one INSERT, complete
     rows = [
         OrderLine(order=order, position=i, product=listing.product, sku_id=listing.product.sku_id,
                   title=titles.get(listing.product_id, listing.product.sku_code)[:200], hs_code=listing.product.hs_code,
@@ -475,37 +493,44 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     preview = warehouse_selectors.allocation_preview(
         lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
         buyer_country=address["country"])
-    quoted = None
+    reserve = partial(warehouses.stock_reserve, lines=[(row.sku_id, row.quantity) for row in rows],
+                      storefront_warehouses=_warehouse_codes(storefront), buyer_country=address["country"],
+                      reference=order.reference, ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE,
+                      actor=actor)
     if preview is not None:
         planned = WarehouseReservation(reference="", status="preview", buyer_country=address["country"], expires_at=None,
                                        lines=preview)
-        source, road = _source_warehouse(planned), _road(planned, address["country"], countries)
-        shipping, quote = _landed(storefront, rows, address["country"], buyer, source, road)
-        quoted = (source, road, shipping, quote, quote.to_stored())
+        road = _road(planned, address["country"], countries)
+        payload = _landed_order(order, storefront, rows, buyer, address["country"], _source_warehouse(planned), road,
+                                planned.warehouses)
+        if early is not None:
+            # The order is written first and the units reserved last: the stock levels' locks are
+            # held for the reservation's statements and the COMMIT only.
+            try:
+                with transaction.atomic():
+                    create(order, rows=rows, actor=actor, at=now, place=order.source_warehouse, payload=payload)
+                    reservation = reserve()
+                    if (_source_warehouse(reservation), _road(reservation, address["country"], countries),
+                            reservation.warehouses) != (order.source_warehouse, order.road, planned.warehouses):
+                        raise _Moved
+                return order
+            except _Moved:
+                for obj in (order, *rows):  # written by nothing: the transaction was rolled back
+                    obj._state.adding = True
+                for row in rows:
+                    row.pk = None
+    # Without a preview (short stock: the reservation says which line), or when another buyer took
+    # the previewed units meanwhile: reserve first, then quote for where the units are.
     with transaction.atomic():
         if early is None:
             order.save(force_insert=True)
             OrderLine.objects.bulk_create(rows)
-        reservation = warehouses.stock_reserve(
-            lines=[(row.sku_id, row.quantity) for row in rows],
-            storefront_warehouses=_warehouse_codes(storefront),
-            buyer_country=address["country"], reference=order.reference,
-            ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE, actor=actor,
-        )
-        order.source_warehouse = _source_warehouse(reservation)
-        order.road = _road(reservation, address["country"], countries)
-        if quoted is not None and quoted[:2] == (order.source_warehouse, order.road):
-            shipping, quote, stored = quoted[2:]
-        else:
-            shipping, quote = _landed(storefront, rows, address["country"], buyer, order.source_warehouse, order.road)
-            stored = quote.to_stored()
-        currency = storefront.currency_id
-        goods = Money(sum(row.line_total_minor for row in rows), currency)
-        order.goods_minor, order.shipping_minor, order.taxes_minor = goods.minor, shipping.minor, quote.taxes_total.minor
-        order.total_minor = (goods + shipping + quote.taxes_total).minor
-        order.regime, order.landed_cost = quote.regime, stored
-        payload = {"total": order.total.to_api(), "regime": quote.regime, "road": order.road,
-                   "warehouses": reservation.warehouses}
+        reservation = reserve()
+        source, road = _source_warehouse(reservation), _road(reservation, address["country"], countries)
+        if preview is None or (source, road) != (order.source_warehouse, order.road):
+            payload = _landed_order(order, storefront, rows, buyer, address["country"], source, road,
+                                    reservation.warehouses)
+        payload["warehouses"] = reservation.warehouses
         if early is not None:
             create(order, rows=rows, actor=actor, at=now, place=order.source_warehouse, payload=payload)
         else:

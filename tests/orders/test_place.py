@@ -180,3 +180,30 @@ def test_the_recipient_id_is_kept_encrypted_and_only_shown_masked(api_as, buyer_
     assert response.json()["ship_to"]["id_number"] == "********" + KZ_IIN[-4:]
     assert KZ_IIN not in response.content.decode() and KZ_IIN not in order.ship_to_id_encrypted
     assert order.ship_to_id_masked == "********" + KZ_IIN[-4:]
+
+
+def test_units_taken_from_elsewhere_than_previewed_are_quoted_where_they_are(api_as, buyer_kz, phone, monkeypatch):
+    """The landed cost is computed before the transaction from where the units would come from; when
+    another buyer takes those units meanwhile, the reservation lands elsewhere and the order is quoted
+    again for where it did land: the same order as one placed without the race, nothing doubled."""
+    from orders.services import checkout
+    from warehouses.interface import ReservationLine
+
+    fair = api_as(buyer_kz).post(URL, order_body("cn-kz", [(phone, 1)]), format="json").json()
+
+    def stale_preview(*, lines, storefront_warehouses, buyer_country):
+        # as if a released unit had been in Almaty a moment ago: the domestic road, no customs
+        return [ReservationLine(sku_id=sku, warehouse="ALA", bond_status="released", quantity=qty) for sku, qty in lines]
+
+    monkeypatch.setattr(checkout.warehouse_selectors, "allocation_preview", stale_preview)
+    response = api_as(buyer_kz).post(URL, order_body("cn-kz", [(phone, 1)]), format="json")
+
+    assert response.status_code == 201, response.json()
+    raced = response.json()
+    order = Order.objects.get(pk=raced["id"])
+    assert order.road == "bond" and order.source_warehouse == "ALA" and order.regime == fair["landed_cost"]["regime"]
+    assert raced["landed_cost"] == fair["landed_cost"] and raced["total"] == fair["total"]
+    assert order.lines.count() == 1 and Reservation.objects.filter(reference=order.reference).count() == 1
+    [event] = TransitionEvent.objects.filter(machine="order", object_id=order.pk)
+    assert event.payload["road"] == "bond" and event.payload["warehouses"] == ["ALA"]
+    assert available(phone, "ALA") == 8
