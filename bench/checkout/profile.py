@@ -6,7 +6,8 @@
     .venv/bin/py-spy record -o out.svg -- .venv/bin/python bench/checkout/profile.py --orders 300
 
 ``time`` prints wall and client CPU per order (CPU of this process only: what is left is waiting on
-PostgreSQL and Redis); ``statements`` prints the statements of one checkout with their times;
+PostgreSQL and Redis), the serving backend's CPU (from /proc, PostgreSQL on this machine) and the
+ceiling they set on the cores; ``statements`` prints the statements of one checkout with their times;
 ``cprofile`` prints the client's time by package. ``--restock`` receives 1,000 more units of every
 product first (each run takes one unit per order).
 """
@@ -77,10 +78,12 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    wall, cpu = time.perf_counter(), time.process_time()
+    backend = connection.connection.info.backend_pid
+    wall, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu(backend)
     for i in range(args.orders):
         checkout(10 + i)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    server = None if server is None or _backend_cpu(backend) is None else _backend_cpu(backend) - server
     if profiler is not None:
         import pstats
 
@@ -98,6 +101,20 @@ def main() -> None:
         for package, seconds in by_package.most_common(15):
             print(f"{seconds / args.orders * 1000:8.2f} ms/order  {package}")
     print(f"{args.orders} orders: wall {wall / args.orders * 1000:.2f} ms/order, client CPU {cpu / args.orders * 1000:.2f} ms/order")
+    if server is not None:
+        per_order = (cpu + server) / args.orders
+        print(f"PostgreSQL backend CPU {server / args.orders * 1000:.2f} ms/order; client + backend "
+              f"{per_order * 1000:.2f} ms/order: at most {os.cpu_count() / per_order:.0f} orders/s on "
+              f"{os.cpu_count()} cores with nothing else running")
+
+
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of the PostgreSQL backend ``pid``, when it runs on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
