@@ -28,7 +28,7 @@ from ..rules import fx_line
 from ..selectors import info
 from ..states import ACTION_LABELS, BROKER_ACTIONS
 from ..states import DeclarationStatus as S
-from .quotes import _check_lines, _evaluate, _Line
+from .quotes import _check_lines, _evaluate, _Line, allowances_read
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def declarations_create(*, filings: list[dict], actor) -> dict[str, DeclarationI
             results[str(filing.get("reference", ""))] = exc
     existing = {d.reference: d for d in Declaration.objects.filter(reference__in=[ref for _f, ref in checked])}
     drafts: list[tuple[Declaration, list[DeclarationLine], list]] = []
-    with rules.data.cached():
+    with rules.data.cached(), allowances_read(filing.get("buyer_id") for filing, _ref in checked):
         for filing, reference in checked:
             args = {k: v for k, v in filing.items() if k != "documents"}
             try:

@@ -189,13 +189,15 @@ def _assess_batch(declaration_ids: list[int], *, actor, reason, loaded: dict[int
     caller read them with their lines (what the assessment reads does not change with a channel)."""
     from .. import tasks
     from .declarations import _assessment, _stored_lines
+    from .quotes import allowances_read
 
     loaded = loaded or {}
     declarations = {pk: loaded[pk] for pk in declaration_ids if pk in loaded}
     missing = [pk for pk in declaration_ids if pk not in declarations]
     if missing:
         declarations.update({d.pk: d for d in Declaration.objects.filter(pk__in=missing).prefetch_related("lines")})
-    with rule_data.cached():  # the rule tables read once for the batch (customs.rules.data)
+    # The rule tables and the buyers' allowances read once for the batch (customs.rules.data, quotes).
+    with rule_data.cached(), allowances_read(d.buyer_id for d in declarations.values()):
         assessments = {pk: _assessment(d, _stored_lines(d), d.registered_on or timezone.localdate())
                        for pk, d in declarations.items()}
     duties = {pk: sum(a[k] for k in ("duty_minor", "vat_minor", "excise_minor", "fees_minor")) for pk, a in assessments.items()}
