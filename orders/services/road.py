@@ -325,7 +325,9 @@ def orders_customs_changed(*, changes) -> list[int]:
     with transaction.atomic():
         # Locked in primary-key order, waiting for another worker holding one (as one by one: a
         # decision skipped here would be lost).
-        orders = list(Order.objects.select_for_update().filter(pk__in=sorted(wanted), status=S.AT_CUSTOMS).order_by("pk"))
+        # Only the columns the moves read (not the landed cost's JSON, decoded per row).
+        orders = list(Order.objects.select_for_update().filter(pk__in=sorted(wanted), status=S.AT_CUSTOMS)
+                      .only("id", "status", "road", "source_warehouse", "ship_to_country", "ship_to_city").order_by("pk"))
         if not orders:
             return []
         infos = customs_selectors.declarations_for([o.reference for o in orders])
