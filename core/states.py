@@ -216,6 +216,10 @@ def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: 
     return event
 
 
+# Events written by one INSERT of transition_batch (their values are bound: 65,535 at most a statement).
+EVENTS_PER_INSERT = 1000
+
+
 def transition_batch(model: type[models.Model], ids: Iterable[int], source: str, to: str, *, actor,
                      reason: str = "", place: str = "", extra_updates: dict | None = None,
                      updates: dict[int, dict] | None = None, events: dict[int, dict] | None = None) -> list[int]:
@@ -267,15 +271,14 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
         now = timezone.now()
         ct = ContentType.objects.get_for_model(model)
         who = actor_fields(actor)
-        TransitionEvent.objects.bulk_create(
-            [
-                TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source, to_state=to,
+        rows = [TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source, to_state=to,
                                 at=now, reason=events.get(pk, {}).get("reason", reason),
                                 place=events.get(pk, {}).get("place", place), payload=events.get(pk, {}).get("payload") or {},
                                 **who)
-                for pk in locked
-            ]
-        )
+                for pk in locked]
+        # One INSERT (per thousand events), its values bound server-side (core.sql), as bulk_create wrote them.
+        for start in range(0, len(rows), EVENTS_PER_INSERT):
+            sql.insert(rows[start:start + EVENTS_PER_INSERT], prepare=False)
     return locked
 
 
@@ -309,7 +312,7 @@ def _update_each(model: type[models.Model], pks: list[int], columns: dict, per_r
             params += [name in own, field.get_db_prep_save(own[name], connection) if name in own else None]
     statement = (f"UPDATE {qn(opts.db_table)} AS t SET {', '.join(sets)} "  # noqa: S608 - names from the model
                  f"FROM (VALUES {', '.join([row] * len(pks))}) AS v({', '.join(names)}) WHERE t.{qn(pk.column)} = v.id")
-    with connection.cursor() as cursor:
+    with sql.cursor(prepare=False) as cursor:  # values bound server-side: none rendered into the text
         cursor.execute(statement, params)
 
 
