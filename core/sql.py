@@ -101,6 +101,23 @@ def insert(objs: Sequence[models.Model], *, prepare: bool = True) -> None:
     _saved(objs)
 
 
+# Values bound in one statement at most (PostgreSQL's protocol counts them in 16 bits).
+MAX_PARAMS = 65535
+
+
+def insert_batch(objs: Sequence[models.Model]) -> None:
+    """:func:`insert` for a batch of any size (one model): one statement per as many rows as fit in
+    ``MAX_PARAMS`` values, bound server-side and not prepared (the text changes with the size).
+    What ``bulk_create`` writes (each field's ``pre_save``, so ``auto_now`` and a FileField's
+    storage alike; primary keys set), without rendering every value into the SQL in Python."""
+    if not objs:
+        return
+    width = len(type(objs[0])._meta.concrete_fields)
+    size = max(1, MAX_PARAMS // width)
+    for start in range(0, len(objs), size):
+        insert(objs[start:start + size], prepare=False)
+
+
 def insert_with_event(head: models.Model, event: models.Model, rows: Sequence[models.Model] = (),
                       link: str = "object_id") -> None:
     """INSERT ``head``, its ``rows`` (one model; their link to ``head`` already set, so ``head``'s

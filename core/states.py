@@ -216,10 +216,6 @@ def transition(obj: models.Model, to: str, *, actor, reason: str = "", payload: 
     return event
 
 
-# Events written by one INSERT of transition_batch (their values are bound: 65,535 at most a statement).
-EVENTS_PER_INSERT = 1000
-
-
 def transition_batch(model: type[models.Model], ids: Iterable[int], source: str, to: str, *, actor,
                      reason: str = "", place: str = "", extra_updates: dict | None = None,
                      updates: dict[int, dict] | None = None, events: dict[int, dict] | None = None) -> list[int]:
@@ -276,9 +272,7 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
                                 place=events.get(pk, {}).get("place", place), payload=events.get(pk, {}).get("payload") or {},
                                 **who)
                 for pk in locked]
-        # One INSERT (per thousand events), its values bound server-side (core.sql), as bulk_create wrote them.
-        for start in range(0, len(rows), EVENTS_PER_INSERT):
-            sql.insert(rows[start:start + EVENTS_PER_INSERT], prepare=False)
+        sql.insert_batch(rows)  # one INSERT, its values bound server-side, as bulk_create wrote them
     return locked
 
 

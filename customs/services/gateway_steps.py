@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -26,7 +27,7 @@ from core.states import transition_batch
 from core.tasks import enqueue, send_callbacks
 from core.texts import text
 
-from ..models import Declaration
+from ..models import Declaration, DeclarationDocument
 from ..rules import data as rule_data
 from ..states import DeclarationStatus as S
 
@@ -48,9 +49,12 @@ def _reason(note) -> tuple[str, dict]:
 
 def _pending(declaration_ids, statuses) -> list[Declaration]:
     """The declarations of ``declaration_ids`` still in ``statuses``, read without a lock (three
-    queries: the rows, their lines, their documents)."""
+    queries: the rows, their lines, the kinds of their documents). Not their breakdown and warnings
+    (JSON decoded per row): no gateway step reads them, and a green assessment writes new ones."""
     return list(Declaration.objects.filter(pk__in=sorted(set(declaration_ids)), status__in=list(statuses))
-                .prefetch_related("lines", "documents").order_by("pk"))
+                .defer("breakdown", "warnings")
+                .prefetch_related("lines", Prefetch("documents", DeclarationDocument.objects.only("id", "declaration_id", "kind")))
+                .order_by("pk"))
 
 
 def _ask(declarations: list[Declaration], question: str) -> dict[int, object]:
