@@ -225,6 +225,52 @@ def update_with_event(obj: models.Model, expect: dict, values: dict, event: mode
     return True
 
 
+def update_rows(model: type[models.Model], rows: dict, *, common: dict | None = None, where: dict | None = None) -> int:
+    """One UPDATE of the rows ``rows`` (``{pk: {name: value}}``): each row's own values (a row
+    without a column keeps its value), ``common`` (``{name: value}``) on every row, only where the
+    row's columns still hold ``where`` (``{name: value}``, the same for all rows). Returns the rows
+    updated. The rows are joined from a VALUES list, their values bound server-side (not
+    prepared: the text changes with the batch): what ``bulk_update`` or a ``Case(When(pk=...))``
+    per column writes, without compiling an expression per row and column (milliseconds per
+    hundred rows) nor rendering every value into the text. Elsewhere (SQLite) one UPDATE per row."""
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        manager = model._default_manager
+        return sum(manager.filter(pk=key, **(where or {})).update(**{**(common or {}), **own})
+                   for key, own in sorted(rows.items()) if common or own)
+    qn = connection.ops.quote_name
+    opts = model._meta
+    pk = opts.pk
+    names = sorted({name for values in rows.values() for name in values})
+    sets, params = [], []
+    for name, value in (common or {}).items():
+        field = opts.get_field(name)
+        sets.append(f"{qn(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    fields = [opts.get_field(name) for name in names]
+    for i, field in enumerate(fields):
+        sets.append(f"{qn(field.column)} = CASE WHEN v.h{i} THEN v.c{i} ELSE t.{qn(field.column)} END")
+    if not sets:
+        return 0
+    where_sql = [f"t.{qn(opts.get_field(name).column)} = %s" for name in (where or {})]
+    row = "(" + ", ".join([f"%s::{pk.rel_db_type(connection)}", *[f"%s::boolean, %s::{_cast(f)}" for f in fields]]) + ")"
+    values = []
+    for key in sorted(rows):
+        own = rows[key]
+        values.append(key)
+        for name, field in zip(names, fields, strict=True):
+            values += [name in own, field.get_db_prep_save(own[name], connection) if name in own else None]
+    columns = ["id", *[n for i in range(len(fields)) for n in (f"h{i}", f"c{i}")]]
+    statement = (f"UPDATE {qn(opts.db_table)} AS t SET {', '.join(sets)} "  # noqa: S608 - names from the model
+                 f"FROM (VALUES {', '.join([row] * len(rows))}) AS v({', '.join(columns)}) "
+                 f"WHERE {' AND '.join([f't.{qn(pk.column)} = v.id', *where_sql])}")
+    params += values + [opts.get_field(name).get_db_prep_save(value, connection) for name, value in (where or {}).items()]
+    with cursor(prepare=False) as cursor_:
+        cursor_.execute(statement, params)
+        return cursor_.rowcount
+
+
 def _cast(field) -> str:
     """The type to cast a parameter to for ``field``'s column (text for a varchar: a value too
     long is refused by the column, not cut by the cast)."""

@@ -71,3 +71,24 @@ def test_a_locked_move_is_one_statement_with_its_event(buyer):
     assert Shipment.objects.get(pk=shipment.pk).status == "submitted" == locked.status
     row = TransitionEvent.objects.get(pk=event.pk)
     assert (row.object_id, row.from_state, row.to_state, row.reason) == (shipment.pk, "draft", "submitted", "ready")
+
+
+@pytest.mark.django_db
+def test_update_rows_writes_each_rows_values_in_one_statement_where_they_still_match(buyer, other_buyer):
+    """core.sql.update_rows: what bulk_update (or a Case per row) writes, in one UPDATE bound
+    server-side: each row its own values, a row without a column keeps it, the common columns on
+    every row, and a row no longer matching ``where`` left alone."""
+    from core import sql
+
+    a, b, c, moved = (Shipment.objects.create(owner=buyer, note=f"n{i}") for i in range(4))
+    Shipment.objects.filter(pk=moved.pk).update(status="submitted")
+
+    with CaptureQueriesContext(connection) as ctx:
+        count = sql.update_rows(Shipment, {a.pk: {"note": "it's a"}, b.pk: {"note": "b", "owner": other_buyer.pk}, c.pk: {},
+                                           moved.pk: {"note": "never"}},
+                                common={"status": "cancelled"}, where={"status": "draft"})
+
+    assert count == 3 and len(ctx.captured_queries) == 1
+    rows = {s.pk: (s.note, s.owner_id, s.status) for s in Shipment.objects.all()}
+    assert rows == {a.pk: ("it's a", buyer.pk, "cancelled"), b.pk: ("b", other_buyer.pk, "cancelled"),
+                    c.pk: ("n2", buyer.pk, "cancelled"), moved.pk: ("n3", buyer.pk, "submitted")}
