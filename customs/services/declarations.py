@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core import sql
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode
 from core.money import Money
@@ -24,7 +23,7 @@ from core.texts import Text, stored, text
 
 from .. import rules, validation
 from ..interface import DeclarationEvent, DeclarationInfo, DeclarationLineInput, ParcelInput
-from ..models import Declaration, DeclarationLine
+from ..models import Declaration, DeclarationDocument, DeclarationLine
 from ..rules import fx_line
 from ..selectors import info
 from ..states import ACTION_LABELS, BROKER_ACTIONS
@@ -211,14 +210,12 @@ def declarations_create(*, filings: list[dict], actor) -> dict[str, DeclarationI
         return results
     try:
         with transaction.atomic():
-            # One INSERT each, the values bound server-side (core.sql: the assessments' JSON is not
-            # rendered into the text in Python); the rows bulk_create wrote.
-            sql.insert_batch([declaration for declaration, _rows, _docs in drafts])
+            Declaration.objects.bulk_create([declaration for declaration, _rows, _docs in drafts])
             for declaration, rows, documents in drafts:
                 for row in [*rows, *documents]:
                     row.declaration = declaration
-            sql.insert_batch([row for _d, rows, _docs in drafts for row in rows])
-            sql.insert_batch([doc for _d, _rows, docs in drafts for doc in docs])
+            DeclarationLine.objects.bulk_create([row for _d, rows, _docs in drafts for row in rows])
+            DeclarationDocument.objects.bulk_create([doc for _d, _rows, docs in drafts for doc in docs])
     except IntegrityError:
         # A reference filed meanwhile by another caller: one by one, each answering with the first.
         for declaration, _rows, _docs in drafts:
