@@ -100,6 +100,43 @@ def insert(objs: Sequence[models.Model]) -> None:
     _saved(objs)
 
 
+def insert_rows(objs: Sequence[models.Model]) -> None:
+    """INSERT a batch of ``objs`` (instances of one model) in one statement, as ``bulk_create``
+    writes them (each field's ``pre_save``, so ``auto_now`` and a FileField's storage alike; the
+    primary keys the database chose set, in order), but with each column sent as one array in
+    PostgreSQL's binary format (``INSERT ... SELECT * FROM unnest(%b::type[], ...)``): nothing
+    rendered or escaped in Python. bulk_create's UNNEST quotes every element into a text array
+    (a regular expression per quote of each JSON value); a VALUES list bound server-side has a
+    thousand placeholders for psycopg to split out of the text. Measured on a hundred rows: 5.7
+    ms against 12.6 for transition events, 29 against 52 for customs declarations. Elsewhere
+    than PostgreSQL, ``bulk_create``."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs)
+        return
+    opts = model._meta
+    given = getattr(objs[0], opts.pk.attname) is not None
+    fields = [f for f in opts.concrete_fields if given or not f.primary_key]
+    key = (model, given, "unnest")
+    if key not in _INSERTS:
+        qn = connection.ops.quote_name
+        statement = (f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - names from the model
+                     f"SELECT * FROM unnest({', '.join(f'%b::{_cast(f)}[]' for f in fields)})")
+        if not given:
+            statement += f" RETURNING {qn(opts.pk.column)}"
+        _INSERTS[key] = (statement, fields)
+    statement, fields = _INSERTS[key]
+    columns = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs] for f in fields]
+    with cursor(prepare=False) as cursor_:
+        cursor_.execute(statement, columns)
+        if not given:
+            for obj, (value,) in zip(objs, cursor_.fetchall(), strict=True):
+                setattr(obj, opts.pk.attname, value)
+    _saved(objs)
+
+
 def insert_with_event(head: models.Model, event: models.Model, rows: Sequence[models.Model] = (),
                       link: str = "object_id") -> None:
     """INSERT ``head``, its ``rows`` (one model; their link to ``head`` already set, so ``head``'s
@@ -321,9 +358,9 @@ def cursor(*, prepare: bool = True):
     ``prepare=False``: bound server-side all the same, not prepared, for the statements of
     batches (their text changes with their size): psycopg sends the values apart from the text
     instead of quoting each into it in Python (:func:`update_rows`: 22 ms instead of 32 for the
-    assessments of a hundred declarations). Not for a long VALUES list of an INSERT: psycopg
-    splits its thousand placeholders out of the text in Python each time, slower than
-    bulk_create's UNNEST of arrays rendered on the client (18 ms against 10 for 100 events).
+    assessments of a hundred declarations). A batch INSERT sends arrays instead
+    (:func:`insert_rows`): a long VALUES list has a thousand placeholders that psycopg splits out
+    of the text in Python each time.
 
     The psycopg cursor is kept on the connection's wrapper while its connection lives (cheap to
     use, not to make); its integers are sent as bigint and its strings as text, so that a

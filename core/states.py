@@ -267,17 +267,13 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
         now = timezone.now()
         ct = ContentType.objects.get_for_model(model)
         who = actor_fields(actor)
-        # bulk_create's UNNEST of arrays: measured faster than a VALUES list bound server-side, whose
-        # thousand placeholders psycopg splits out of the text in Python on every execution.
-        TransitionEvent.objects.bulk_create(
-            [
-                TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source, to_state=to,
-                                at=now, reason=events.get(pk, {}).get("reason", reason),
-                                place=events.get(pk, {}).get("place", place), payload=events.get(pk, {}).get("payload") or {},
-                                **who)
-                for pk in locked
-            ]
-        )
+        sql.insert_rows([  # one INSERT, each column one array in binary (core.sql)
+            TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source, to_state=to,
+                            at=now, reason=events.get(pk, {}).get("reason", reason),
+                            place=events.get(pk, {}).get("place", place), payload=events.get(pk, {}).get("payload") or {},
+                            **who)
+            for pk in locked
+        ])
     return locked
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.access import BUYER, has_role
 from core.errors import DomainError
@@ -92,3 +93,33 @@ def test_update_rows_writes_each_rows_values_in_one_statement_where_they_still_m
     rows = {s.pk: (s.note, s.owner_id, s.status) for s in Shipment.objects.all()}
     assert rows == {a.pk: ("it's a", buyer.pk, "cancelled"), b.pk: ("b", other_buyer.pk, "cancelled"),
                     c.pk: ("n2", buyer.pk, "cancelled"), moved.pk: ("n3", buyer.pk, "submitted")}
+
+
+@pytest.mark.django_db
+def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(buyer):
+    """core.sql.insert_rows: a batch's columns sent as binary arrays; the same rows as bulk_create
+    (JSON with quotes, a column of NULLs, auto times), their ids set in order."""
+    from core import sql
+
+    ct = ContentType.objects.get_for_model(Shipment)
+
+    def events(start):
+        return [TransitionEvent(machine="shipment", content_type=ct, object_id=start + i, from_state="draft",
+                                to_state="submitted", at=timezone.now(), reason='a "quoted" \\ reason', place="TAS",
+                                payload={"n": i, "text": 'say "hi"', "list": [1, None, "x"]}) for i in range(3)]
+
+    with CaptureQueriesContext(connection) as ctx:
+        rows = events(100)
+        sql.insert_rows(rows)
+    assert len(ctx.captured_queries) == 1
+    reference = events(200)
+    TransitionEvent.objects.bulk_create(reference)
+
+    def stored(objs):
+        found = {e.pk: e for e in TransitionEvent.objects.filter(pk__in=[o.pk for o in objs])}
+        return [(found[o.pk].object_id, found[o.pk].reason, found[o.pk].place, found[o.pk].payload, found[o.pk].actor_id)
+                for o in objs]
+
+    assert [o.pk for o in rows] == sorted(o.pk for o in rows)
+    assert [(oid - 100, *rest) for oid, *rest in stored(rows)] == [(oid - 200, *rest) for oid, *rest in stored(reference)]
+    assert all(not o._state.adding for o in rows)
