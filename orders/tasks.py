@@ -8,8 +8,9 @@ database names the others.
 from celery import shared_task
 from django.db import OperationalError
 
-# Paid orders sold from bond that one filing transaction takes together.
+# Paid orders sold from bond that one filing transaction takes together, and transactions per task.
 DECLARE_BATCH = 200
+DECLARE_MAX_BATCHES = 10
 # The shared marker "a filing task of the payments is queued and has not read yet"
 # (core.tasks.enqueue_ids, ``pending``): set by a payment's commit that sends the task, cleared by
 # the task before it reads the paid orders. Seconds before a marker left by a lost message expires.
@@ -104,9 +105,9 @@ def declare_paid_parcels(order_ids: list) -> int:
     from .services import parcels_declare_pending
 
     pending_clear(DECLARE_PENDING)
-    declared, more = parcels_declare_pending(order_ids=order_ids, batch=DECLARE_BATCH)
-    if more:
-        declare_paid_later([])  # orders paid faster than one task files them: the next one goes on
+    declared, more = parcels_declare_pending(order_ids=order_ids, batch=DECLARE_BATCH, max_batches=DECLARE_MAX_BATCHES)
+    if more:  # orders paid faster than one task files them: the next task goes on (no transaction open here)
+        declare_paid_parcels.apply_async(args=[[]])
     return len(declared)
 
 

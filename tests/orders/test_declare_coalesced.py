@@ -60,6 +60,21 @@ def test_bond_payments_in_separate_transactions_send_one_task_while_it_is_queued
     assert tasks.declare_paid_parcels.run(sent[1]) == 0  # a copy finds it declared
 
 
+def test_a_task_that_stops_with_a_full_batch_sends_the_next(buyer_cn, honey, sent, monkeypatch):
+    book("LHW", honey, 10)
+    placed = [place_honey(buyer_cn, honey) for _ in range(5)]
+    with transaction.atomic():
+        for order in placed:
+            orders.order_pay(order=order, actor=buyer_cn)
+    monkeypatch.setattr(tasks, "DECLARE_BATCH", 2)
+    monkeypatch.setattr(tasks, "DECLARE_MAX_BATCHES", 2)
+
+    assert tasks.declare_paid_parcels.run([]) == 4  # two transactions of two, then it stops
+    assert sent[-1] == [] and statuses(placed) == {"paid", "at_customs"}
+    assert tasks.declare_paid_parcels.run([]) == 1 and statuses(placed) == {"at_customs"}
+    assert len(sent) == 2  # the last one found the rest and sent nothing more
+
+
 def test_the_payments_of_one_transaction_send_one_task(buyer_cn, honey, sent):
     book("LHW", honey, 10)
     placed = [place_honey(buyer_cn, honey) for _ in range(4)]
