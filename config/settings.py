@@ -522,6 +522,8 @@ ORDERS_RETURN_AUTO_APPROVE_AFTER = env.int("ORDERS_RETURN_AUTO_APPROVE_AFTER", d
 CELERY_BEAT_SCHEDULE.update({
     "orders-returns-auto-approve": {"task": "orders.returns_auto_approve", "schedule": timedelta(minutes=10)},
     "orders-returns-sweep": {"task": "orders.returns_sweep", "schedule": timedelta(minutes=5)},
+    # Paid orders sold from bond whose filing task was lost (orders.tasks.DECLARE_SWEEP_AFTER).
+    "orders-declare-sweep": {"task": "orders.declare_sweep", "schedule": timedelta(minutes=1)},
 })
 
 # --- personal data ---

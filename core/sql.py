@@ -100,6 +100,43 @@ def insert(objs: Sequence[models.Model]) -> None:
     _saved(objs)
 
 
+def insert_rows(objs: Sequence[models.Model]) -> None:
+    """INSERT a batch of ``objs`` (instances of one model) in one statement, as ``bulk_create``
+    writes them (each field's ``pre_save``, so ``auto_now`` and a FileField's storage alike; the
+    primary keys the database chose set, in order), but with each column sent as one array in
+    PostgreSQL's binary format (``INSERT ... SELECT * FROM unnest(%b::type[], ...)``): nothing
+    rendered or escaped in Python. bulk_create's UNNEST quotes every element into a text array
+    (a regular expression per quote of each JSON value); a VALUES list bound server-side has a
+    thousand placeholders for psycopg to split out of the text. Measured on a hundred rows: 5.7
+    ms against 12.6 for transition events, 29 against 52 for customs declarations. Elsewhere
+    than PostgreSQL, ``bulk_create``."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs)
+        return
+    opts = model._meta
+    given = getattr(objs[0], opts.pk.attname) is not None
+    fields = [f for f in opts.concrete_fields if given or not f.primary_key]
+    key = (model, given, "unnest")
+    if key not in _INSERTS:
+        qn = connection.ops.quote_name
+        statement = (f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - names from the model
+                     f"SELECT * FROM unnest({', '.join(f'%b::{_cast(f)}[]' for f in fields)})")
+        if not given:
+            statement += f" RETURNING {qn(opts.pk.column)}"
+        _INSERTS[key] = (statement, fields)
+    statement, fields = _INSERTS[key]
+    columns = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs] for f in fields]
+    with cursor(prepare=False) as cursor_:
+        cursor_.execute(statement, columns)
+        if not given:
+            for obj, (value,) in zip(objs, cursor_.fetchall(), strict=True):
+                setattr(obj, opts.pk.attname, value)
+    _saved(objs)
+
+
 def insert_with_event(head: models.Model, event: models.Model, rows: Sequence[models.Model] = (),
                       link: str = "object_id") -> None:
     """INSERT ``head``, its ``rows`` (one model; their link to ``head`` already set, so ``head``'s
@@ -207,6 +244,52 @@ def update_with_event(obj: models.Model, expect: dict, values: dict, event: mode
     return True
 
 
+def update_rows(model: type[models.Model], rows: dict, *, common: dict | None = None, where: dict | None = None) -> int:
+    """One UPDATE of the rows ``rows`` (``{pk: {name: value}}``): each row's own values (a row
+    without a column keeps its value), ``common`` (``{name: value}``) on every row, only where the
+    row's columns still hold ``where`` (``{name: value}``, the same for all rows). Returns the rows
+    updated. The rows are joined from a VALUES list, their values bound server-side (not
+    prepared: the text changes with the batch): what ``bulk_update`` or a ``Case(When(pk=...))``
+    per column writes, without compiling an expression per row and column (milliseconds per
+    hundred rows) nor rendering every value into the text. Elsewhere (SQLite) one UPDATE per row."""
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        manager = model._default_manager
+        return sum(manager.filter(pk=key, **(where or {})).update(**{**(common or {}), **own})
+                   for key, own in sorted(rows.items()) if common or own)
+    qn = connection.ops.quote_name
+    opts = model._meta
+    pk = opts.pk
+    names = sorted({name for values in rows.values() for name in values})
+    sets, params = [], []
+    for name, value in (common or {}).items():
+        field = opts.get_field(name)
+        sets.append(f"{qn(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    fields = [opts.get_field(name) for name in names]
+    for i, field in enumerate(fields):
+        sets.append(f"{qn(field.column)} = CASE WHEN v.h{i} THEN v.c{i} ELSE t.{qn(field.column)} END")
+    if not sets:
+        return 0
+    where_sql = [f"t.{qn(opts.get_field(name).column)} = %s" for name in (where or {})]
+    row = "(" + ", ".join([f"%s::{pk.rel_db_type(connection)}", *[f"%s::boolean, %s::{_cast(f)}" for f in fields]]) + ")"
+    values = []
+    for key in sorted(rows):
+        own = rows[key]
+        values.append(key)
+        for name, field in zip(names, fields, strict=True):
+            values += [name in own, field.get_db_prep_save(own[name], connection) if name in own else None]
+    columns = ["id", *[n for i in range(len(fields)) for n in (f"h{i}", f"c{i}")]]
+    statement = (f"UPDATE {qn(opts.db_table)} AS t SET {', '.join(sets)} "  # noqa: S608 - names from the model
+                 f"FROM (VALUES {', '.join([row] * len(rows))}) AS v({', '.join(columns)}) "
+                 f"WHERE {' AND '.join([f't.{qn(pk.column)} = v.id', *where_sql])}")
+    params += values + [opts.get_field(name).get_db_prep_save(value, connection) for name, value in (where or {}).items()]
+    with cursor(prepare=False) as cursor_:
+        cursor_.execute(statement, params)
+        return cursor_.rowcount
+
+
 def _cast(field) -> str:
     """The type to cast a parameter to for ``field``'s column (text for a varchar: a value too
     long is refused by the column, not cut by the cast)."""
@@ -232,7 +315,24 @@ class _Prepared:
         """Kept open: the psycopg cursor is the connection's, reused by the next statement."""
 
 
+class _Bound:
+    """Executes bound server-side without preparing: a statement whose text changes with its
+    batch's size (``VALUES (...), (...)``), planned each time as Django's own are."""
+
+    def _execute(self, sql, params, *ignored_wrapper_args):
+        self.db.validate_no_broken_transaction()
+        with self.db.wrap_database_errors:
+            return self.cursor.execute(sql, params, prepare=False)
+
+    def close(self):
+        """Kept open: the psycopg cursor is the connection's, reused by the next statement."""
+
+
 class _PreparedCursor(_Prepared, CursorWrapper):
+    pass
+
+
+class _BoundCursor(_Bound, CursorWrapper):
     pass
 
 
@@ -244,12 +344,23 @@ class _PreparedDebugCursor(_Prepared, CursorDebugWrapper):
             return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
 
 
-def cursor():
+class _BoundDebugCursor(_Bound, CursorDebugWrapper):
+    execute = _PreparedDebugCursor.execute
+
+
+def cursor(*, prepare: bool = True):
     """A cursor on Django's connection, in its transaction, for the hot paths' statements (the
     checkout, the ledger). On PostgreSQL a server-side-binding psycopg cursor that prepares each
     statement once per connection (``%s`` placeholders still), wrapped like Django's own cursors,
     so that its statements are counted (``connection.queries``, ``django_assert_num_queries``) and
     its errors are Django's. On SQLite, Django's cursor.
+
+    ``prepare=False``: bound server-side all the same, not prepared, for the statements of
+    batches (their text changes with their size): psycopg sends the values apart from the text
+    instead of quoting each into it in Python (:func:`update_rows`: 22 ms instead of 32 for the
+    assessments of a hundred declarations). A batch INSERT sends arrays instead
+    (:func:`insert_rows`): a long VALUES list has a thousand placeholders that psycopg splits out
+    of the text in Python each time.
 
     The psycopg cursor is kept on the connection's wrapper while its connection lives (cheap to
     use, not to make); its integers are sent as bigint and its strings as text, so that a
@@ -277,4 +388,6 @@ def cursor():
         kept.adapters.register_dumper(int, Int8Dumper)
         kept.adapters.register_dumper(str, StrDumper)
         connection._karavan_cursor = kept
-    return (_PreparedDebugCursor if connection.queries_logged else _PreparedCursor)(kept, connection)
+    if prepare:
+        return (_PreparedDebugCursor if connection.queries_logged else _PreparedCursor)(kept, connection)
+    return (_BoundDebugCursor if connection.queries_logged else _BoundCursor)(kept, connection)

@@ -267,50 +267,24 @@ def transition_batch(model: type[models.Model], ids: Iterable[int], source: str,
         now = timezone.now()
         ct = ContentType.objects.get_for_model(model)
         who = actor_fields(actor)
-        TransitionEvent.objects.bulk_create(
-            [
-                TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source, to_state=to,
-                                at=now, reason=events.get(pk, {}).get("reason", reason),
-                                place=events.get(pk, {}).get("place", place), payload=events.get(pk, {}).get("payload") or {},
-                                **who)
-                for pk in locked
-            ]
-        )
+        sql.insert_rows([  # one INSERT, each column one array in binary (core.sql)
+            TransitionEvent(machine=machine.name, content_type=ct, object_id=pk, from_state=source, to_state=to,
+                            at=now, reason=events.get(pk, {}).get("reason", reason),
+                            place=events.get(pk, {}).get("place", place), payload=events.get(pk, {}).get("payload") or {},
+                            **who)
+            for pk in locked
+        ])
     return locked
 
 
 def _update_each(model: type[models.Model], pks: list[int], columns: dict, per_row: list[str],
                  updates: dict[int, dict]) -> None:
     """One UPDATE of the rows ``pks``: ``columns`` on every row, and each row's own values of the
-    ``per_row`` columns from ``updates`` (a row without one keeps its value), joined from a VALUES
-    list. What the ORM's ``CASE WHEN pk = ...`` per column writes, without compiling one expression
+    ``per_row`` columns from ``updates`` (a row without one keeps its value): :func:`core.sql.update_rows`.
+    What the ORM's ``CASE WHEN pk = ...`` per column writes, without compiling one expression
     per row and column (milliseconds per hundred rows)."""
-    qn = connection.ops.quote_name
-    opts = model._meta
-    pk = opts.pk
-    sets, params = [], []
-    for name, value in columns.items():
-        if name in per_row:  # a per-row value replaces the common one, as the CASE did
-            continue
-        field = opts.get_field(name)
-        sets.append(f"{qn(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
-    fields = [opts.get_field(name) for name in per_row]
-    names = ["id", *[n for i in range(len(fields)) for n in (f"h{i}", f"c{i}")]]
-    for i, field in enumerate(fields):
-        sets.append(f"{qn(field.column)} = CASE WHEN v.h{i} THEN v.c{i} ELSE t.{qn(field.column)} END")
-    # Cast to each column's type (text for a varchar: too long a value is refused, not cut).
-    types = ["text" if field.db_type(connection).startswith("varchar") else field.db_type(connection) for field in fields]
-    row = "(" + ", ".join([f"%s::{pk.rel_db_type(connection)}", *[f"%s::boolean, %s::{t}" for t in types]]) + ")"
-    for key in pks:
-        own = updates.get(key, {})
-        params.append(key)
-        for name, field in zip(per_row, fields, strict=True):
-            params += [name in own, field.get_db_prep_save(own[name], connection) if name in own else None]
-    statement = (f"UPDATE {qn(opts.db_table)} AS t SET {', '.join(sets)} "  # noqa: S608 - names from the model
-                 f"FROM (VALUES {', '.join([row] * len(pks))}) AS v({', '.join(names)}) WHERE t.{qn(pk.column)} = v.id")
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+    sql.update_rows(model, {pk: {name: updates[pk][name] for name in per_row if name in updates.get(pk, {})} for pk in pks},
+                    common={name: value for name, value in columns.items() if name not in per_row})
 
 
 def history(obj: models.Model):

@@ -1,10 +1,13 @@
 """Celery adapters of core, the helper every app uses to enqueue after commit, and the registry of
 callback task names apps hand to another app (core.checks checks them against Celery)."""
 
+import logging
 import sys
 
 from celery import current_app, shared_task
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 # Callback task name -> the module that declared it (for the system check's message).
 _callbacks: dict[str, str] = {}
@@ -45,7 +48,8 @@ def _chunks(items: list, size: int = BATCH_LIMIT):
         yield items[i:i + size]
 
 
-def enqueue_ids(task, ids, *args, countdown: float | None = None) -> None:
+def enqueue_ids(task, ids, *args, countdown: float | None = None, pending: str | None = None,
+                pending_ttl: float = 60) -> None:
     """Send ``task(ids, *args)`` once the current transaction commits, like :func:`enqueue`, for a
     task whose first argument is a list of ids: every call in the same transaction with the same
     task, other arguments and countdown adds its ids to one message (up to ``BATCH_LIMIT`` ids
@@ -54,16 +58,34 @@ def enqueue_ids(task, ids, *args, countdown: float | None = None) -> None:
 
     Rolled back with its savepoint, an id leaves the message only when that savepoint holds the
     whole message; otherwise it stays, and the task (idempotent, taking ids) finds nothing to do
-    for it."""
+    for it.
+
+    ``pending`` debounces across transactions, for a task that does *everything* pending, not only
+    its ids (it reads what is left to do): the name of a shared marker meaning "a message is queued
+    whose task has not read yet". At commit the message is sent only when the marker was not set
+    (``cache.add``: it sets it, for ``pending_ttl`` seconds at most); the task clears it
+    (:func:`pending_clear`) *before* it reads, so a change committed after that read always sends
+    a new message. Where the cache is not shared by every process (the demo's LocMem cache: web
+    and worker are separate processes) or cannot be reached, every commit sends, as without it.
+    A lost message leaves the marker until it expires: the task's beat sweep is the safety net."""
     ids = list(ids)
     if not ids:
         return
     options = {"countdown": countdown} if countdown else {}
-    key = (task.name, repr(args), countdown)
+    key = (task.name, repr(args), countdown, pending)
 
     def send():
-        for chunk in _chunks(sorted(set(send.ids))):
-            task.apply_async(args=[chunk, *args], **options)
+        if not send.ids:
+            return  # its ids went into a message of an enclosing savepoint
+        if pending is not None and not _pending_set(pending, pending_ttl):
+            return  # a queued task that has not read yet will find these ids
+        try:
+            for chunk in _chunks(sorted(set(send.ids))):
+                task.apply_async(args=[chunk, *args], **options)
+        except Exception:
+            if pending is not None:
+                pending_clear(pending)  # nothing queued after all: the next commit sends
+            raise
 
     send.batch_key, send.ids = key, ids
     connection = transaction.get_connection()
@@ -83,6 +105,40 @@ def enqueue_ids(task, ids, *args, countdown: float | None = None) -> None:
         connection.run_on_commit.append((sids & scope, send, False))
         return
     transaction.on_commit(send)
+
+
+def _shared_cache():
+    """The default cache when every process sees the same one (Redis, Memcached, a database or
+    file cache), else None (LocMem is per process; the dummy cache keeps nothing)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return None if backend.endswith(("LocMemCache", "DummyCache")) else cache
+
+
+def _pending_set(name: str, ttl: float) -> bool:
+    """Set the marker ``name``; False when it was set already (a queued task will do the work)."""
+    cache = _shared_cache()
+    if cache is None:
+        return True
+    try:
+        return bool(cache.add(f"pending:{name}", 1, timeout=ttl))
+    except Exception:  # noqa: BLE001 - whatever the backend raises when down: send, as without a marker
+        logger.warning("pending marker %s not set: cache unavailable", name, exc_info=True)
+        return True
+
+
+def pending_clear(name: str) -> None:
+    """Clear the marker ``name`` of :func:`enqueue_ids` (``pending=``): the task calls it before it
+    reads what to do, so that a change committed after its read sends another task."""
+    cache = _shared_cache()
+    if cache is None:
+        return
+    try:
+        cache.delete(f"pending:{name}")
+    except Exception:  # noqa: BLE001 - a marker left set expires by itself; the sweep files what it held back
+        logger.warning("pending marker %s not cleared: cache unavailable", name, exc_info=True)
 
 
 def send_callbacks(name: str, calls: list[tuple[list, dict]]) -> None:

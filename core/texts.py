@@ -119,27 +119,35 @@ def render_all(values, language: str | None = None) -> list[str]:
 
 
 def _format(param) -> str:
-    from babel.dates import format_date
-    from babel.numbers import format_decimal, format_percent
-
-    locale = babel_locale(translation.get_language() or "en")
     if not isinstance(param, dict):
         return str(param)
     if "msgid" in param:
         return render(param)
     if "money" in param:
         return format_money(Money.from_api(param["money"]), translation.get_language() or "en")
-    if "number" in param:
-        return format_decimal(Decimal(param["number"]), locale=locale, decimal_quantization=False)
-    if "percent" in param:
-        return format_percent(Decimal(param["percent"]) / 100, locale=locale, decimal_quantization=False)
-    if "fx" in param:
-        return format_decimal(Decimal(param["fx"]), format="#,##0.####", locale=locale)
-    if "date" in param:
-        return format_date(Date.fromisoformat(param["date"]), format="medium", locale=locale)
+    for kind in ("number", "percent", "fx", "date"):
+        if kind in param:
+            return _babel(kind, param[kind], babel_locale(translation.get_language() or "en"))
     if "country" in param:
         return country_name(param["country"], translation.get_language() or "en")
     return str(param)
+
+
+@lru_cache(maxsize=4096)
+def _babel(kind: str, value, locale: str) -> str:
+    """A number, percentage, FX rate or date as ``locale`` writes it. Kept per process: the same few
+    rates and dates recur in every breakdown, and Babel parses its pattern on each call (a batch of
+    a hundred parcels spent a tenth of its filing here)."""
+    from babel.dates import format_date
+    from babel.numbers import format_decimal, format_percent
+
+    if kind == "number":
+        return format_decimal(Decimal(value), locale=locale, decimal_quantization=False)
+    if kind == "percent":
+        return format_percent(Decimal(value) / 100, locale=locale, decimal_quantization=False)
+    if kind == "fx":
+        return format_decimal(Decimal(value), format="#,##0.####", locale=locale)
+    return format_date(Date.fromisoformat(value), format="medium", locale=locale)
 
 
 def country_name(code: str, language: str) -> str:

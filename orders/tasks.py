@@ -8,8 +8,16 @@ database names the others.
 from celery import shared_task
 from django.db import OperationalError
 
-# Paid orders sold from bond that one declare_parcel task files together.
+# Paid orders sold from bond that one filing transaction takes together, and transactions per task.
 DECLARE_BATCH = 200
+DECLARE_MAX_BATCHES = 10
+# The shared marker "a filing task of the payments is queued and has not read yet"
+# (core.tasks.enqueue_ids, ``pending``): set by a payment's commit that sends the task, cleared by
+# the task before it reads the paid orders. Seconds before a marker left by a lost message expires.
+DECLARE_PENDING = "orders.declare_paid_parcels"
+DECLARE_PENDING_TTL = 60
+# The sweep files the paid orders sold from bond still undeclared this many seconds after payment.
+DECLARE_SWEEP_AFTER = 120
 
 
 @shared_task(name="marketplace.expire_orders")
@@ -77,19 +85,56 @@ def fulfilments_changed(events: list) -> int:
     return len(orders_fulfilment_changed(events=[(e.reference, e.warehouse, e.status, e.tracking_numbers) for e in parsed]))
 
 
+def declare_paid_later(order_ids) -> None:
+    """After commit, one filing task for the payments of this transaction (core.tasks.enqueue_ids),
+    unless one is queued already that has not read yet: it will find them (``DECLARE_PENDING``)."""
+    from core.tasks import enqueue_ids
+
+    enqueue_ids(declare_paid_parcels, order_ids, pending=DECLARE_PENDING, pending_ttl=DECLARE_PENDING_TTL)
+
+
+@shared_task(name="orders.declare_paid_parcels", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def declare_paid_parcels(order_ids: list) -> int:
+    """File and submit the parcel declarations of paid orders sold from bond: ``order_ids`` (the
+    payments that sent the task) and every other one paid and not declared yet, ``DECLARE_BATCH``
+    per transaction (one batch through customs each). The "pending" marker is cleared first, so a
+    payment committed after this task's read sends a new task. Returns the orders declared; a copy
+    finds them declared and does nothing."""
+    from core.tasks import pending_clear
+
+    from .services import parcels_declare_pending
+
+    pending_clear(DECLARE_PENDING)
+    declared, more = parcels_declare_pending(order_ids=order_ids, batch=DECLARE_BATCH, max_batches=DECLARE_MAX_BATCHES)
+    if more:  # orders paid faster than one task files them: the next task goes on (no transaction open here)
+        declare_paid_parcels.apply_async(args=[[]])
+    return len(declared)
+
+
 @shared_task(name="orders.declare_parcel", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def declare_parcel(order_id: int) -> bool:
-    """File and submit the parcel declaration of a paid order sold from bond, and with it those of
-    the other orders paid meanwhile (up to ``DECLARE_BATCH``): one batch through customs. The task
-    of an order another one declared finds it declared and does nothing."""
-    from .models import Order
-    from .services import order_declare_batch, parcels_to_declare
-    from .states import OrderStatus
+    """The task a payment sent before payments were coalesced (messages still queued at a deploy):
+    as ``orders.declare_paid_parcels`` for one order."""
+    from .services import parcels_declare_pending
 
-    if not Order.objects.filter(pk=order_id, status=OrderStatus.PAID).exists():
-        return False  # declared already, by another payment's batch (one query, no lock)
-    batch = [order_id, *parcels_to_declare(limit=DECLARE_BATCH)]
-    return order_id in order_declare_batch(order_ids=batch)
+    declared, _more = parcels_declare_pending(order_ids=[order_id], batch=DECLARE_BATCH, max_batches=1)
+    return order_id in declared
+
+
+@shared_task(name="orders.declare_sweep")
+def declare_sweep() -> int:
+    """Celery beat, every minute: paid orders sold from bond still undeclared ``DECLARE_SWEEP_AFTER``
+    seconds after payment (their task was lost, or skipped them while a filing that then failed
+    held them) are filed, ``DECLARE_BATCH`` per transaction."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .services import parcels_declare_pending
+
+    before = timezone.now() - timedelta(seconds=DECLARE_SWEEP_AFTER)
+    declared, _more = parcels_declare_pending(batch=DECLARE_BATCH, paid_before=before)
+    return len(declared)
 
 
 @shared_task(name="orders.declare_parcels", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)

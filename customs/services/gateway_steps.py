@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -26,7 +27,7 @@ from core.states import transition_batch
 from core.tasks import enqueue, send_callbacks
 from core.texts import text
 
-from ..models import Declaration
+from ..models import Declaration, DeclarationDocument
 from ..rules import data as rule_data
 from ..states import DeclarationStatus as S
 
@@ -48,9 +49,12 @@ def _reason(note) -> tuple[str, dict]:
 
 def _pending(declaration_ids, statuses) -> list[Declaration]:
     """The declarations of ``declaration_ids`` still in ``statuses``, read without a lock (three
-    queries: the rows, their lines, their documents)."""
+    queries: the rows, their lines, the kinds of their documents). Not their breakdown and warnings
+    (JSON decoded per row): no gateway step reads them, and a green assessment writes new ones."""
     return list(Declaration.objects.filter(pk__in=sorted(set(declaration_ids)), status__in=list(statuses))
-                .prefetch_related("lines", "documents").order_by("pk"))
+                .defer("breakdown", "warnings")
+                .prefetch_related("lines", Prefetch("documents", DeclarationDocument.objects.only("id", "declaration_id", "kind")))
+                .order_by("pk"))
 
 
 def _ask(declarations: list[Declaration], question: str) -> dict[int, object]:
@@ -189,13 +193,15 @@ def _assess_batch(declaration_ids: list[int], *, actor, reason, loaded: dict[int
     caller read them with their lines (what the assessment reads does not change with a channel)."""
     from .. import tasks
     from .declarations import _assessment, _stored_lines
+    from .quotes import allowances_read
 
     loaded = loaded or {}
     declarations = {pk: loaded[pk] for pk in declaration_ids if pk in loaded}
     missing = [pk for pk in declaration_ids if pk not in declarations]
     if missing:
         declarations.update({d.pk: d for d in Declaration.objects.filter(pk__in=missing).prefetch_related("lines")})
-    with rule_data.cached():  # the rule tables read once for the batch (customs.rules.data)
+    # The rule tables and the buyers' allowances read once for the batch (customs.rules.data, quotes).
+    with rule_data.cached(), allowances_read(d.buyer_id for d in declarations.values()):
         assessments = {pk: _assessment(d, _stored_lines(d), d.registered_on or timezone.localdate())
                        for pk, d in declarations.items()}
     duties = {pk: sum(a[k] for k in ("duty_minor", "vat_minor", "excise_minor", "fees_minor")) for pk, a in assessments.items()}

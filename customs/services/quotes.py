@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
@@ -39,8 +41,37 @@ class _Line:
     origin_country: str
 
 
+# The allowances read for a batch (:func:`allowances_read`): buyer id -> their unreleased uses.
+_READ: ContextVar[dict[int, list[tuple]] | None] = ContextVar("customs_allowances_read", default=None)
+
+
+@contextmanager
+def allowances_read(buyer_ids):
+    """Inside the block, what the buyers ``buyer_ids`` have used of their cross-order limits is
+    answered from one query made here, not one per assessment: a batch of parcels (filed, or
+    assessed on the green channel) reads it once. The block writes no allowance: the uses read are
+    those an assessment would read at once (every unreleased use but the parcel's own)."""
+    ids = sorted({int(pk) for pk in buyer_ids if pk})
+    read: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    if ids:
+        for buyer, jurisdiction, key, currency, reference, amount in AllowanceUse.objects.filter(
+                buyer_id__in=ids, released_at__isnull=True).values_list(
+                "buyer_id", "jurisdiction", "period_key", "currency", "reference", "amount_minor"):
+            read[buyer].append((jurisdiction, key, currency, reference, amount))
+    token = _READ.set({**(_READ.get() or {}), **read})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
 def _allowance_used(buyer_id: int, exclude_reference: str = ""):
     def used(jurisdiction: str, period_key: str, currency: str) -> Money:
+        read = _READ.get()
+        if read is not None and buyer_id in read:
+            return Money(sum(amount for j, key, c, reference, amount in read[buyer_id]
+                             if (j, key, c) == (jurisdiction, period_key, currency) and reference != exclude_reference),
+                         currency)
         total = AllowanceUse.objects.filter(
             buyer_id=buyer_id, jurisdiction=jurisdiction, period_key=period_key, currency=currency, released_at__isnull=True,
         ).exclude(reference=exclude_reference).aggregate(total=Sum("amount_minor"))["total"]

@@ -36,13 +36,14 @@ from .road import (
     order_ship_callback,
     orders_customs_changed,
     orders_fulfilment_changed,
+    parcels_declare_pending,
     parcels_to_declare,
 )
 
 __all__ = [
     "DECLARATION_CALLBACK", "FULFILMENT_CALLBACK", "FULFILMENT_STEPS", "MAX_LINES", "MAX_QUANTITY", "PLAIN_MOVES",
     "SHIP_TO_LIMITS", "invoice_pdf", "order_advance", "order_cancel", "order_customs_changed", "order_declare", "order_declare_batch",
-    "parcels_to_declare",
+    "parcels_declare_pending", "parcels_to_declare",
     "order_deliver", "order_expire", "order_fulfilment_changed", "order_id_of", "order_pay", "order_place",
     "order_quote", "order_return", "order_ship_callback", "orders_customs_changed", "orders_expire", "orders_fulfilment_changed",
     "shipping_for",

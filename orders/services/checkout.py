@@ -40,7 +40,7 @@ from core.errors import DomainError, ErrorCode, field_error
 from core.models import Place
 from core.money import Money
 from core.states import check, create, record_creation, transition
-from core.tasks import callback, enqueue
+from core.tasks import callback
 from customs import services as customs
 from customs.interface import QuoteLine
 from marketplace.models import Listing, Product, ProductTranslation, Storefront, content_language
@@ -564,9 +564,9 @@ def order_pay(*, order: Order, actor) -> Order:
         customs.allowance_record(buyer_id=order.buyer_id, reference=order.reference, quote=order.landed_cost, actor=actor)
         warehouses.stock_keep(reference=order.reference, actor=actor)
         if order.road == BOND:
-            from ..tasks import declare_parcel
+            from ..tasks import declare_paid_later
 
-            enqueue(declare_parcel, order.pk)
+            declare_paid_later([order.pk])
         else:
             warehouses.fulfilment_request(reference=order.reference, callback_task=FULFILMENT_CALLBACK, actor=actor)
         transition(order, S.PAID, actor=actor, payload={"amount": order.total.to_api(), "escrow_txn": hold.id},

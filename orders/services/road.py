@@ -231,10 +231,39 @@ def order_declare_batch(*, order_ids) -> list[int]:
     return sorted(filed)
 
 
-def parcels_to_declare(*, limit: int) -> list[int]:
+def parcels_to_declare(*, limit: int, paid_before=None) -> list[int]:
     """Paid orders sold from bond, oldest first: declared as soon as they are paid, so the task of
-    one payment files those paid with it too (one batch). Uses index order_due_idx (status first)."""
-    return list(Order.objects.filter(road=BOND, status=S.PAID).order_by("pk").values_list("pk", flat=True)[:limit])
+    one payment files those paid with it too (one batch); ``paid_before``: only those paid before
+    then (the sweep). Uses index order_due_idx (status first)."""
+    pending = Order.objects.filter(road=BOND, status=S.PAID)
+    if paid_before is not None:
+        pending = pending.filter(paid_at__lt=paid_before)
+    return list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def parcels_declare_pending(*, order_ids=(), batch: int, max_batches: int = 10, paid_before=None) -> tuple[list[int], bool]:
+    """File the declarations of ``order_ids`` and of every other paid order sold from bond not
+    declared yet (:func:`parcels_to_declare`), ``batch`` orders per transaction
+    (:func:`order_declare_batch`), at most ``max_batches`` of them. Returns the orders declared and
+    whether some may be left (the last batch was full): the caller sends another task then.
+
+    The task of the payments (``orders.declare_paid_parcels``) runs this after clearing its
+    "pending" marker, so an order paid after the read below sends a task of its own. Orders another
+    worker is filing are skipped (locked); one left behind by a filing that failed is filed by the
+    next task or by the sweep (``orders.declare_sweep``)."""
+    declared: list[int] = []
+    wanted = sorted({int(pk) for pk in order_ids})
+    for _round in range(max_batches):
+        first, wanted = wanted[:batch], wanted[batch:]
+        pending = parcels_to_declare(limit=batch, paid_before=paid_before) if len(first) < batch else []
+        ids = sorted((set(first) | set(pending)) - set(declared))
+        if not ids:
+            return declared, False
+        done = order_declare_batch(order_ids=ids)
+        declared += done
+        if not wanted and (len(pending) < batch or not done):
+            return declared, False
+    return declared, True
 
 
 def order_declare(*, order_id: int) -> bool:
@@ -296,7 +325,9 @@ def orders_customs_changed(*, changes) -> list[int]:
     with transaction.atomic():
         # Locked in primary-key order, waiting for another worker holding one (as one by one: a
         # decision skipped here would be lost).
-        orders = list(Order.objects.select_for_update().filter(pk__in=sorted(wanted), status=S.AT_CUSTOMS).order_by("pk"))
+        # Only the columns the moves read (not the landed cost's JSON, decoded per row).
+        orders = list(Order.objects.select_for_update().filter(pk__in=sorted(wanted), status=S.AT_CUSTOMS)
+                      .only("id", "status", "road", "source_warehouse", "ship_to_country", "ship_to_city").order_by("pk"))
         if not orders:
             return []
         infos = customs_selectors.declarations_for([o.reference for o in orders])

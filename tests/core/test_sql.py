@@ -5,6 +5,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.access import BUYER, has_role
 from core.errors import DomainError
@@ -71,3 +72,54 @@ def test_a_locked_move_is_one_statement_with_its_event(buyer):
     assert Shipment.objects.get(pk=shipment.pk).status == "submitted" == locked.status
     row = TransitionEvent.objects.get(pk=event.pk)
     assert (row.object_id, row.from_state, row.to_state, row.reason) == (shipment.pk, "draft", "submitted", "ready")
+
+
+@pytest.mark.django_db
+def test_update_rows_writes_each_rows_values_in_one_statement_where_they_still_match(buyer, other_buyer):
+    """core.sql.update_rows: what bulk_update (or a Case per row) writes, in one UPDATE bound
+    server-side: each row its own values, a row without a column keeps it, the common columns on
+    every row, and a row no longer matching ``where`` left alone."""
+    from core import sql
+
+    a, b, c, moved = (Shipment.objects.create(owner=buyer, note=f"n{i}") for i in range(4))
+    Shipment.objects.filter(pk=moved.pk).update(status="submitted")
+
+    with CaptureQueriesContext(connection) as ctx:
+        count = sql.update_rows(Shipment, {a.pk: {"note": "it's a"}, b.pk: {"note": "b", "owner": other_buyer.pk}, c.pk: {},
+                                           moved.pk: {"note": "never"}},
+                                common={"status": "cancelled"}, where={"status": "draft"})
+
+    assert count == 3 and len(ctx.captured_queries) == 1
+    rows = {s.pk: (s.note, s.owner_id, s.status) for s in Shipment.objects.all()}
+    assert rows == {a.pk: ("it's a", buyer.pk, "cancelled"), b.pk: ("b", other_buyer.pk, "cancelled"),
+                    c.pk: ("n2", buyer.pk, "cancelled"), moved.pk: ("n3", buyer.pk, "submitted")}
+
+
+@pytest.mark.django_db
+def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(buyer):
+    """core.sql.insert_rows: a batch's columns sent as binary arrays; the same rows as bulk_create
+    (JSON with quotes, a column of NULLs, auto times), their ids set in order."""
+    from core import sql
+
+    ct = ContentType.objects.get_for_model(Shipment)
+
+    def events(start):
+        return [TransitionEvent(machine="shipment", content_type=ct, object_id=start + i, from_state="draft",
+                                to_state="submitted", at=timezone.now(), reason='a "quoted" \\ reason', place="TAS",
+                                payload={"n": i, "text": 'say "hi"', "list": [1, None, "x"]}) for i in range(3)]
+
+    with CaptureQueriesContext(connection) as ctx:
+        rows = events(100)
+        sql.insert_rows(rows)
+    assert len(ctx.captured_queries) == 1
+    reference = events(200)
+    TransitionEvent.objects.bulk_create(reference)
+
+    def stored(objs):
+        found = {e.pk: e for e in TransitionEvent.objects.filter(pk__in=[o.pk for o in objs])}
+        return [(found[o.pk].object_id, found[o.pk].reason, found[o.pk].place, found[o.pk].payload, found[o.pk].actor_id)
+                for o in objs]
+
+    assert [o.pk for o in rows] == sorted(o.pk for o in rows)
+    assert [(oid - 100, *rest) for oid, *rest in stored(rows)] == [(oid - 200, *rest) for oid, *rest in stored(reference)]
+    assert all(not o._state.adding for o in rows)

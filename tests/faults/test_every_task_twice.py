@@ -345,6 +345,12 @@ def stuck_parcel(ctx: Ctx):
     TransitionEvent.objects.filter(machine="order", object_id=order.pk).update(at=timezone.now() - AGO)
 
 
+def undeclared_parcel(ctx: Ctx):
+    """A paid order sold from bond whose filing task was lost: paid long ago, still undeclared."""
+    order = paid_honey(ctx)
+    Order.objects.filter(pk=order.pk).update(paid_at=timezone.now() - AGO)
+
+
 def stalled_fulfilment(ctx: Ctx):
     fulfilment = simulated_fulfilment(ctx)
     Fulfilment.objects.filter(pk=fulfilment.pk).update(created_at=timezone.now() - AGO, moved_at=None)
@@ -395,6 +401,8 @@ CASES = {
     "orders.fulfilments_changed": lambda ctx: (([[[cleared(ctx).reference, "LHW", ["CN9"]], {"status": "picking"}]],), {}),
     "orders.declare_parcel": lambda ctx: ((paid_honey(ctx).pk,), {}),
     "orders.declare_parcels": lambda ctx: (([paid_honey(ctx).pk],), {}),
+    "orders.declare_paid_parcels": lambda ctx: (([paid_honey(ctx).pk],), {}),
+    "orders.declare_sweep": lambda ctx: (undeclared_parcel(ctx), ((), {}))[1],
     "orders.declaration_changed": lambda ctx: (lambda od: ((od[1], od[0].reference, "released"), {}))(
         released_declaration(ctx)),
     "orders.declarations_changed": lambda ctx: (lambda od: (([[[od[1], od[0].reference, "released"], {}]],), {}))(

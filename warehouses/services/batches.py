@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.errors import DomainError, ErrorCode
 from core.states import actor_fields, transition_batch
 
@@ -87,7 +88,8 @@ def stock_release_from_bond_batch(*, references, actor) -> list[str]:
             _move_many(levels[level_id], K.RELEASE_FROM_BOND, out[level_id], actor=actor, now=now)
         for level_id in sorted(into):
             _move_many(levels[level_id], K.RELEASE_FROM_BOND, into[level_id], actor=actor, now=now)
-        ReservationLine.objects.bulk_update(lines, ["level", "bond_status"])
+        # One UPDATE joined from a VALUES list (bulk_update compiles a CASE per row and column).
+        sql.update_rows(ReservationLine, {ln.pk: {"level": ln.level_id, "bond_status": ln.bond_status} for ln in lines})
         if settings.WAREHOUSES_FULFILMENT_SIMULATOR:
             from .fulfilment import _simulate_all_later
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode, field_error
 from core.states import check, transition, transition_batch
@@ -331,10 +332,9 @@ def _ship_batch(fulfilments: list[Fulfilment]) -> list[int]:
         # One exchange with the carrier (its manifest), its answers recorded at once in one statement.
         handovers = dict(zip([pk for pk, _f, _w in parcels], carrier.hand_over_batch(
             [(ready[f].warehouse_id, ready[f].reference, weight) for _pk, f, weight in parcels]), strict=True))
-        Parcel.objects.filter(pk__in=list(handovers), tracking_number="").update(
-            carrier=Case(*[When(pk=pk, then=Value(h.carrier)) for pk, h in handovers.items()]),
-            tracking_number=Case(*[When(pk=pk, then=Value(h.tracking_number)) for pk, h in handovers.items()]),
-            handed_over_at=timezone.now())
+        # (core.sql.update_rows: joined from a VALUES list, not a CASE WHEN per parcel and column.)
+        sql.update_rows(Parcel, {pk: {"carrier": h.carrier, "tracking_number": h.tracking_number} for pk, h in handovers.items()},
+                        common={"handed_over_at": timezone.now()}, where={"tracking_number": ""})
     with transaction.atomic():
         now = timezone.now()
         moved = transition_batch(Fulfilment, list(ready), Fulfilment.Status.PACKED, Fulfilment.Status.SHIPPED,
