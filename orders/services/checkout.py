@@ -26,7 +26,6 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -493,10 +492,12 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     preview = warehouse_selectors.allocation_preview(
         lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
         buyer_country=address["country"])
-    reserve = partial(warehouses.stock_reserve, lines=[(row.sku_id, row.quantity) for row in rows],
-                      storefront_warehouses=_warehouse_codes(storefront), buyer_country=address["country"],
-                      reference=order.reference, ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE,
-                      actor=actor)
+    def reserve():  # the reference read when called: on SQLite the order's id comes with its INSERT
+        return warehouses.stock_reserve(
+            lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
+            buyer_country=address["country"], reference=order.reference,
+            ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE, actor=actor)
+
     if preview is not None:
         planned = WarehouseReservation(reference="", status="preview", buyer_country=address["country"], expires_at=None,
                                        lines=preview)

@@ -133,9 +133,10 @@ def _reserve_portable(reference, wanted, positions, storefront_warehouses, buyer
 # statement as the UPDATE is not enough: a level changed by another transaction between the
 # statement's snapshot and its lock was measured to be skipped by the UPDATE while the movement and
 # line of the same plan were written; tests/warehouses/test_concurrency.py caught it.) ``lv`` reads
-# the locked levels (by the same filter: a level that became available between the two statements is
-# read too, unlocked, and a concurrent change to it fails the count check below, so that the caller's
-# transaction writes nothing), ``plan`` applies the allocation rule to
+# the locked levels by their ids, and only those: a level that became available after the first
+# statement, taken by the second, would be locked out of (sku, pk) order and could deadlock with a
+# writer locking in order (reading them by the first statement's filter instead, to send both in one
+# round trip, did deadlock in tests/warehouses/test_concurrency.py). ``plan`` applies the allocation rule to
 # them (buyer's country first, released before bonded, then warehouse priority and code: the order
 # of ``selectors.allocation_plan``), taking from each level in turn what the line still needs. Only
 # when every line is covered (and the SKUs, a warehouse and the country exist) is the reservation
@@ -154,8 +155,8 @@ WITH want (sku_id, qty) AS (VALUES {want}),
 wh AS (SELECT code, country_id, priority FROM warehouses_warehouse WHERE code = ANY(%s::text[]) AND is_active),
 lv AS MATERIALIZED (
     SELECT l.id, l.sku_id, l.warehouse_id, l.bond_status, l.on_hand - l.reserved AS available
-      FROM warehouses_stocklevel l JOIN wh ON wh.code = l.warehouse_id
-     WHERE l.sku_id = ANY(%s::bigint[]) AND l.on_hand > l.reserved),
+      FROM warehouses_stocklevel l
+     WHERE l.id = ANY(%s::bigint[]) AND l.on_hand > l.reserved),
 ranked AS (
     SELECT lv.*, want.qty, sum(lv.available) OVER (
                PARTITION BY lv.sku_id
@@ -209,7 +210,7 @@ SELECT (SELECT id FROM res), (SELECT ok FROM ok), (SELECT count(*) FROM upd), (S
 
 def _reserve_in_two_statements(reference: str, lines, wanted: dict[int, int], positions: dict[int, int], codes: list[str],
                               buyer_country: str, ttl: int, actor) -> interface.Reservation:
-    """:func:`stock_reserve` in two statements and one round trip (PostgreSQL): :data:`_LOCK_SQL`, :data:`_RESERVE_SQL`."""
+    """:func:`stock_reserve` in two round trips (PostgreSQL): :data:`_LOCK_SQL`, :data:`_RESERVE_SQL`."""
     from django.contrib.contenttypes.models import ContentType
 
     now = timezone.now()
@@ -221,15 +222,15 @@ def _reserve_in_two_statements(reference: str, lines, wanted: dict[int, int], po
     if not connection.in_atomic_block:
         with transaction.atomic():  # the levels' locks must last until the reservation is written
             return _reserve_in_two_statements(reference, lines, wanted, positions, codes, buyer_country, ttl, actor)
+    with sql_cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [skus, sorted(set(codes))])
+        locked = [row[0] for row in cursor.fetchall()]
     params = [x for sku in skus for x in (sku, wanted[sku])]
-    params += [sorted(set(codes)), skus, buyer_country, buyer_country, reference, buyer_country, expires_at, now, now,
+    params += [sorted(set(codes)), locked, buyer_country, buyer_country, reference, buyer_country, expires_at, now, now,
                reference, actor_id, who["actor_label"], now,
                Reservation.machine.name, ContentType.objects.get_for_model(Reservation).pk, actor_id, who["actor_label"], now,
                reference]
-    # Both statements in one round trip (psycopg's pipeline): the server still runs them one after
-    # the other, so the reservation's snapshot is taken once the levels are locked.
-    with sql_cursor() as cursor, connection.connection.pipeline():
-        cursor.execute(_LOCK_SQL, [skus, sorted(set(codes))])
+    with sql_cursor() as cursor:
         cursor.execute(sql, params)
         res_id, ok, updated, moved, lined, evented, known, got, plan, prior = cursor.fetchone()
     if res_id is not None:
