@@ -349,19 +349,15 @@ def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: l
     else:
         codes = list(Warehouse.objects.filter(code__in=list(storefront_warehouses), is_active=True)
                      .values_list("code", flat=True))
-        rows = []
-        for sku_id, quantity in wanted.items():
-            levels = StockLevel.objects.filter(sku_id=sku_id, warehouse_id__in=codes, on_hand__gt=F("reserved"))
-            plan = {level.pk: take for level, take in allocation_plan(sku_id, quantity, codes, buyer_country)}
-            rows += [(sku_id, level.warehouse_id, level.bond_status, level.available, plan.get(level.pk, 0))
-                     for level in levels]
+        rows = [(sku_id, level.warehouse_id, level.bond_status, take) for sku_id, quantity in wanted.items()
+                for level, take in allocation_plan(sku_id, quantity, codes, buyer_country)]
     taken: dict[int, int] = dict.fromkeys(wanted, 0)
-    for sku_id, _warehouse, _bond, _free, take in rows:
+    for sku_id, _warehouse, _bond, take in rows:
         taken[sku_id] += take
     if taken != wanted:
         return None
     return [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=take)
-            for sku_id, warehouse, bond, _free, take in rows if take]
+            for sku_id, warehouse, bond, take in rows]
 
 
 def short_stock(position: int, available: int, wanted: int) -> DomainError:
@@ -373,7 +369,7 @@ def short_stock(position: int, available: int, wanted: int) -> DomainError:
                                               % {"available": available, "wanted": wanted}]})
 
 
-# Every candidate level of each SKU with what the allocation rule takes from it (0 past the need).
+# The levels the allocation rule takes from, with what it takes from each.
 _PREVIEW_SQL = """
 WITH want (sku_id, qty) AS (SELECT * FROM unnest(%s::bigint[], %s::int[])),
 ranked AS (
@@ -384,8 +380,8 @@ ranked AS (
                ROWS UNBOUNDED PRECEDING) AS upto
       FROM warehouses_stocklevel l JOIN want ON want.sku_id = l.sku_id JOIN warehouses_warehouse w ON w.code = l.warehouse_id
      WHERE w.code = ANY(%s::text[]) AND w.is_active AND l.on_hand > l.reserved)
-SELECT sku_id, warehouse_id, bond_status, available, greatest(0, least(available, qty - (upto - available)))
-  FROM ranked ORDER BY sku_id, upto
+SELECT sku_id, warehouse_id, bond_status, least(available, qty - (upto - available))
+  FROM ranked WHERE upto - available < qty ORDER BY sku_id, upto
 """
 
 

@@ -484,8 +484,8 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     countries = getattr(storefront, "warehouse_countries", None)
     countries = dict(zip(storefront.warehouse_codes, countries, strict=True)) if countries is not None else None
     # The landed cost is computed before the transaction, from where the units would come from now,
-    # so that the stock levels' row locks, taken by the reservation, are held only for the order's
-    # INSERT and the COMMIT: other buyers of the same product wait for no Python. Should the
+    # so that the stock levels' row locks, taken by the reservation (after the order's INSERT), are
+    # held only for the reservation and the COMMIT: other buyers of the same product wait for no Python. Should the
     # reservation land elsewhere after all (another buyer took those units meanwhile), it is
     # quoted again for where it did land. Short stock is left to the reservation to refuse (it
     # locks no level with nothing available, so a sold-out product's buyers queue for no lock).
