@@ -335,11 +335,14 @@ def oldest_bonded_days(levels) -> dict[int, int | None]:
 
 
 def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: list[str],
-                       buyer_country: str) -> list[interface.ReservationLine] | None:
+                       buyer_country: str, refuse_short: bool = False) -> list[interface.ReservationLine] | None:
     """Where ``stock_reserve`` would take the units from now, without reserving anything: a checkout
-    quotes the landed cost from it before the order is placed. None when some line is short.
-    The same allocation rule as the reservation (:func:`allocation_plan`; on PostgreSQL the ranking of
-    ``services.stock._RESERVE_SQL``, in one statement without locks)."""
+    quotes the landed cost from it before the order is placed. None when some line is short, or with
+    ``refuse_short`` the reservation's own refusal (409 ``insufficient_stock`` naming the first short
+    line ``lines.<i>`` with what is available), so that a sold-out product's buyers are refused from
+    this read, without a transaction. The same allocation rule as the reservation
+    (:func:`allocation_plan`; on PostgreSQL the ranking of ``services.stock._RESERVE_SQL``, in one
+    statement without locks)."""
     wanted: dict[int, int] = {}
     for sku_id, quantity in lines:
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
@@ -349,12 +352,21 @@ def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: l
     else:
         codes = list(Warehouse.objects.filter(code__in=list(storefront_warehouses), is_active=True)
                      .values_list("code", flat=True))
-        rows = [(sku_id, level.warehouse_id, level.bond_status, take) for sku_id, quantity in wanted.items()
-                for level, take in allocation_plan(sku_id, quantity, codes, buyer_country)]
+        rows = []
+        for sku_id, quantity in wanted.items():
+            plan = allocation_plan(sku_id, quantity, codes, buyer_country)
+            if not plan:  # short: what there is, as the PostgreSQL ranking returns it
+                plan = allocation_plan(sku_id, 0, codes, buyer_country, everything=True)
+            rows += [(sku_id, level.warehouse_id, level.bond_status, take) for level, take in plan]
+    # Short, the ranking returns every level with units, whole: what a line takes is what is there.
     taken: dict[int, int] = dict.fromkeys(wanted, 0)
     for sku_id, _warehouse, _bond, take in rows:
         taken[sku_id] += take
     if taken != wanted:
+        if refuse_short:
+            positions = {sku_id: i for i, (sku_id, _qty) in reversed(list(enumerate(lines)))}
+            sku_id = min((s for s in wanted if taken[s] < wanted[s]), key=positions.__getitem__)
+            raise short_stock(positions[sku_id], taken[sku_id], wanted[sku_id])
         return None
     return [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=take)
             for sku_id, warehouse, bond, take in rows]
@@ -391,16 +403,21 @@ def _allocation_key(level: StockLevel, buyer_country: str):
     return (0 if domestic else 1, 0 if level.bond_status == BondStatus.RELEASED else 1, warehouse.priority, warehouse.code)
 
 
-def allocation_plan(sku_id: int, quantity: int, warehouses: list[str], buyer_country: str) -> list[tuple[StockLevel, int]]:
+def allocation_plan(sku_id: int, quantity: int, warehouses: list[str], buyer_country: str,
+                    everything: bool = False) -> list[tuple[StockLevel, int]]:
     """Where ``quantity`` units of the SKU come from, by the allocation rule: the buyer's own country
-    first, released stock before bonded, then warehouse priority; [] when the units are short. Read
-    without locks: the reservation plans again under its lock, a checkout quote reads it as is."""
+    first, released stock before bonded, then warehouse priority; [] when the units are short
+    (``everything``: every level with units, whole, whatever ``quantity``). Read without locks: the
+    reservation plans again under its lock, a checkout quote reads it as is."""
     levels = (
         StockLevel.objects.filter(sku_id=sku_id, warehouse_id__in=warehouses, on_hand__gt=F("reserved"))
         .select_related("warehouse")
     )
+    ranked = sorted(levels, key=lambda lv: _allocation_key(lv, buyer_country))
+    if everything:
+        return [(level, level.available) for level in ranked]
     plan, remaining = [], quantity
-    for level in sorted(levels, key=lambda lv: _allocation_key(lv, buyer_country)):
+    for level in ranked:
         take = min(level.available, remaining)
         plan.append((level, take))
         remaining -= take

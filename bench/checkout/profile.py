@@ -98,6 +98,7 @@ def main() -> None:
                 by_package[path.split(str(ROOT) + "/")[1].split("/")[0]] += own
             else:
                 by_package["(stdlib, builtins)"] += own
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25) if os.environ.get("PROFILE_TOP") else None
         for package, seconds in by_package.most_common(15):
             print(f"{seconds / args.orders * 1000:8.2f} ms/order  {package}")
     print(f"{args.orders} orders: wall {wall / args.orders * 1000:.2f} ms/order, client CPU {cpu / args.orders * 1000:.2f} ms/order")

@@ -487,48 +487,47 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     # so that the stock levels' row locks, taken by the reservation (after the order's INSERT), are
     # held only for the reservation and the COMMIT: other buyers of the same product wait for no Python. Should the
     # reservation land elsewhere after all (another buyer took those units meanwhile), it is
-    # quoted again for where it did land. Short stock is left to the reservation to refuse (it
-    # locks no level with nothing available, so a sold-out product's buyers queue for no lock).
+    # quoted again for where it did land. Short stock is refused from this read, before any
+    # transaction: a sold-out product's buyers cost two statements and wait for no lock.
     preview = warehouse_selectors.allocation_preview(
         lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
-        buyer_country=address["country"])
+        buyer_country=address["country"], refuse_short=True)
     def reserve():  # the reference read when called: on SQLite the order's id comes with its INSERT
         return warehouses.stock_reserve(
             lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
             buyer_country=address["country"], reference=order.reference,
             ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE, actor=actor)
 
-    if preview is not None:
-        planned = WarehouseReservation(reference="", status="preview", buyer_country=address["country"], expires_at=None,
-                                       lines=preview)
-        road = _road(planned, address["country"], countries)
-        payload = _landed_order(order, storefront, rows, buyer, address["country"], _source_warehouse(planned), road,
-                                planned.warehouses)
-        if early is not None:
-            # The order is written first and the units reserved last: the stock levels' locks are
-            # held for the reservation's statements and the COMMIT only.
-            try:
-                with transaction.atomic():
-                    create(order, rows=rows, actor=actor, at=now, place=order.source_warehouse, payload=payload)
-                    reservation = reserve()
-                    if (_source_warehouse(reservation), _road(reservation, address["country"], countries),
-                            reservation.warehouses) != (order.source_warehouse, order.road, planned.warehouses):
-                        raise _Moved
-                return order
-            except _Moved:
-                for obj in (order, *rows):  # written by nothing: the transaction was rolled back
-                    obj._state.adding = True
-                for row in rows:
-                    row.pk = None
-    # Without a preview (short stock: the reservation says which line), or when another buyer took
-    # the previewed units meanwhile: reserve first, then quote for where the units are.
+    planned = WarehouseReservation(reference="", status="preview", buyer_country=address["country"], expires_at=None,
+                                   lines=preview)
+    road = _road(planned, address["country"], countries)
+    payload = _landed_order(order, storefront, rows, buyer, address["country"], _source_warehouse(planned), road,
+                            planned.warehouses)
+    if early is not None:
+        # The order is written first and the units reserved last: the stock levels' locks are
+        # held for the reservation's statements and the COMMIT only.
+        try:
+            with transaction.atomic():
+                create(order, rows=rows, actor=actor, at=now, place=order.source_warehouse, payload=payload)
+                reservation = reserve()
+                if (_source_warehouse(reservation), _road(reservation, address["country"], countries),
+                        reservation.warehouses) != (order.source_warehouse, order.road, planned.warehouses):
+                    raise _Moved
+            return order
+        except _Moved:
+            for obj in (order, *rows):  # written by nothing: the transaction was rolled back
+                obj._state.adding = True
+            for row in rows:
+                row.pk = None
+    # On SQLite (the order's id comes with its INSERT), or when another buyer took the previewed
+    # units meanwhile: reserve first, then quote again if the units are elsewhere.
     with transaction.atomic():
         if early is None:
             order.save(force_insert=True)
             OrderLine.objects.bulk_create(rows)
         reservation = reserve()
         source, road = _source_warehouse(reservation), _road(reservation, address["country"], countries)
-        if preview is None or (source, road) != (order.source_warehouse, order.road):
+        if (source, road) != (order.source_warehouse, order.road):
             payload = _landed_order(order, storefront, rows, buyer, address["country"], source, road,
                                     reservation.warehouses)
         payload["warehouses"] = reservation.warehouses

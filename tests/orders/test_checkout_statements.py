@@ -90,6 +90,28 @@ def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escro
 
 
 @pytest.mark.django_db
+def test_a_sold_out_line_is_refused_in_two_statements_without_a_transaction(phones, buyer_kz, escrow_shards):
+    """Short stock is refused from the allocation preview: the buyer of a sold-out product costs the
+    storefront statement and the preview, takes no lock, writes nothing, and still hears which line
+    is short and what is left."""
+    from core.errors import DomainError
+
+    _checkout(buyer_kz.pk, phones[:1])  # warm
+    buyer = get_user_model().objects.get(pk=buyer_kz.pk)
+    orders_before = Order.objects.count()
+    lines = [{"product": phones[1].pk, "quantity": 1}, {"product": phones[2].pk, "quantity": 11}]
+    with CaptureQueriesContext(connection) as place, pytest.raises(DomainError) as refused:
+        order_place(buyer=buyer, storefront="cn-kz", lines=lines, ship_to=dict(KZ_ADDRESS))
+
+    assert refused.value.code == "insufficient_stock"
+    assert list(refused.value.fields) == ["lines.1"] and "10" in str(refused.value.fields["lines.1"][0])
+    assert len(place.captured_queries) == 2, _sql(place)
+    assert not any("FOR UPDATE" in q["sql"] or "SAVEPOINT" in q["sql"] for q in place.captured_queries)
+    assert Order.objects.count() == orders_before
+    assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones[1:]])) == 0
+
+
+@pytest.mark.django_db
 def test_a_ledger_posting_is_one_statement(make_user, reference):
     alice, bob = make_user("alice_stmt", "buyer"), make_user("bob_stmt", "buyer")
     pay_services.top_up(owner=Owner.user(alice), amount=Money.of("100.00", "CNY"), provider="simulator",
