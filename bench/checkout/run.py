@@ -225,9 +225,11 @@ def run(label: str, func, tasks: list[tuple[int, int]], workers: int, warm: tupl
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init, initargs=(warm,)) as pool:
         list(pool.map(_noop, range(workers * 4)))  # start and warm every worker before the clock
+        cpu = _cpu_seconds()
         started = time.perf_counter()
         results = list(pool.map(func, tasks, chunksize=1))
         elapsed = time.perf_counter() - started
+        cpu = {k: (v - cpu[k]) / len(tasks) * 1000 for k, v in _cpu_seconds().items()}
     outcomes = Counter(r[0] for r in results)
     paid = outcomes.get("paid", 0)
     ok_latency = [r[3] for r in results if r[0] == "paid"]
@@ -238,7 +240,30 @@ def run(label: str, func, tasks: list[tuple[int, int]], workers: int, warm: tupl
         "all": percentiles(all_latency), "ok": percentiles(ok_latency),
         "place": percentiles([r[1] for r in results if r[0] == "paid"]),
         "pay": percentiles([r[2] for r in results if r[0] == "paid"]),
+        "cpu_ms": cpu,
     }
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the whole machine (every core, not idle or waiting on I/O) and by
+    its PostgreSQL processes, from /proc (zeros where there is no /proc). Taken around a run, they say
+    what one task costs the machine, wherever it is spent, and so the rate the cores allow."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return {"machine": 0.0, "postgres": 0.0}
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    postgres = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat.rsplit(")", 1)[1].split()
+        if name == "postgres":
+            postgres += int(rest[11]) + int(rest[12])
+    return {"machine": (user + nice + system + irq + softirq + steal) / tick, "postgres": postgres / tick}
 
 
 def _noop(_i: int) -> None:
@@ -349,6 +374,12 @@ def main() -> None:
         p = spread["place"], spread["pay"]
         print(f"uncontended, split: order_place p50/p99 {p[0][0]:.1f}/{p[0][2]:.1f} ms, "
               f"order_pay p50/p99 {p[1][0]:.1f}/{p[1][2]:.1f} ms")
+        for r in (contended, spread):
+            c = r["cpu_ms"]
+            if c["machine"]:
+                print(f"{r['label']}: {c['machine']:.1f} ms of machine CPU per attempt ({c['postgres']:.1f} in "
+                      f"PostgreSQL, {c['machine'] - c['postgres']:.1f} in the workers and the rest): the "
+                      f"{os.cpu_count()} cores allow at most {os.cpu_count() * 1000 / c['machine']:.0f}/s")
         print(f"ratio to naive: contended attempts/s {contended['attempts_rate'] / naive['attempts_rate']:.2f}x, "
               f"uncontended orders/s vs naive attempts/s {spread['rate'] / naive['attempts_rate']:.2f}x")
         print()
@@ -378,7 +409,8 @@ def main() -> None:
             def figures(r):
                 return {"orders_per_s": r["rate"], "attempts_per_s": r["attempts_rate"], "paid": r["paid"],
                         "p50_ms": r["all"][0], "p95_ms": r["all"][1], "p99_ms": r["all"][2],
-                        "place_p50_ms": r["place"][0], "pay_p50_ms": r["pay"][0]}
+                        "place_p50_ms": r["place"][0], "pay_p50_ms": r["pay"][0],
+                        "cpu_ms_per_attempt": r["cpu_ms"]["machine"]}
             Path(args.json).write_text(json.dumps({"contended": figures(contended), "naive": figures(naive),
                                                    "uncontended": figures(spread), "invariants": not failed,
                                                    "units": args.units}))
