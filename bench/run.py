@@ -83,6 +83,10 @@ def checkout_rows(out: str, data: dict | None) -> list[Row]:
             verdict=_aim(u["orders_per_s"] >= 500)),
         Row("checkout", "uncontended p99", _ms(u["p99_ms"]), _ms(n["p99_ms"]), f"{u['p99_ms'] / n['p99_ms']:.1f}x", "< 50 ms",
             _must(u["p99_ms"] < 50)),
+        *([Row("checkout", "uncontended: machine CPU per order (why the rate)", _ms(u["cpu_ms_per_attempt"]),
+               _ms(n["cpu_ms_per_attempt"]), f"{u['cpu_ms_per_attempt'] / n['cpu_ms_per_attempt']:.1f}x",
+               f"<= {(os.cpu_count() or 1) * 1000 / 300:.1f} ms for 300/s")]
+          if u.get("cpu_ms_per_attempt") and n.get("cpu_ms_per_attempt") else []),
     ]
 
 
