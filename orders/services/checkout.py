@@ -443,7 +443,7 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     customs rules' version (the rules themselves are in the process's memo) for the landed cost,
     before the transaction; then the reservation (two statements) and the order with its lines and
     its first event (one statement). The order row is written once its landed cost is known, after
-    the units are held.
+    the units are held. Short stock is refused from the preview: two statements, no transaction.
     """
     actor = actor or buyer
     unknown = None
