@@ -202,7 +202,7 @@ def checkout(request):
     line_errors = None
     if request.method == "POST" and form.is_valid():
         try:
-            order = orders.order_place(buyer=request.user, storefront=storefront,
+            order = orders.order_place(buyer=request.user, storefront=storefront.code,
                                        lines=carts.order_lines(request.session), ship_to=dict(form.cleaned_data))
         except DomainError as exc:
             line_errors = _apply_order_errors(form, exc)
@@ -229,7 +229,7 @@ def _preview_of(request, storefront, lines, country: str) -> dict:
     from payments.selectors import fx_rate
 
     try:
-        found = orders.order_quote(buyer=request.user, storefront=storefront, lines=lines, country=country)
+        found = orders.order_quote(buyer=request.user, storefront=storefront.code, lines=lines, country=country)
     except DomainError as exc:
         return {"preview": None, "preview_error": " ".join(m for ms in (exc.fields or {}).values() for m in ms) or exc.message}
     found["regime_label"] = regime_label(found["quote"].regime)

@@ -282,51 +282,17 @@ TITLE_FALLBACK = ("en", "ru", "zh", "kk", "uz")
 
 def _listings(storefront: Storefront, product_ids: list[int], language: str | None) -> list[Listing]:
     """The listings of ``product_ids`` on sale on ``storefront``, each with its product; with
-    ``language``, its ``title`` in that language or the first of TITLE_FALLBACK it has."""
-    if connection.vendor != "postgresql":
-        qs = (Listing.objects.filter(storefront=storefront, product_id__in=product_ids, is_visible=True,
-                                     is_enabled=True, product__status="active")
-              .select_related("product"))
-        if language is not None:
-            order = list(dict.fromkeys([language, *TITLE_FALLBACK]))
-            rank = Case(*[When(language=code, then=Value(i)) for i, code in enumerate(order)], default=Value(len(order)))
-            qs = qs.annotate(title=Subquery(ProductTranslation.objects.filter(product_id=OuterRef("product_id"))
-                                            .order_by(rank).values("title")[:1]))
-        return list(qs)
-    if "listings" not in _SQL:
-        _SQL["listings"] = f"""
-            SELECT {sql.columns(Listing, "l")}, {sql.columns(Product, "p")},
-                   CASE WHEN %s THEN (SELECT t.title FROM {ProductTranslation._meta.db_table} t
-                                       WHERE t.product_id = l.product_id
-                                       ORDER BY array_position(%s::text[], t.language::text) NULLS LAST LIMIT 1) END
-              FROM {Listing._meta.db_table} l JOIN {Product._meta.db_table} p ON p.id = l.product_id
-             WHERE l.storefront_id = %s AND l.product_id = ANY(%s) AND l.is_visible AND l.is_enabled
-               AND p.status = 'active'
-        """  # noqa: S608 - table names from the models, values as parameters
-    order = list(dict.fromkeys([language, *TITLE_FALLBACK])) if language is not None else []
-    # An id past bigint matches no listing (as the ORM treats it) rather than failing the statement.
-    ids = [pk for pk in product_ids if pk < 2**63]
-    rows = sql.fetch(_SQL["listings"], [language is not None, order, storefront.pk, ids])
-    n = len(Listing._meta.concrete_fields)
-    listings = []
-    for row in rows:
-        listing = sql.instance(Listing, row)
-        listing._state.fields_cache["product"] = sql.instance(Product, row, n)
-        if language is not None:
-            listing.title = row[-1]
-        listings.append(listing)
-    return listings
-
-
-def _titles(product_ids: list[int], language: str) -> dict[int, str]:
-    order = [language, *TITLE_FALLBACK]
-    titles: dict[int, str] = {}
-    rank: dict[int, int] = {}
-    for pid, lang, title in ProductTranslation.objects.filter(product_id__in=product_ids).values_list("product_id", "language", "title"):
-        r = order.index(lang) if lang in order else len(order)
-        if pid not in rank or r < rank[pid]:
-            titles[pid], rank[pid] = title, r
-    return titles
+    ``language``, its ``title`` in that language or the first of TITLE_FALLBACK it has. (On
+    PostgreSQL a storefront read by code comes with them: ``_storefront(..., products=)``.)"""
+    qs = (Listing.objects.filter(storefront=storefront, product_id__in=[pk for pk in product_ids if pk < 2**63],
+                                 is_visible=True, is_enabled=True, product__status="active")
+          .select_related("product"))
+    if language is not None:
+        order = list(dict.fromkeys([language, *TITLE_FALLBACK]))
+        rank = Case(*[When(language=code, then=Value(i)) for i, code in enumerate(order)], default=Value(len(order)))
+        qs = qs.annotate(title=Subquery(ProductTranslation.objects.filter(product_id=OuterRef("product_id"))
+                                        .order_by(rank).values("title")[:1]))
+    return list(qs)
 
 
 def shipping_for(storefront: Storefront, gross_weight_g: int) -> Money:
@@ -404,7 +370,7 @@ def order_quote(*, buyer, storefront, lines, country: str) -> dict:
     """The full landed cost of ``lines`` delivered to ``country``, before anything is placed: where
     the units would be taken from (nothing reserved), the road, goods, shipping, duty, VAT, fees and
     total. Raises the refusals order_place would raise (unknown products, short stock, customs limits)."""
-    storefront = _storefront(storefront)
+    storefront = _storefront(storefront, products=_product_ids(lines))
     wanted = _wanted(lines)
     country = str(country or "").strip().upper()
     if country not in _markets(storefront):
@@ -458,9 +424,8 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     wanted = _wanted(lines)
     address = _ship_to(ship_to, storefront)
     language = content_language(storefront.default_language)
-    offers = _offers(storefront, wanted, language if connection.vendor == "postgresql" else None)
-    titles = ({listing.product_id: listing.title for listing in offers if listing.title}
-              if connection.vendor == "postgresql" else _titles([p for p, _q in wanted], language))
+    offers = _offers(storefront, wanted, language)
+    titles = {listing.product_id: listing.title for listing in offers if listing.title}
     window = settings.MARKETPLACE_ORDER_PAYMENT_WINDOW
     now = timezone.now()
     order = Order(

@@ -151,6 +151,19 @@ def test_checkout_customs_limit_is_shown_and_nothing_is_created(client_cn, buyer
     assert not Order.objects.exists() and reserved(honey) == 0
 
 
+def test_checkout_on_a_storefront_closed_since_the_cart_was_filled_places_nothing(client_cn, buyer_cn, honey):
+    """The checkout page places through the same path as the API: a storefront closed meanwhile is
+    refused with a form error, and nothing is reserved."""
+    from marketplace.models import Storefront
+
+    add(client_cn, honey)
+    Storefront.objects.filter(code="kz").update(is_active=False)
+    response = client_cn.post(reverse("checkout"), CN_ADDRESS)
+    assert response.status_code == 200
+    assert "Unknown storefront." in " ".join(response.context["form"].non_field_errors())
+    assert not Order.objects.exists() and reserved(honey) == 0
+
+
 def test_checkout_with_an_empty_cart_goes_back_to_the_cart(client_cn):
     assert client_cn.get(reverse("checkout")).url == reverse("cart")
 
