@@ -533,6 +533,8 @@ CELERY_BEAT_SCHEDULE.update({
     "orders-returns-sweep": {"task": "orders.returns_sweep", "schedule": timedelta(minutes=5)},
     # Paid orders sold from bond whose filing task was lost (orders.tasks.DECLARE_SWEEP_AFTER).
     "orders-declare-sweep": {"task": "orders.declare_sweep", "schedule": timedelta(minutes=1)},
+    # Orders customs refused whose return task was lost (orders.tasks.REJECTED_SWEEP_AFTER).
+    "orders-rejected-sweep": {"task": "orders.rejected_sweep", "schedule": timedelta(minutes=1)},
 })
 
 # --- personal data ---

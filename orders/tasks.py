@@ -18,6 +18,8 @@ DECLARE_PENDING = "orders.declare_paid_parcels"
 DECLARE_PENDING_TTL = 60
 # The sweep files the paid orders sold from bond still undeclared this many seconds after payment.
 DECLARE_SWEEP_AFTER = 120
+# The sweep returns the orders customs refused that are still not returned this many seconds later.
+REJECTED_SWEEP_AFTER = 120
 
 
 @shared_task(name="marketplace.expire_orders")
@@ -169,18 +171,31 @@ def declarations_changed(events: list) -> int:
 
 @shared_task(name="orders.return_rejected", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def return_rejected(order_id: int) -> bool:
-    """After a customs refusal: stock back and the buyer refunded in full."""
-    from core.access import SYSTEM_ACTOR
+    """The task a refusal sent before refusals were coalesced (messages still queued at a deploy):
+    as ``orders.return_rejected_batch`` for one order."""
+    from .services import orders_return_rejected
 
-    from .models import Order
-    from .services import order_return
-    from .states import OrderStatus
+    return order_id in orders_return_rejected(order_ids=[order_id])
 
-    order = Order.objects.filter(pk=order_id, status=OrderStatus.CUSTOMS_REJECTED).first()
-    if order is None:
-        return False
-    order_return(order=order, actor=SYSTEM_ACTOR, reason="customs refused the parcel")
-    return True
+
+@shared_task(name="orders.return_rejected_batch", autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=10)
+def return_rejected_batch(order_ids: list) -> int:
+    """After customs refused these parcels (one task for the refusals of one transaction): stock
+    back and every buyer refunded in full, one transaction per order. Returns the orders returned;
+    a copy finds them returned and does nothing."""
+    from .services import orders_return_rejected
+
+    return len(orders_return_rejected(order_ids=order_ids))
+
+
+@shared_task(name="orders.rejected_sweep")
+def rejected_sweep() -> int:
+    """Celery beat, every minute: orders customs refused more than ``REJECTED_SWEEP_AFTER`` seconds ago
+    and still not returned (their task was lost with a broker) are returned."""
+    from .services import orders_return_rejected
+
+    return len(orders_return_rejected(refused_for=REJECTED_SWEEP_AFTER))
 
 
 @shared_task(name="orders.refund_return", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)

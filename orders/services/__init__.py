@@ -36,6 +36,7 @@ from .road import (
     order_ship_callback,
     orders_customs_changed,
     orders_fulfilment_changed,
+    orders_return_rejected,
     parcels_declare_pending,
     parcels_to_declare,
 )
@@ -46,5 +47,5 @@ __all__ = [
     "parcels_declare_pending", "parcels_to_declare",
     "order_deliver", "order_expire", "order_fulfilment_changed", "order_id_of", "order_pay", "order_place",
     "order_quote", "order_return", "order_ship_callback", "orders_customs_changed", "orders_expire", "orders_fulfilment_changed",
-    "shipping_for",
+    "orders_return_rejected", "shipping_for",
 ]

@@ -18,7 +18,7 @@ from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, field_error
 from core.money import Money
 from core.states import check, transition, transition_batch
-from core.tasks import enqueue
+from core.tasks import enqueue_ids
 from customs import selectors as customs_selectors
 from customs import services as customs
 from customs.interface import DeclarationLineInput, ParcelInput
@@ -29,7 +29,7 @@ from warehouses import services as warehouses
 from ..models import Order
 from ..states import BOND, BORDER
 from ..states import OrderStatus as S
-from ..tracking import parcels_schedule, place_of
+from ..tracking import parcels_schedule, parcels_stuck, place_of
 from .checkout import DECLARATION_CALLBACK, FULFILMENT_CALLBACK, PLAIN_MOVES, _locked, order_id_of
 
 log = logging.getLogger(__name__)
@@ -298,9 +298,9 @@ def order_customs_changed(*, reference: str, status: str) -> Order | None:
             transition(order, S.CUSTOMS_REJECTED, actor=SYSTEM_ACTOR, place=place,
                        reason=(info.rejection_reason if info else "")[:500],
                        payload={"declaration": info.id if info else None})
-            from ..tasks import return_rejected
+            from ..tasks import return_rejected_batch
 
-            enqueue(return_rejected, order.pk)
+            enqueue_ids(return_rejected_batch, [order.pk])
     return order
 
 
@@ -349,10 +349,9 @@ def orders_customs_changed(*, changes) -> list[int]:
             moved += done
             by_pk = {o.pk: o for o in group}
             if target == S.CUSTOMS_REJECTED:
-                from ..tasks import return_rejected
+                from ..tasks import return_rejected_batch
 
-                for pk in done:
-                    enqueue(return_rejected, pk)
+                enqueue_ids(return_rejected_batch, done)
             elif road == BOND and done:
                 references = [by_pk[pk].reference for pk in done]
                 warehouses.stock_release_from_bond_batch(references=references, actor=SYSTEM_ACTOR)
@@ -407,3 +406,21 @@ def order_return(*, order: Order, actor, reason: str = "") -> Order:
         transition(order, S.RETURNED, actor=actor, reason=str(reason or "")[:500], payload={"refund_txn": refund.id},
                    extra_updates={"closed_at": timezone.now()})
     return order
+
+
+def orders_return_rejected(*, order_ids=None, refused_for: float | None = None, limit: int = 500) -> list[int]:
+    """Return the orders customs refused (:func:`order_return`), each in its own transaction so that
+    one order's trouble holds up none of the others: ``order_ids`` (those still ``customs_rejected``;
+    the rest are skipped), or with ``refused_for`` (seconds) up to ``limit`` orders refused longer
+    ago than that and not returned yet (the sweep: their task was lost). Returns the orders returned."""
+    if order_ids is None:
+        order_ids = parcels_stuck(status=S.CUSTOMS_REJECTED, limit=limit, margin=refused_for or 0)
+    returned = []
+    for order in Order.objects.filter(pk__in=list(order_ids), status=S.CUSTOMS_REJECTED).order_by("pk")[:limit]:
+        try:
+            order_return(order=order, actor=SYSTEM_ACTOR, reason="customs refused the parcel")
+        except DomainError as exc:  # moved on meanwhile (returned by staff): nothing left to do
+            log.info("order %s not returned: %s", order.pk, exc)
+            continue
+        returned.append(order.pk)
+    return returned

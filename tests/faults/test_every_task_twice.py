@@ -351,6 +351,15 @@ def undeclared_parcel(ctx: Ctx):
     Order.objects.filter(pk=order.pk).update(paid_at=timezone.now() - AGO)
 
 
+def unreturned_refusal(ctx: Ctx):
+    """An order customs refused long ago whose return task was lost: still ``customs_rejected``."""
+    from core.models import TransitionEvent
+
+    order = rejected_order(ctx)
+    TransitionEvent.objects.filter(machine="order", object_id=order.pk, to_state="customs_rejected").update(
+        at=timezone.now() - AGO)
+
+
 def stalled_fulfilment(ctx: Ctx):
     fulfilment = simulated_fulfilment(ctx)
     Fulfilment.objects.filter(pk=fulfilment.pk).update(created_at=timezone.now() - AGO, moved_at=None)
@@ -408,6 +417,8 @@ CASES = {
     "orders.declarations_changed": lambda ctx: (lambda od: (([[[od[1], od[0].reference, "released"], {}]],), {}))(
         released_declaration(ctx)),
     "orders.return_rejected": lambda ctx: ((rejected_order(ctx).pk,), {}),
+    "orders.return_rejected_batch": lambda ctx: (([rejected_order(ctx).pk],), {}),
+    "orders.rejected_sweep": lambda ctx: (unreturned_refusal(ctx), ((), {}))[1],
     "orders.refund_return": lambda ctx: ((received_return(ctx).pk,), {}),
     "orders.returns_auto_approve": lambda ctx: (unanswered_return(ctx), ((), {}))[1],
     "orders.returns_sweep": lambda ctx: (lost_refund(ctx), ((), {}))[1],

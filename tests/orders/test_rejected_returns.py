@@ -1,0 +1,64 @@
+"""Parcels customs refused: the refusals decided in one transaction send one return task for all
+of them (``orders.return_rejected_batch``), each order returned in its own transaction (stock back,
+the buyer refunded in full); and the beat sweep returns the refused orders whose task was lost."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from core.models import TransitionEvent
+from orders import services as orders
+from orders import tasks
+from orders.models import Order
+from payments.models import EscrowHold
+
+from .conftest import book
+from .test_road_batches import declared
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The messages of ``orders.return_rejected_batch`` sent to the broker (their ids), not delivered."""
+    messages = []
+    monkeypatch.setattr(tasks.return_rejected_batch, "apply_async",
+                        lambda args=(), kwargs=None, **options: messages.append(sorted(args[0])))
+    return messages
+
+
+def statuses(ids) -> dict[int, str]:
+    return dict(Order.objects.filter(pk__in=ids).values_list("pk", "status"))
+
+
+def test_refusals_decided_together_are_returned_by_one_task(buyer_cn, honey, sent, django_capture_on_commit_callbacks):
+    book("LHW", honey, 10)
+    refused, released = declared(buyer_cn, honey, 3), declared(buyer_cn, honey, 1)
+    changes = [(o.reference, "rejected") for o in refused] + [(released[0].reference, "released")]
+    with django_capture_on_commit_callbacks(execute=True):
+        orders.orders_customs_changed(changes=changes)
+
+    ids = sorted(o.pk for o in refused)
+    assert sent == [ids]  # one message for the three refusals, none for the release
+    assert set(statuses(ids).values()) == {"customs_rejected"}
+
+    assert tasks.return_rejected_batch.run(sent[0]) == 3
+    assert set(statuses(ids).values()) == {"returned"}
+    assert set(EscrowHold.objects.filter(reference__in=[o.reference for o in refused])
+               .values_list("status", flat=True)) == {"refunded"}
+    assert statuses([released[0].pk]) == {released[0].pk: "cleared"}
+    assert tasks.return_rejected_batch.run(sent[0]) == 0  # a copy finds them returned
+
+
+def test_the_sweep_returns_a_refusal_whose_task_was_lost(buyer_cn, honey, sent, django_capture_on_commit_callbacks):
+    book("LHW", honey, 10)
+    lost, fresh = declared(buyer_cn, honey, 1)[0], declared(buyer_cn, honey, 1)[0]
+    with django_capture_on_commit_callbacks(execute=True):  # the messages are lost: never run
+        orders.orders_customs_changed(changes=[(lost.reference, "rejected"), (fresh.reference, "rejected")])
+    TransitionEvent.objects.filter(machine="order", object_id=lost.pk, to_state="customs_rejected").update(
+        at=timezone.now() - timedelta(seconds=tasks.REJECTED_SWEEP_AFTER + 1))
+
+    assert tasks.rejected_sweep.run() == 1  # the one refused long ago; the fresh one is left to its task
+    assert statuses([lost.pk, fresh.pk]) == {lost.pk: "returned", fresh.pk: "customs_rejected"}
+    assert tasks.rejected_sweep.run() == 0
