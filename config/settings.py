@@ -535,6 +535,8 @@ CELERY_BEAT_SCHEDULE.update({
     "orders-declare-sweep": {"task": "orders.declare_sweep", "schedule": timedelta(minutes=1)},
     # Orders customs refused whose return task was lost (orders.tasks.REJECTED_SWEEP_AFTER).
     "orders-rejected-sweep": {"task": "orders.rejected_sweep", "schedule": timedelta(minutes=1)},
+    # Orders still at customs after customs decided: the decision's callback was lost.
+    "orders-customs-sweep": {"task": "orders.customs_sweep", "schedule": timedelta(minutes=1)},
 })
 
 # --- personal data ---

@@ -20,6 +20,8 @@ DECLARE_PENDING_TTL = 60
 DECLARE_SWEEP_AFTER = 120
 # The sweep returns the orders customs refused that are still not returned this many seconds later.
 REJECTED_SWEEP_AFTER = 120
+# The sweep applies customs' decision to orders still at customs this many seconds after it.
+CUSTOMS_SWEEP_AFTER = 120
 
 
 @shared_task(name="marketplace.expire_orders")
@@ -224,3 +226,13 @@ def returns_sweep() -> int:
     for pk in pending:
         refund_return.delay(pk)
     return len(pending)
+
+
+@shared_task(name="orders.customs_sweep")
+def customs_sweep() -> int:
+    """Celery beat, every minute: orders at customs for more than ``CUSTOMS_SWEEP_AFTER`` seconds
+    whose declaration customs has released or refused (the decision's callback was lost) move on as
+    the callback would have moved them."""
+    from .services import orders_customs_reconcile
+
+    return len(orders_customs_reconcile(waited=CUSTOMS_SWEEP_AFTER))

@@ -35,6 +35,7 @@ from .road import (
     order_return,
     order_ship_callback,
     orders_customs_changed,
+    orders_customs_reconcile,
     orders_fulfilment_changed,
     orders_return_rejected,
     parcels_declare_pending,
@@ -46,6 +47,6 @@ __all__ = [
     "SHIP_TO_LIMITS", "invoice_pdf", "order_advance", "order_cancel", "order_customs_changed", "order_declare", "order_declare_batch",
     "parcels_declare_pending", "parcels_to_declare",
     "order_deliver", "order_expire", "order_fulfilment_changed", "order_id_of", "order_pay", "order_place",
-    "order_quote", "order_return", "order_ship_callback", "orders_customs_changed", "orders_expire", "orders_fulfilment_changed",
+    "order_quote", "order_return", "order_ship_callback", "orders_customs_changed", "orders_customs_reconcile", "orders_expire", "orders_fulfilment_changed",
     "orders_return_rejected", "shipping_for",
 ]

@@ -424,3 +424,17 @@ def orders_return_rejected(*, order_ids=None, refused_for: float | None = None, 
             continue
         returned.append(order.pk)
     return returned
+
+
+def orders_customs_reconcile(*, waited: float, limit: int = 500) -> list[int]:
+    """Orders ``at_customs`` for more than ``waited`` seconds whose declaration customs has already
+    released or refused: the decision's callback was lost (a broker that lost its messages), so it is
+    applied here as the callback would have (:func:`orders_customs_changed`). Declarations still
+    under way are left to customs. Returns the orders moved."""
+    ids = parcels_stuck(status=S.AT_CUSTOMS, limit=limit, margin=waited)
+    if not ids:
+        return []
+    references = [Order(pk=pk).reference for pk in ids]
+    decided = [(ref, info.status) for ref, info in customs_selectors.declarations_for(references).items()
+               if info.status in ("released", "rejected")]
+    return orders_customs_changed(changes=decided) if decided else []

@@ -360,6 +360,16 @@ def unreturned_refusal(ctx: Ctx):
         at=timezone.now() - AGO)
 
 
+def lost_customs_decision(ctx: Ctx):
+    """Customs released the parcel long ago, and the callback that tells the order was lost."""
+    from core.models import TransitionEvent
+
+    order, _declaration = released_declaration(ctx)
+    assert Order.objects.get(pk=order.pk).status == "at_customs"
+    TransitionEvent.objects.filter(machine="order", object_id=order.pk, to_state="at_customs").update(
+        at=timezone.now() - AGO)
+
+
 def stalled_fulfilment(ctx: Ctx):
     fulfilment = simulated_fulfilment(ctx)
     Fulfilment.objects.filter(pk=fulfilment.pk).update(created_at=timezone.now() - AGO, moved_at=None)
@@ -419,6 +429,7 @@ CASES = {
     "orders.return_rejected": lambda ctx: ((rejected_order(ctx).pk,), {}),
     "orders.return_rejected_batch": lambda ctx: (([rejected_order(ctx).pk],), {}),
     "orders.rejected_sweep": lambda ctx: (unreturned_refusal(ctx), ((), {}))[1],
+    "orders.customs_sweep": lambda ctx: (lost_customs_decision(ctx), ((), {}))[1],
     "orders.refund_return": lambda ctx: ((received_return(ctx).pk,), {}),
     "orders.returns_auto_approve": lambda ctx: (unanswered_return(ctx), ((), {}))[1],
     "orders.returns_sweep": lambda ctx: (lost_refund(ctx), ((), {}))[1],

@@ -1,6 +1,8 @@
-"""Parcels customs refused: the refusals decided in one transaction send one return task for all
-of them (``orders.return_rejected_batch``), each order returned in its own transaction (stock back,
-the buyer refunded in full); and the beat sweep returns the refused orders whose task was lost."""
+"""Customs' decisions that must reach the order whatever the broker loses. The refusals decided in
+one transaction send one return task for all of them (``orders.return_rejected_batch``), each order
+returned in its own transaction (stock back, the buyer refunded in full); the beat sweep returns the
+refused orders whose task was lost; and another applies a decision whose callback was lost to the
+orders still waiting at customs."""
 
 from datetime import timedelta
 
@@ -62,3 +64,26 @@ def test_the_sweep_returns_a_refusal_whose_task_was_lost(buyer_cn, honey, sent, 
     assert tasks.rejected_sweep.run() == 1  # the one refused long ago; the fresh one is left to its task
     assert statuses([lost.pk, fresh.pk]) == {lost.pk: "returned", fresh.pk: "customs_rejected"}
     assert tasks.rejected_sweep.run() == 0
+
+
+def test_the_sweep_applies_a_customs_decision_whose_callback_was_lost(buyer_cn, honey, sent,
+                                                                   django_capture_on_commit_callbacks):
+    """Customs released one parcel and refused another, their callbacks never arrived: the orders
+    still say at_customs. Once they have waited long enough, the sweep moves them as the callbacks
+    would have; an order whose declaration is still under way stays at customs."""
+    from customs.models import Declaration
+
+    book("LHW", honey, 10)
+    released, refused, pending = (declared(buyer_cn, honey, 1)[0] for _ in range(3))
+    Declaration.objects.filter(reference=released.reference).update(status="released")
+    Declaration.objects.filter(reference=refused.reference).update(status="rejected", rejection_reason="wrong HS code")
+    ids = [released.pk, refused.pk, pending.pk]
+    assert tasks.customs_sweep.run() == 0  # not waited long enough: the callbacks may still come
+    TransitionEvent.objects.filter(machine="order", object_id__in=ids, to_state="at_customs").update(
+        at=timezone.now() - timedelta(seconds=tasks.CUSTOMS_SWEEP_AFTER + 1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.customs_sweep.run() == 2
+    assert statuses(ids) == {released.pk: "cleared", refused.pk: "customs_rejected", pending.pk: "at_customs"}
+    assert sent == [[refused.pk]]  # the refused one's return follows
+    assert tasks.customs_sweep.run() == 0
