@@ -537,6 +537,8 @@ CELERY_BEAT_SCHEDULE.update({
     "orders-rejected-sweep": {"task": "orders.rejected_sweep", "schedule": timedelta(minutes=1)},
     # Orders still at customs after customs decided: the decision's callback was lost.
     "orders-customs-sweep": {"task": "orders.customs_sweep", "schedule": timedelta(minutes=1)},
+    # Orders still waiting on their warehouse after it moved on: the warehouse's callback was lost.
+    "orders-warehouse-sweep": {"task": "orders.warehouse_sweep", "schedule": timedelta(minutes=1)},
 })
 
 # --- personal data ---

@@ -22,6 +22,8 @@ DECLARE_SWEEP_AFTER = 120
 REJECTED_SWEEP_AFTER = 120
 # The sweep applies customs' decision to orders still at customs this many seconds after it.
 CUSTOMS_SWEEP_AFTER = 120
+# The sweep applies the warehouse's step to orders still waiting on it this many seconds later.
+WAREHOUSE_SWEEP_AFTER = 120
 
 
 @shared_task(name="marketplace.expire_orders")
@@ -236,3 +238,13 @@ def customs_sweep() -> int:
     from .services import orders_customs_reconcile
 
     return len(orders_customs_reconcile(waited=CUSTOMS_SWEEP_AFTER))
+
+
+@shared_task(name="orders.warehouse_sweep")
+def warehouse_sweep() -> int:
+    """Celery beat, every minute: orders waiting on their warehouse for more than
+    ``WAREHOUSE_SWEEP_AFTER`` seconds whose fulfilment has gone further (the warehouse's callback was
+    lost) follow it, as the callback would have made them."""
+    from .services import orders_fulfilment_reconcile
+
+    return len(orders_fulfilment_reconcile(waited=WAREHOUSE_SWEEP_AFTER))

@@ -24,6 +24,7 @@ from .models import (
     BondStatus,
     Fulfilment,
     Movement,
+    Parcel,
     Reservation,
     ReservationLine,
     Sku,
@@ -370,6 +371,22 @@ def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: l
         return None
     return [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=take)
             for sku_id, warehouse, bond, take in rows]
+
+
+def fulfilment_states(references) -> list[interface.FulfilmentEvent]:
+    """Where the fulfilments of ``references`` stand now, as the events their callbacks carry
+    (picked up, packed or shipped, with the parcels' tracking numbers once shipped); those still
+    requested are left out. Two queries whatever the number. For a caller repairing a lost callback."""
+    moved = [Fulfilment.Status.PICKING, Fulfilment.Status.PACKED, Fulfilment.Status.SHIPPED]
+    rows = list(Fulfilment.objects.filter(reference__in=sorted(set(references)), status__in=moved)
+                .order_by("reference", "warehouse_id").values_list("pk", "reference", "warehouse_id", "status"))
+    numbers: dict[int, list[str]] = {}
+    shipped = [pk for pk, _ref, _wh, status in rows if status == Fulfilment.Status.SHIPPED]
+    for fulfilment_id, number in (Parcel.objects.filter(fulfilment_id__in=shipped).order_by("pk")
+                                  .values_list("fulfilment_id", "tracking_number") if shipped else []):
+        numbers.setdefault(fulfilment_id, []).append(number)
+    return [interface.FulfilmentEvent(reference=ref, warehouse=wh, status=status, tracking_numbers=numbers.get(pk, []))
+            for pk, ref, wh, status in rows]
 
 
 def short_stock(position: int, available: int, wanted: int) -> DomainError:

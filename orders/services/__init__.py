@@ -37,6 +37,7 @@ from .road import (
     orders_customs_changed,
     orders_customs_reconcile,
     orders_fulfilment_changed,
+    orders_fulfilment_reconcile,
     orders_return_rejected,
     parcels_declare_pending,
     parcels_to_declare,
@@ -48,5 +49,6 @@ __all__ = [
     "parcels_declare_pending", "parcels_to_declare",
     "order_deliver", "order_expire", "order_fulfilment_changed", "order_id_of", "order_pay", "order_place",
     "order_quote", "order_return", "order_ship_callback", "orders_customs_changed", "orders_customs_reconcile", "orders_expire", "orders_fulfilment_changed",
+    "orders_fulfilment_reconcile",
     "orders_return_rejected", "shipping_for",
 ]

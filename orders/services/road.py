@@ -24,6 +24,7 @@ from customs import services as customs
 from customs.interface import DeclarationLineInput, ParcelInput
 from payments import services as payments
 from payments.interface import Owner
+from warehouses import selectors as warehouse_selectors
 from warehouses import services as warehouses
 
 from ..models import Order
@@ -438,3 +439,19 @@ def orders_customs_reconcile(*, waited: float, limit: int = 500) -> list[int]:
     decided = [(ref, info.status) for ref, info in customs_selectors.declarations_for(references).items()
                if info.status in ("released", "rejected")]
     return orders_customs_changed(changes=decided) if decided else []
+
+
+def orders_fulfilment_reconcile(*, waited: float, limit: int = 500) -> list[int]:
+    """Orders waiting on their warehouse for more than ``waited`` seconds (paid or cleared for
+    picking, picking, packed) whose fulfilment has gone further: the warehouse's callback was lost,
+    so its step is applied here as the callback would have (:func:`orders_fulfilment_changed`,
+    steps missed on the way recorded). Fulfilments no further than their order are left alone: a
+    real warehouse takes hours. Returns the orders moved."""
+    waiting: dict[str, int] = {}
+    for status in (S.PAID, S.CLEARED, S.PICKING, S.PACKED):
+        step = FULFILMENT_STEPS.index(status) if status in FULFILMENT_STEPS else -1
+        waiting.update({Order(pk=pk).reference: step for pk in parcels_stuck(status=status, limit=limit, margin=waited)})
+    ahead = [(e.reference, e.warehouse, e.status, e.tracking_numbers)
+             for e in warehouse_selectors.fulfilment_states(list(waiting))
+             if FULFILMENT_STEPS.index(e.status) > waiting[e.reference]]
+    return orders_fulfilment_changed(events=ahead) if ahead else []

@@ -370,6 +370,17 @@ def lost_customs_decision(ctx: Ctx):
         at=timezone.now() - AGO)
 
 
+def lost_warehouse_step(ctx: Ctx):
+    """The warehouse picked a cleared order long ago, and the callback that tells the order was lost."""
+    from core.models import TransitionEvent
+
+    order = cleared(ctx)
+    wh.fulfilment_pick(fulfilment=Fulfilment.objects.get(reference=order.reference), actor=SYSTEM_ACTOR)
+    assert Order.objects.get(pk=order.pk).status == "cleared"
+    TransitionEvent.objects.filter(machine="order", object_id=order.pk, to_state="cleared").update(
+        at=timezone.now() - AGO)
+
+
 def stalled_fulfilment(ctx: Ctx):
     fulfilment = simulated_fulfilment(ctx)
     Fulfilment.objects.filter(pk=fulfilment.pk).update(created_at=timezone.now() - AGO, moved_at=None)
@@ -430,6 +441,7 @@ CASES = {
     "orders.return_rejected_batch": lambda ctx: (([rejected_order(ctx).pk],), {}),
     "orders.rejected_sweep": lambda ctx: (unreturned_refusal(ctx), ((), {}))[1],
     "orders.customs_sweep": lambda ctx: (lost_customs_decision(ctx), ((), {}))[1],
+    "orders.warehouse_sweep": lambda ctx: (lost_warehouse_step(ctx), ((), {}))[1],
     "orders.refund_return": lambda ctx: ((received_return(ctx).pk,), {}),
     "orders.returns_auto_approve": lambda ctx: (unanswered_return(ctx), ((), {}))[1],
     "orders.returns_sweep": lambda ctx: (lost_refund(ctx), ((), {}))[1],

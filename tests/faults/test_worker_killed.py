@@ -62,12 +62,12 @@ def paid_orders(make_seller, make_user, n: int) -> list[int]:
 def run_sweeps():
     """What beat sends every few minutes, run here as beat would (each only re-sends tasks)."""
     from customs.tasks import resume_stalled
-    from orders.tasks import customs_sweep, parcels_sweep, rejected_sweep, returns_sweep
+    from orders.tasks import customs_sweep, parcels_sweep, rejected_sweep, returns_sweep, warehouse_sweep
     from payments.tasks import sweep_payouts
     from warehouses.tasks import expire_reservations, resume_fulfilments
 
     for task in (parcels_sweep, resume_stalled, resume_fulfilments, expire_reservations, sweep_payouts, returns_sweep,
-                 rejected_sweep, customs_sweep):
+                 rejected_sweep, customs_sweep, warehouse_sweep):
         task.apply()
 
 

@@ -87,3 +87,34 @@ def test_the_sweep_applies_a_customs_decision_whose_callback_was_lost(buyer_cn, 
     assert statuses(ids) == {released.pk: "cleared", refused.pk: "customs_rejected", pending.pk: "at_customs"}
     assert sent == [[refused.pk]]  # the refused one's return follows
     assert tasks.customs_sweep.run() == 0
+
+
+def test_the_sweep_has_orders_follow_a_warehouse_whose_callbacks_were_lost(buyer_cn, honey):
+    """Three cleared orders; the warehouse picked and packed one, shipped another and left the third
+    as requested, and none of its callbacks arrived. Once they have waited long enough, the first
+    order is packed (picking recorded on the way), the second shipped with its tracking number, and
+    the third, whose warehouse has not started, stays cleared."""
+    from core.access import SYSTEM_ACTOR
+    from warehouses import services as wh
+    from warehouses.models import Fulfilment
+
+    from .test_tracking import cleared_order, ship_through_warehouse
+
+    book("LHW", honey, 10)
+    packed, shipped, waiting = (cleared_order(buyer_cn, honey) for _ in range(3))
+    fulfilment = Fulfilment.objects.get(reference=packed.reference)
+    wh.fulfilment_pick(fulfilment=fulfilment, actor=SYSTEM_ACTOR)
+    wh.parcel_pack(fulfilment=fulfilment, parcels=[{"weight_g": 600, "length_mm": 200, "width_mm": 120,
+                                                    "height_mm": 80}], actor=SYSTEM_ACTOR)
+    ship_through_warehouse(shipped)  # outside a worker: the callbacks sent at commit go nowhere
+    ids = [packed.pk, shipped.pk, waiting.pk]
+    assert set(statuses(ids).values()) == {"cleared"}
+    assert tasks.warehouse_sweep.run() == 0  # not waited long enough: the callbacks may still come
+    TransitionEvent.objects.filter(machine="order", object_id__in=ids, to_state="cleared").update(
+        at=timezone.now() - timedelta(hours=1))
+
+    assert tasks.warehouse_sweep.run() == 2
+    assert statuses(ids) == {packed.pk: "packed", shipped.pk: "shipped", waiting.pk: "cleared"}
+    assert list(TransitionEvent.objects.filter(machine="order", object_id=packed.pk).order_by("at", "pk")
+                .values_list("to_state", flat=True))[-2:] == ["picking", "packed"]
+    assert Order.objects.get(pk=shipped.pk).tracking_numbers and tasks.warehouse_sweep.run() == 0
