@@ -151,16 +151,16 @@ def parcels_step(*, order_ids, from_status: str) -> dict[str, list[int]]:
     return moved
 
 
-def parcels_stuck(*, status: str, limit: int, now=None, margin: float | None = None) -> list[int]:
+def parcels_stuck(*, status: str, limit: int, now=None, margin: float | None = None, after: int = 0) -> list[int]:
     """Orders in ``status`` for longer than its delay plus the margin (their task was lost); with
-    ``margin=0``, every order whose step is due. Uses index order_due_idx and, per order,
-    transition_object_idx."""
+    ``margin=0``, every order whose step is due; ``after``: ids above it only (the next page). Uses
+    index order_due_idx and, per order, transition_object_idx."""
     now = now or timezone.now()
     margin = settings.MARKETPLACE_TRACKING_SWEEP_MARGIN if margin is None else margin
     cutoff = now - timedelta(seconds=delay_after(status) + margin)
     recent = TransitionEvent.objects.filter(
         content_type=ContentType.objects.get_for_model(Order), object_id=OuterRef("pk"), to_state=status, at__gt=cutoff)
-    return list(Order.objects.filter(status=status).exclude(Exists(recent)).order_by("pk")
+    return list(Order.objects.filter(status=status, pk__gt=after).exclude(Exists(recent)).order_by("pk")
                 .values_list("pk", flat=True)[:limit])
 
 

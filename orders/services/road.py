@@ -427,31 +427,47 @@ def orders_return_rejected(*, order_ids=None, refused_for: float | None = None, 
     return returned
 
 
-def orders_customs_reconcile(*, waited: float, limit: int = 500) -> list[int]:
+def _waiting(status: str, waited: float, page: int, pages: int):
+    """Pages of the ids of orders in ``status`` for more than ``waited`` seconds, ``page`` a page, at
+    most ``pages``: a sweep looking for the few whose callback was lost among many still waiting
+    (customs and warehouses take hours) reads past the first page."""
+    after = 0
+    for _page in range(pages):
+        ids = parcels_stuck(status=status, limit=page, margin=waited, after=after)
+        if ids:
+            yield ids
+        if len(ids) < page:
+            return
+        after = ids[-1]
+
+
+def orders_customs_reconcile(*, waited: float, page: int = 500, pages: int = 20) -> list[int]:
     """Orders ``at_customs`` for more than ``waited`` seconds whose declaration customs has already
     released or refused: the decision's callback was lost (a broker that lost its messages), so it is
-    applied here as the callback would have (:func:`orders_customs_changed`). Declarations still
-    under way are left to customs. Returns the orders moved."""
-    ids = parcels_stuck(status=S.AT_CUSTOMS, limit=limit, margin=waited)
-    if not ids:
-        return []
-    references = [Order(pk=pk).reference for pk in ids]
-    decided = [(ref, info.status) for ref, info in customs_selectors.declarations_for(references).items()
-               if info.status in ("released", "rejected")]
-    return orders_customs_changed(changes=decided) if decided else []
+    applied here as the callback would have (:func:`orders_customs_changed`), a page at a time.
+    Declarations still under way are left to customs. Returns the orders moved."""
+    moved = []
+    for ids in _waiting(S.AT_CUSTOMS, waited, page, pages):
+        decided = [(ref, info.status) for ref, info in customs_selectors.declarations_for(
+            [Order(pk=pk).reference for pk in ids]).items() if info.status in ("released", "rejected")]
+        if decided:
+            moved += orders_customs_changed(changes=decided)
+    return moved
 
 
-def orders_fulfilment_reconcile(*, waited: float, limit: int = 500) -> list[int]:
+def orders_fulfilment_reconcile(*, waited: float, page: int = 500, pages: int = 20) -> list[int]:
     """Orders waiting on their warehouse for more than ``waited`` seconds (paid or cleared for
     picking, picking, packed) whose fulfilment has gone further: the warehouse's callback was lost,
     so its step is applied here as the callback would have (:func:`orders_fulfilment_changed`,
-    steps missed on the way recorded). Fulfilments no further than their order are left alone: a
-    real warehouse takes hours. Returns the orders moved."""
-    waiting: dict[str, int] = {}
+    steps missed on the way recorded), a page at a time. Fulfilments no further than their order
+    are left alone: a real warehouse takes hours. Returns the orders moved."""
+    moved = []
     for status in (S.PAID, S.CLEARED, S.PICKING, S.PACKED):
         step = FULFILMENT_STEPS.index(status) if status in FULFILMENT_STEPS else -1
-        waiting.update({Order(pk=pk).reference: step for pk in parcels_stuck(status=status, limit=limit, margin=waited)})
-    ahead = [(e.reference, e.warehouse, e.status, e.tracking_numbers)
-             for e in warehouse_selectors.fulfilment_states(list(waiting))
-             if FULFILMENT_STEPS.index(e.status) > waiting[e.reference]]
-    return orders_fulfilment_changed(events=ahead) if ahead else []
+        for ids in _waiting(status, waited, page, pages):
+            ahead = [(e.reference, e.warehouse, e.status, e.tracking_numbers)
+                     for e in warehouse_selectors.fulfilment_states([Order(pk=pk).reference for pk in ids])
+                     if FULFILMENT_STEPS.index(e.status) > step]
+            if ahead:
+                moved += orders_fulfilment_changed(events=ahead)
+    return moved

@@ -89,6 +89,21 @@ def test_the_sweep_applies_a_customs_decision_whose_callback_was_lost(buyer_cn, 
     assert tasks.customs_sweep.run() == 0
 
 
+def test_the_customs_sweep_reads_past_orders_still_under_way(buyer_cn, honey):
+    """Many orders wait at customs for hours: a decided one behind a full page of undecided ones is
+    still found."""
+    from customs.models import Declaration
+
+    book("LHW", honey, 10)
+    under_way = [declared(buyer_cn, honey, 1)[0] for _ in range(3)]
+    decided = declared(buyer_cn, honey, 1)[0]
+    Declaration.objects.filter(reference=decided.reference).update(status="released")
+    TransitionEvent.objects.filter(machine="order", to_state="at_customs").update(at=timezone.now() - timedelta(hours=1))
+
+    assert orders.orders_customs_reconcile(waited=60, page=2) == [decided.pk]
+    assert set(statuses([o.pk for o in under_way]).values()) == {"at_customs"}
+
+
 def test_the_sweep_has_orders_follow_a_warehouse_whose_callbacks_were_lost(buyer_cn, honey):
     """Three cleared orders; the warehouse picked and packed one, shipped another and left the third
     as requested, and none of its callbacks arrived. Once they have waited long enough, the first
