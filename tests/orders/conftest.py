@@ -141,6 +141,14 @@ def order_body(storefront, lines, address=None):
             "ship_to": dict(address or (CN_ADDRESS if storefront != "cn-kz" else KZ_ADDRESS))}
 
 
+def sends_of(monkeypatch, task) -> list[list[int]]:
+    """The messages of ``task`` (one taking a list of ids) sent to the broker, each its ids in
+    order, not delivered: a test runs them itself, or lets them be lost."""
+    messages: list[list[int]] = []
+    monkeypatch.setattr(task, "apply_async", lambda args=(), kwargs=None, **options: messages.append(sorted(args[0])))
+    return messages
+
+
 def in_thread(func):
     def run(*args):
         try:

@@ -15,7 +15,7 @@ from orders import tasks
 from orders.models import Order
 from payments.models import EscrowHold
 
-from .conftest import book
+from .conftest import book, sends_of
 from .test_road_batches import declared
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def sent(monkeypatch):
     """The messages of ``orders.return_rejected_batch`` sent to the broker (their ids), not delivered."""
-    messages = []
-    monkeypatch.setattr(tasks.return_rejected_batch, "apply_async",
-                        lambda args=(), kwargs=None, **options: messages.append(sorted(args[0])))
-    return messages
+    return sends_of(monkeypatch, tasks.return_rejected_batch)
 
 
 def statuses(ids) -> dict[int, str]:

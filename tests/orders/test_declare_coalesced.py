@@ -17,7 +17,7 @@ from orders import tasks
 from orders.models import Order
 
 from ..conftest import wait_for
-from .conftest import CN_ADDRESS, book, in_thread
+from .conftest import CN_ADDRESS, book, in_thread, sends_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,10 +30,7 @@ def place_honey(buyer, honey):
 @pytest.fixture
 def sent(monkeypatch):
     """The messages of ``orders.declare_paid_parcels`` sent to the broker (their ids), not delivered."""
-    messages = []
-    monkeypatch.setattr(tasks.declare_paid_parcels, "apply_async",
-                        lambda args=(), kwargs=None, **options: messages.append(list(args[0])))
-    return messages
+    return sends_of(monkeypatch, tasks.declare_paid_parcels)
 
 
 def statuses(placed) -> set[str]:
