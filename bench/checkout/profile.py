@@ -2,14 +2,14 @@
 ``bench/checkout/run.py --keep`` run left behind.
 
     .venv/bin/python bench/checkout/run.py --keep --buyers 10 --units 5      # once: the seed
-    .venv/bin/python bench/checkout/profile.py [--orders 200] [--restock] [--mode time|statements|cprofile]
+    .venv/bin/python bench/checkout/profile.py [--orders 200] [--restock] [--mode time|statements|cprofile] [--top N]
     .venv/bin/py-spy record -o out.svg -- .venv/bin/python bench/checkout/profile.py --orders 300
 
 ``time`` prints wall and client CPU per order (CPU of this process only: what is left is waiting on
 PostgreSQL and Redis), the serving backend's CPU (from /proc, PostgreSQL on this machine) and the
 ceiling they set on the cores; ``statements`` prints the statements of one checkout with their times;
-``cprofile`` prints the client's time by package. ``--restock`` receives 1,000 more units of every
-product first (each run takes one unit per order).
+``cprofile`` prints the client's time by package (``--top N`` also its N costliest functions).
+``--restock`` receives 1,000 more units of every product first (each run takes one unit per order).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--restock", action="store_true")
     parser.add_argument("--mode", choices=["time", "statements", "cprofile"], default="time")
+    parser.add_argument("--top", type=int, default=0, help="cprofile: also list the N functions with most own time")
     args = parser.parse_args()
 
     spec = importlib.util.spec_from_file_location("checkout_bench", Path(__file__).with_name("run.py"))
@@ -98,7 +99,8 @@ def main() -> None:
                 by_package[path.split(str(ROOT) + "/")[1].split("/")[0]] += own
             else:
                 by_package["(stdlib, builtins)"] += own
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25) if os.environ.get("PROFILE_TOP") else None
+        if args.top:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
         for package, seconds in by_package.most_common(15):
             print(f"{seconds / args.orders * 1000:8.2f} ms/order  {package}")
     print(f"{args.orders} orders: wall {wall / args.orders * 1000:.2f} ms/order, client CPU {cpu / args.orders * 1000:.2f} ms/order")
