@@ -2,13 +2,16 @@
 ``bench/checkout/run.py --keep`` run left behind.
 
     .venv/bin/python bench/checkout/run.py --keep --buyers 10 --units 5      # once: the seed
-    .venv/bin/python bench/checkout/profile.py [--orders 200] [--restock] [--mode time|statements|cprofile] [--top N]
+    .venv/bin/python bench/checkout/profile.py [--orders 200] [--restock] [--mode time|statements|cprofile|backend] [--top N]
     .venv/bin/py-spy record -o out.svg -- .venv/bin/python bench/checkout/profile.py --orders 300
 
 ``time`` prints wall and client CPU per order (CPU of this process only: what is left is waiting on
 PostgreSQL and Redis), the serving backend's CPU (from /proc, PostgreSQL on this machine) and the
 ceiling they set on the cores; ``statements`` prints the statements of one checkout with their times;
-``cprofile`` prints the client's time by package (``--top N`` also its N costliest functions).
+``cprofile`` prints the client's time by package (``--top N`` also its N costliest functions);
+``backend`` prints the serving backend's CPU per statement of the checkout (from
+``/proc/<pid>/schedstat``, nanoseconds, read before and after each round trip: PostgreSQL on this
+machine, Linux).
 ``--restock`` receives 1,000 more units of every product first (each run takes one unit per order).
 """
 
@@ -33,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--restock", action="store_true")
-    parser.add_argument("--mode", choices=["time", "statements", "cprofile"], default="time")
+    parser.add_argument("--mode", choices=["time", "statements", "cprofile", "backend"], default="time")
     parser.add_argument("--top", type=int, default=0, help="cprofile: also list the N functions with most own time")
     args = parser.parse_args()
 
@@ -73,6 +76,9 @@ def main() -> None:
             print(q["time"], " ".join(q["sql"].split())[:160])
         print(f"{len(ctx.captured_queries)} statements, with BEGIN and COMMIT")
         return
+    if args.mode == "backend":
+        _per_statement(checkout, connection.connection.info.backend_pid, args.orders)
+        return
     profiler = None
     if args.mode == "cprofile":
         import cProfile
@@ -109,6 +115,43 @@ def main() -> None:
         print(f"PostgreSQL backend CPU {server / args.orders * 1000:.2f} ms/order; client + backend "
               f"{per_order * 1000:.2f} ms/order: at most {os.cpu_count() / per_order:.0f} orders/s on "
               f"{os.cpu_count()} cores with nothing else running")
+
+
+def _per_statement(checkout, pid: int, orders: int) -> None:
+    """Run ``orders`` checkouts, charging the backend's CPU between the start and the end of each
+    round trip (a statement, a COMMIT) to that statement's text. The backend is idle between round
+    trips, so what is charged is nearly all it spent."""
+    import psycopg
+
+    def ran() -> int:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+    spent: collections.Counter = collections.Counter()
+    calls: collections.Counter = collections.Counter()
+
+    def charged(label: str, call):
+        before = ran()
+        try:
+            return call()
+        finally:
+            spent[label] += ran() - before
+            calls[label] += 1
+
+    execute, commit, rollback = psycopg.Cursor.execute, psycopg.Connection.commit, psycopg.Connection.rollback
+    psycopg.Cursor.execute = lambda self, query, params=None, **kw: charged(
+        " ".join(str(query).split())[:100], lambda: execute(self, query, params, **kw))
+    psycopg.Connection.commit = lambda self: charged("COMMIT", lambda: commit(self))
+    psycopg.Connection.rollback = lambda self: charged("ROLLBACK", lambda: rollback(self))
+    start = ran()
+    try:
+        for i in range(orders):
+            checkout(10 + i)
+    finally:
+        psycopg.Cursor.execute, psycopg.Connection.commit, psycopg.Connection.rollback = execute, commit, rollback
+    total = ran() - start
+    for label, ns in spent.most_common():
+        print(f"{ns / orders / 1000:8.1f} us/order  x{calls[label] / orders:.1f}  {label}")
+    print(f"backend CPU {total / orders / 1000:.1f} us/order, {sum(spent.values()) / max(total, 1):.0%} of it inside round trips")
 
 
 def _backend_cpu(pid: int) -> float | None:
