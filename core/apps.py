@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import checks, scopes, signals  # noqa: F401
+        from . import checks, localtime, scopes, signals  # noqa: F401

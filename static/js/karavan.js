@@ -3,6 +3,13 @@
   function ready(fn) {
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
+  // The browser's time zone, for the server to show times in it (core/localtime.py).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("karavan_tz=" + zone) === -1) {
+      document.cookie = "karavan_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* an old browser: the profile's country decides */ }
   ready(function () {
     // The folding menu on narrow screens.
     var bar = document.querySelector(".topbar");

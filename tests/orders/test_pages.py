@@ -269,6 +269,20 @@ def test_my_orders_newest_first_with_a_constant_query_count(client_cn, buyer_cn,
     assert first.total.format("en") in page
 
 
+def test_my_orders_read_in_the_buyers_time_zone(client, buyer_kz, honey):
+    from datetime import UTC, datetime
+
+    Profile.objects.filter(user=buyer_kz).update(country_id="KZ")
+    order = place(buyer_kz, honey)
+    Order.objects.filter(pk=order.pk).update(placed_at=datetime(2026, 12, 1, 6, 27, tzinfo=UTC))
+    client.force_login(buyer_kz)  # the profile's country, read at login: Almaty, UTC+5
+    client.cookies["karavan_language"] = "kk"
+
+    assert "01.12.2026 11:27" in client.get(reverse("orders")).content.decode()
+    client.cookies["karavan_tz"] = "Asia/Shanghai"  # the browser's own zone, once karavan.js has set it
+    assert "01.12.2026 14:27" in client.get(reverse("orders")).content.decode()
+
+
 def test_checkout_shows_the_full_landed_cost_before_the_order_is_placed(client_cn, buyer_cn, honey):
     add(client_cn, honey, quantity=3)
     page = client_cn.get(reverse("checkout")).content.decode()
