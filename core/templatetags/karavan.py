@@ -22,6 +22,14 @@ def localname(obj):
     return obj.name(get_language() or "en")
 
 
+@register.filter
+def country(code):
+    """A country code ('UZ') as the reader names the country ('Өзбекстан')."""
+    from core.texts import country_name
+
+    return country_name(str(code), get_language() or "en") if code else ""
+
+
 def _decimal(value):
     from decimal import Decimal, InvalidOperation
 

@@ -64,3 +64,16 @@ def test_dates_of_stored_quotes_read_the_readers_way(language, expected):
     with translation.override(language):
         assert day("2025-03-17") == expected
         assert day("not a date") == "not a date"
+
+
+@pytest.mark.django_db
+def test_a_country_code_reads_as_the_readers_name_for_it(reference):
+    from core import texts
+    from core.templatetags.karavan import country
+
+    texts.forget_countries()
+    with translation.override("kk"):
+        assert country("UZ") == "Өзбекстан"
+    with translation.override("ru"):
+        assert country("CN") == "Китай"
+    assert country("") == "" and country(None) == ""
