@@ -227,9 +227,7 @@ def run(label: str, func, tasks: list[tuple[int, int]], workers: int, warm: tupl
         list(pool.map(_noop, range(workers * 4)))  # start and warm every worker before the clock
         cpu = _cpu_seconds()
         started = time.perf_counter()
-        # A few checkouts per message: the parent's pickling and the pipes cost about 0.7 ms of the
-        # machine's CPU per message, a bench cost, not the checkout's (latency is timed in the worker).
-        results = list(pool.map(func, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+        results = list(pool.map(func, tasks, chunksize=1))
         elapsed = time.perf_counter() - started
         cpu = {k: (v - cpu[k]) / len(tasks) * 1000 for k, v in _cpu_seconds().items()}
     outcomes = Counter(r[0] for r in results)
