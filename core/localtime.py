@@ -46,10 +46,7 @@ class LocalTimeMiddleware:
     def __call__(self, request):
         session = getattr(request, "session", None)
         found = zone(request.COOKIES.get(COOKIE, "")) or zone(session.get(SESSION_KEY, "") if session is not None else "")
-        if found is None:
-            timezone.deactivate()
-            return self.get_response(request)
-        with timezone.override(found):
+        with timezone.override(found):  # None: the default, UTC
             return self.get_response(request)
 
 
