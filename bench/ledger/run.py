@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,27 +160,27 @@ def check_invariants() -> None:
         raise SystemExit(1)
 
 
+@contextmanager
+def pgbench_database():
+    """pgbench's scratch database, initialised once for the runs before and after, then dropped."""
+    scratch.create(PGBENCH_DB)
+    try:
+        subprocess.run(["pgbench", "-i", "-q", "-s", "10", PGBENCH_DB], check=True, env=_pg_env(), capture_output=True)
+        yield
+    finally:
+        scratch.drop(PGBENCH_DB)
+
+
 def pgbench(seconds: int, clients: int) -> float:
-    """pgbench -N TPS on its own scratch database, initialised on the first call, dropped by
-    :func:`pgbench_drop`."""
-    pg = scratch.PG
-    env = {**os.environ, "PGHOST": pg["host"], "PGPORT": pg["port"], "PGUSER": pg["user"]}
-    if not _PGBENCH_READY:
-        scratch.create(PGBENCH_DB)
-        subprocess.run(["pgbench", "-i", "-q", "-s", "10", PGBENCH_DB], check=True, env=env, capture_output=True)
-        _PGBENCH_READY.append(True)
+    """pgbench -N TPS on the database of :func:`pgbench_database`."""
     out = subprocess.run(["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), "-N", PGBENCH_DB],
-                         check=True, env=env, capture_output=True, text=True).stdout
+                         check=True, env=_pg_env(), capture_output=True, text=True).stdout
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-_PGBENCH_READY: list[bool] = []
-
-
-def pgbench_drop() -> None:
-    if _PGBENCH_READY:
-        scratch.drop(PGBENCH_DB)
-        _PGBENCH_READY.clear()
+def _pg_env() -> dict[str, str]:
+    pg = scratch.PG
+    return {**os.environ, "PGHOST": pg["host"], "PGPORT": pg["port"], "PGUSER": pg["user"]}
 
 
 def main() -> None:
@@ -199,13 +200,11 @@ def main() -> None:
     # before seeding compared the runs with another moment's machine.
     half = max(1, opts.pgbench_seconds // 2)
     print(f"pgbench -c {opts.workers} -j 2 -T {half} -N (scale 10, scratch database {PGBENCH_DB}), before and after the runs ...")
-    try:
+    with pgbench_database():
         before = pgbench(half, opts.workers)
         print(f"  before: {before:,.0f} TPS (simple-update)")
         figures = ledger_runs(opts)
         after = pgbench(half, opts.workers)
-    finally:
-        pgbench_drop()
     baseline = (before + after) / 2
     print(f"pgbench -N after the runs: {after:,.0f} TPS; baseline {baseline:,.0f} TPS (the mean)")
     print("ratio to pgbench -N:")
