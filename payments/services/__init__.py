@@ -14,6 +14,7 @@ Callers import from here (``from payments import services``); the modules are an
 from ..access import may_act_for  # moved to payments.access; re-exported for old imports
 from .escrow import (
     escrow_hold,
+    escrow_hold_request,
     escrow_pay_duty,
     escrow_pay_duty_batch,
     escrow_refund,
@@ -59,7 +60,7 @@ fail_payout = payout_fail  # old name, until callers move
 
 __all__ = [
     "CHARGE_ACCOUNTS", "PLATFORM_SHARDS", "AccountKey", "TransferRequest", "check_amount", "check_wallet_currency",
-    "conversion_quote", "escrow_hold", "escrow_pay_duty", "escrow_pay_duty_batch", "escrow_refund", "escrow_release",
+    "conversion_quote", "escrow_hold", "escrow_hold_request", "escrow_pay_duty", "escrow_pay_duty_batch", "escrow_refund", "escrow_release",
     "escrow_release_batch", "fx_rates_load",
     "may_act_for", "new_idempotency_key", "payout_complete", "payout_fail", "payout_process", "payout_request",
     "platform", "spread", "txn_info", "wallet", "wallet_charge", "wallet_convert", "wallet_top_up",

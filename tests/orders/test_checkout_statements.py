@@ -12,10 +12,11 @@ landed cost; then the reservation of every line (two statements: lock the levels
 the order, its lines and its first event in one statement (``core.states.create``): the stock
 levels' locks are held for two statements and the COMMIT, no Python.
 
-pay (5 + 2): the order's row lock; escrow_hold (the ledger posting in one statement, the hold with
-its event in another; no savepoint of its own inside the caller's transaction); the reservation
-kept (one conditional UPDATE); the order's conditional UPDATE to paid with its event, one statement
-(``transition(locked=True)``).
+pay (1): one call of ``orders_pay`` (migration orders 0004), in autocommit, so no savepoint either:
+under the order's row lock, the escrow hold (``payments_escrow_hold``: the ledger posting, the hold
+and its event), the reservation kept (``warehouses_stock_keep``) and the order moved to paid with
+its event. Before it was five statements and a transaction: the lock, the posting, the hold, the
+reservation, the move.
 """
 
 import pytest
@@ -29,25 +30,12 @@ from orders.models import Order
 from orders.services import order_pay, order_place
 from payments import services as pay_services
 from payments.interface import Owner
-from payments.models import MAY_GO_NEGATIVE, Account
 from warehouses.models import StockLevel
 
 from .conftest import KZ_ADDRESS, book, make_product
 
 PLACE = 8  # 6 statements + the savepoint pair of the test's transaction
-PAY = 7  # 5 statements + the savepoint pair of the test's transaction
-TEST_SAVEPOINTS = 4
-
-
-@pytest.fixture
-def escrow_shards(reference):
-    """The KZT escrow shards, as they are once a few orders have been paid (the first payment into a
-    shard creates its account: a one-off, not part of the steady state measured here)."""
-    Account.objects.bulk_create([
-        Account(owner_kind="platform", owner_id=shard, kind="escrow", currency_id="KZT", balance_minor=0,
-                allow_negative="escrow" in MAY_GO_NEGATIVE)
-        for shard in range(pay_services.PLATFORM_SHARDS)
-    ], ignore_conflicts=True)
+PAY = 1  # one statement, no transaction of its own
 
 
 @pytest.fixture
@@ -86,7 +74,7 @@ def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escro
     assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones])) == 1 + n_lines
     assert len(place.captured_queries) == PLACE, _sql(place)
     assert len(pay.captured_queries) == PAY, _sql(pay)
-    assert PLACE + PAY - TEST_SAVEPOINTS == 11  # was 63 (37 + 25 + the uncounted ledger posting)
+    assert PLACE + PAY - 2 == 7  # was 63 (37 + 25 + the uncounted ledger posting)
 
 
 @pytest.mark.django_db

@@ -347,29 +347,20 @@ def reservations_expire(*, now=None, limit: int = 500) -> int:
     return expired
 
 
-_KEEP_SQL = """
-WITH kept AS (
-    UPDATE warehouses_reservation SET expires_at = NULL
-     WHERE reference = %s AND status = 'active' AND expires_at IS NOT NULL
-    RETURNING id, reference, status, buyer_country_id)
-SELECT kept.reference, kept.status, kept.buyer_country_id,
-       (SELECT json_agg(json_build_array(l.sku_id, l.warehouse_id, l.bond_status, l.quantity, l.shipped_at IS NOT NULL)
-                        ORDER BY l.sku_id, l.level_id)
-          FROM warehouses_reservationline l WHERE l.reservation_id = kept.id)
-  FROM kept
-"""
+_KEEP_SQL = "SELECT reference, status, buyer_country, lines FROM warehouses_stock_keep(%s)"  # migration 0010
 
 
 def stock_keep(*, reference: str, actor) -> interface.Reservation:
     """Stop the expiry clock of an active reservation (the order is paid: units stay held).
 
-    On PostgreSQL the usual case (an active reservation still on its clock) is one conditional
-    UPDATE, which takes the row's lock, returning what the reservation holds."""
+    On PostgreSQL the usual case (an active reservation still on its clock) is one call of
+    ``warehouses_stock_keep``: a conditional UPDATE, which takes the row's lock, returning what the
+    reservation holds."""
     if connection.vendor == "postgresql":
         with sql_cursor() as cursor:
             cursor.execute(_KEEP_SQL, [str(reference or "")])
             row = cursor.fetchone()
-        if row is not None:
+        if row[0] is not None:
             lines = [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=qty, shipped=shipped)
                      for sku_id, warehouse, bond, qty, shipped in row[3] or []]
             return interface.Reservation(reference=row[0], status=row[1], buyer_country=row[2], expires_at=None, lines=lines)
