@@ -405,13 +405,12 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     customs' refusals as they come (422 ``limit_exceeded`` for China's 5,000 CNY per order or the
     yearly limit, ``invalid_hs_code``...).
 
-    On PostgreSQL it takes six statements whatever the number of lines (asserted in
+    On PostgreSQL it takes five statements whatever the number of lines (asserted in
     tests/orders/test_checkout_statements.py): the storefront with its markets, warehouses, the
     order's id, the buyer's roles and the listings with their titles; the allocation preview and the
     customs rules' version (the rules themselves are in the process's memo) for the landed cost,
-    before the transaction; then the reservation (two statements) and the order with its lines and
-    its first event (one statement). The order row is written once its landed cost is known, after
-    the units are held. Short stock is refused from the preview: two statements, no transaction.
+    before the transaction; then the order with its lines and its first event, and the reservation
+    (one statement each). Short stock is refused from the preview: two statements, no transaction.
     """
     actor = actor or buyer
     unknown = None

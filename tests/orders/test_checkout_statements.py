@@ -5,12 +5,12 @@ Counted as Django logs them on PostgreSQL. The test runs inside pytest-django's 
 outer ``transaction.atomic()`` of order_place and of order_pay each show up as a SAVEPOINT and a
 RELEASE (outside a test they are the BEGIN and COMMIT that Django does not log).
 
-place (6 + 2): the storefront with its markets, warehouses, the next order id, the buyer's roles
+place (5 + 2): the storefront with its markets, warehouses, the next order id, the buyer's roles
 and the listings with their titles; before the transaction, where the units would come from (the
 allocation preview) and the customs rules' version (the rules are in the process's memo), for the
-landed cost; then the reservation of every line (two statements: lock the levels, then reserve) and
-the order, its lines and its first event in one statement (``core.states.create``): the stock
-levels' locks are held for two statements and the COMMIT, no Python.
+landed cost; then the order, its lines and its first event in one statement (``core.states.create``)
+and the reservation of every line in another (``warehouses_stock_reserve``: it locks the levels,
+then reserves): the stock levels' locks are held for that call and the COMMIT, no Python.
 
 pay (1): one call of ``orders_pay`` (migration orders 0004), in autocommit, so no savepoint either:
 under the order's row lock, the escrow hold (``payments_escrow_hold``: the ledger posting, the hold
@@ -34,7 +34,7 @@ from warehouses.models import StockLevel
 
 from .conftest import KZ_ADDRESS, book, make_product
 
-PLACE = 8  # 6 statements + the savepoint pair of the test's transaction
+PLACE = 7  # 5 statements + the savepoint pair of the test's transaction
 PAY = 1  # one statement, no transaction of its own
 
 
@@ -74,7 +74,7 @@ def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escro
     assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones])) == 1 + n_lines
     assert len(place.captured_queries) == PLACE, _sql(place)
     assert len(pay.captured_queries) == PAY, _sql(pay)
-    assert PLACE + PAY - 2 == 7  # was 63 (37 + 25 + the uncounted ledger posting)
+    assert PLACE + PAY - 2 == 6  # was 63 (37 + 25 + the uncounted ledger posting)
 
 
 @pytest.mark.django_db

@@ -97,8 +97,8 @@ def stock_reserve(*, lines: list[tuple[int, int]], storefront_warehouses: list[s
         raise field_error("ttl_seconds", _("Enter a lifetime between 1 second and 30 days."))
     positions = {int(line[0]): i for i, line in reversed(list(enumerate(lines)))}
     if connection.vendor == "postgresql":
-        return _reserve_in_two_statements(reference, lines, wanted, positions, list(storefront_warehouses or []),
-                                         buyer_country, ttl, actor)
+        return _reserve_in_one_call(reference, lines, wanted, positions, list(storefront_warehouses or []), buyer_country,
+                                    ttl, actor)
     return _reserve_portable(reference, wanted, positions, list(storefront_warehouses or []), buyer_country, ttl, actor)
 
 
@@ -126,17 +126,18 @@ def _reserve_portable(reference, wanted, positions, storefront_warehouses, buyer
     return _reservation_info(res)
 
 
-# The reservation in two statements (PostgreSQL). ``_LOCK_SQL`` locks the candidate levels (units
-# available, in an active warehouse of the storefront) in (sku, level pk) order, the order of
-# ``ledger._lock_levels``. ``_RESERVE_SQL`` then starts with a snapshot taken after those locks, so
+# The reservation in one call of ``warehouses_stock_reserve`` (PostgreSQL, migration 0011), which
+# runs two statements. The first locks the candidate levels (units available, in an active
+# warehouse of the storefront) in (sku, level pk) order, the order of ``ledger._lock_levels``. The
+# second then starts with a snapshot taken after those locks, so
 # it reads the levels' latest figures and nobody can change them under it. (Locking in the same
 # statement as the UPDATE is not enough: a level changed by another transaction between the
 # statement's snapshot and its lock was measured to be skipped by the UPDATE while the movement and
 # line of the same plan were written; tests/warehouses/test_concurrency.py caught it.) ``lv`` reads
 # the locked levels by their ids, and only those: a level that became available after the first
 # statement, taken by the second, would be locked out of (sku, pk) order and could deadlock with a
-# writer locking in order (reading them by the first statement's filter instead, to send both in one
-# round trip, did deadlock in tests/warehouses/test_concurrency.py). ``plan`` applies the allocation rule to
+# writer locking in order (reading them by the first statement's filter instead, to make both one
+# statement, did deadlock in tests/warehouses/test_concurrency.py). ``plan`` applies the allocation rule to
 # them (buyer's country first, released before bonded, then warehouse priority and code: the order
 # of ``selectors.allocation_plan``), taking from each level in turn what the line still needs. Only
 # when every line is covered (and the SKUs, a warehouse and the country exist) is the reservation
@@ -144,73 +145,13 @@ def _reserve_portable(reference, wanted, positions, storefront_warehouses, buyer
 # updated (the WHERE clause and the check constraints still refuse an oversell), the movements,
 # lines and creation event written. Nothing is written otherwise. Levels with nothing available
 # are not locked: once a hot product is sold out, refusals wait for nobody.
-_LOCK_SQL = """
-SELECT l.id FROM warehouses_stocklevel l JOIN warehouses_warehouse w ON w.code = l.warehouse_id
- WHERE l.sku_id = ANY(%s::bigint[]) AND w.code = ANY(%s::text[]) AND w.is_active AND l.on_hand > l.reserved
- ORDER BY l.sku_id, l.id
-   FOR UPDATE OF l
-"""
-_RESERVE_SQL = """
-WITH want (sku_id, qty) AS (VALUES {want}),
-wh AS (SELECT code, country_id, priority FROM warehouses_warehouse WHERE code = ANY(%s::text[]) AND is_active),
-lv AS MATERIALIZED (
-    SELECT l.id, l.sku_id, l.warehouse_id, l.bond_status, l.on_hand - l.reserved AS available
-      FROM warehouses_stocklevel l
-     WHERE l.id = ANY(%s::bigint[]) AND l.on_hand > l.reserved),
-ranked AS (
-    SELECT lv.*, want.qty, sum(lv.available) OVER (
-               PARTITION BY lv.sku_id
-               ORDER BY wh.country_id <> %s, lv.bond_status <> 'released', wh.priority, lv.warehouse_id
-               ROWS UNBOUNDED PRECEDING) AS upto
-      FROM lv JOIN want ON want.sku_id = lv.sku_id JOIN wh ON wh.code = lv.warehouse_id),
-plan AS (
-    SELECT id, sku_id, warehouse_id, bond_status, least(available, qty - (upto - available)) AS take
-      FROM ranked WHERE upto - available < qty),
-got AS (
-    SELECT want.sku_id, want.qty, coalesce((SELECT sum(take) FROM plan WHERE plan.sku_id = want.sku_id), 0) AS taken,
-           coalesce((SELECT sum(available) FROM lv WHERE lv.sku_id = want.sku_id), 0) AS available
-      FROM want),
-known AS (
-    SELECT (SELECT count(*) FROM warehouses_sku WHERE id IN (SELECT sku_id FROM want)) AS skus,
-           (SELECT count(*) FROM wh) AS warehouses,
-           (SELECT count(*) FROM core_country WHERE iso2 = %s) AS countries),
-ok AS (
-    SELECT (SELECT bool_and(taken = qty) FROM got) AND skus = (SELECT count(*) FROM want) AND warehouses > 0
-           AND countries = 1 AS ok FROM known),
-res AS (
-    INSERT INTO warehouses_reservation (reference, status, buyer_country_id, expires_at, created_at, closed_at)
-    SELECT %s, 'active', %s, %s::timestamptz, %s::timestamptz, NULL WHERE (SELECT ok FROM ok)
-    ON CONFLICT (reference) DO NOTHING RETURNING id),
-upd AS (
-    UPDATE warehouses_stocklevel s SET reserved = s.reserved + plan.take, updated_at = %s::timestamptz
-      FROM plan WHERE s.id = plan.id AND s.on_hand - s.reserved >= plan.take AND EXISTS (SELECT 1 FROM res)
-    RETURNING s.id),
-mv AS (
-    INSERT INTO warehouses_movement (warehouse_id, sku_id, bond_status, kind, quantity, on_hand_delta, reserved_delta,
-                                     reason, note, reference, actor_id, actor_label, at)
-    SELECT warehouse_id, sku_id, bond_status, 'reserve', take, 0, take, '', '', %s, %s::bigint, %s, %s::timestamptz
-      FROM plan WHERE EXISTS (SELECT 1 FROM res)
-    RETURNING 1),
-rl AS (
-    INSERT INTO warehouses_reservationline (reservation_id, level_id, sku_id, warehouse_id, bond_status, quantity, shipped_at)
-    SELECT res.id, plan.id, plan.sku_id, plan.warehouse_id, plan.bond_status, plan.take, NULL FROM plan CROSS JOIN res
-    RETURNING 1),
-ev AS (
-    INSERT INTO core_transitionevent (machine, content_type_id, object_id, from_state, to_state, actor_id, actor_label,
-                                      at, reason, place, payload)
-    SELECT %s, %s, res.id, '', 'active', %s::bigint, %s, %s::timestamptz, '', '', '{{}}'::jsonb FROM res
-    RETURNING 1)
-SELECT (SELECT id FROM res), (SELECT ok FROM ok), (SELECT count(*) FROM upd), (SELECT count(*) FROM mv),
-       (SELECT count(*) FROM rl), (SELECT count(*) FROM ev), (SELECT row_to_json(known) FROM known),
-       (SELECT json_agg(json_build_array(sku_id, qty, taken, available) ORDER BY sku_id) FROM got),
-       (SELECT json_agg(json_build_array(sku_id, id, warehouse_id, bond_status, take) ORDER BY sku_id, id) FROM plan),
-       (SELECT id FROM warehouses_reservation WHERE reference = %s)
-"""
+_RESERVE_SQL = ("SELECT * FROM warehouses_stock_reserve(%s, %s::bigint[], %s::int[], %s::text[], %s, %s::timestamptz, "
+                "%s::timestamptz, %s::bigint, %s, %s, %s::int)")
 
 
-def _reserve_in_two_statements(reference: str, lines, wanted: dict[int, int], positions: dict[int, int], codes: list[str],
-                              buyer_country: str, ttl: int, actor) -> interface.Reservation:
-    """:func:`stock_reserve` in two round trips (PostgreSQL): :data:`_LOCK_SQL`, :data:`_RESERVE_SQL`."""
+def _reserve_in_one_call(reference: str, lines, wanted: dict[int, int], positions: dict[int, int], codes: list[str],
+                         buyer_country: str, ttl: int, actor) -> interface.Reservation:
+    """:func:`stock_reserve` in one statement (PostgreSQL): ``warehouses_stock_reserve``."""
     from django.contrib.contenttypes.models import ContentType
 
     now = timezone.now()
@@ -218,20 +159,10 @@ def _reserve_in_two_statements(reference: str, lines, wanted: dict[int, int], po
     who = actor_fields(actor)
     actor_id = who["actor"].pk if who["actor"] is not None else None
     skus = sorted(wanted)
-    sql = _RESERVE_SQL.format(want=", ".join(["(%s::bigint, %s::int)"] * len(skus)))
-    if not connection.in_atomic_block:
-        with transaction.atomic():  # the levels' locks must last until the reservation is written
-            return _reserve_in_two_statements(reference, lines, wanted, positions, codes, buyer_country, ttl, actor)
     with sql_cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [skus, sorted(set(codes))])
-        locked = [row[0] for row in cursor.fetchall()]
-    params = [x for sku in skus for x in (sku, wanted[sku])]
-    params += [sorted(set(codes)), locked, buyer_country, buyer_country, reference, buyer_country, expires_at, now, now,
-               reference, actor_id, who["actor_label"], now,
-               Reservation.machine.name, ContentType.objects.get_for_model(Reservation).pk, actor_id, who["actor_label"], now,
-               reference]
-    with sql_cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_RESERVE_SQL, [reference, skus, [wanted[sku] for sku in skus], sorted(set(codes)), buyer_country,
+                                      expires_at, now, actor_id, who["actor_label"], Reservation.machine.name,
+                                      ContentType.objects.get_for_model(Reservation).pk])
         res_id, ok, updated, moved, lined, evented, known, got, plan, prior = cursor.fetchone()
     if res_id is not None:
         if not (updated == moved == lined == len(plan or []) and evented == 1):  # pragma: no cover - guarded by the lock
