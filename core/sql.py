@@ -138,34 +138,44 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
 
 
 def insert_with_event(head: models.Model, event: models.Model, rows: Sequence[models.Model] = (),
-                      link: str = "object_id") -> None:
+                      link: str = "object_id", then: tuple[str, list] | None = None):
     """INSERT ``head``, its ``rows`` (one model; their link to ``head`` already set, so ``head``'s
     primary key is given) and its first ``event``, whose ``link`` column is ``head``'s primary key:
     one statement on PostgreSQL (data-modifying CTEs), three elsewhere. An object is born with its
-    event, without a round trip between them."""
+    event, without a round trip between them.
+
+    ``then`` (PostgreSQL): a query selecting one value, and its parameters, run in the same
+    statement after the inserts (a lower app's write that must stand or fall with them: an order's
+    reservation, ``warehouses.services.stock_reserve_call``); its value is returned."""
     if connection.vendor != "postgresql":
+        if then is not None:
+            raise NotImplementedError("insert_with_event(then=...) is PostgreSQL's")
         insert([head])
         insert(rows)
         setattr(event, link, head.pk)
         insert([event])
-        return
-    key = (type(head), head.pk is not None, type(rows[0]) if rows else None, len(rows), type(event), link)
+        return None
+    key = (type(head), head.pk is not None, type(rows[0]) if rows else None, len(rows), type(event), link,
+           then[0] if then else None)
     if key not in _CHAINS:
-        _CHAINS[key] = _chain(head, rows, event, link)
+        _CHAINS[key] = _chain(head, rows, event, link, then[0] if then else None)
     statement, head_fields, rows_fields, event_fields = _CHAINS[key]
     params = _params([head], head_fields) + _params(rows, rows_fields) + _params([event], event_fields)
+    if then is not None:
+        params += then[1]
     with cursor() as cursor_:
         cursor_.execute(statement, params)
-        head_id, row_ids, event_id = cursor_.fetchone()
+        head_id, row_ids, event_id, *value = cursor_.fetchone()
     setattr(head, type(head)._meta.pk.attname, head_id)
     setattr(event, link, head_id)
     setattr(event, type(event)._meta.pk.attname, event_id)
     for row, pk in zip(rows, sorted(row_ids or []), strict=True):  # one INSERT numbers its rows in order
         setattr(row, type(row)._meta.pk.attname, pk)
     _saved([head, *rows, event])
+    return value[0] if value else None
 
 
-def _chain(head: models.Model, rows: Sequence[models.Model], event: models.Model, link: str) -> tuple:
+def _chain(head: models.Model, rows: Sequence[models.Model], event: models.Model, link: str, then: str | None) -> tuple:
     qn = connection.ops.quote_name
     head_sql, head_fields, _given = _values([head])
     head_pk = qn(type(head)._meta.pk.column)
@@ -181,6 +191,9 @@ def _chain(head: models.Model, rows: Sequence[models.Model], event: models.Model
     event_sql = event_sql[:event_sql.index(" VALUES ")] + f" VALUES ({placeholders})"
     parts.append(f"e AS ({event_sql} RETURNING {qn(type(event)._meta.pk.column)})")
     statement = f"WITH {', '.join(parts)} SELECT (SELECT {head_pk} FROM h), {rows_ids}, (SELECT * FROM e)"  # noqa: S608
+    if then is not None:
+        # After the inserts: the target list is evaluated in order, so the inserts have run first.
+        statement += f", ({then})"
     return statement, head_fields, rows_fields, [f for f in event_fields if f.attname != link]
 
 

@@ -342,8 +342,8 @@ def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: l
     ``refuse_short`` the reservation's own refusal (409 ``insufficient_stock`` naming the first short
     line ``lines.<i>`` with what is available), so that a sold-out product's buyers are refused from
     this read, without a transaction. The same allocation rule as the reservation
-    (:func:`allocation_plan`; on PostgreSQL the ranking of ``services.stock._RESERVE_SQL``, in one
-    statement without locks)."""
+    (:func:`allocation_plan`; on PostgreSQL the ranking of ``warehouses_stock_reserve``, migration
+    0011, in one statement without locks)."""
     wanted: dict[int, int] = {}
     for sku_id, quantity in lines:
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity

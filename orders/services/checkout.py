@@ -25,12 +25,13 @@ import logging
 import math
 import re
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +41,7 @@ from core.access import BUYER, STAFF, SYSTEM_ACTOR, has_role, remember_roles
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Place
 from core.money import Money
-from core.states import actor_fields, check, create, record_creation, transition
+from core.states import actor_fields, check, create, creation_event, record_creation, transition
 from core.tasks import callback
 from customs import services as customs
 from customs.interface import QuoteLine
@@ -351,10 +352,6 @@ def _landed(storefront: Storefront, rows: list[OrderLine], country: str, buyer, 
     return shipping, quote
 
 
-class _Moved(Exception):
-    """The reservation took the units from elsewhere than the preview said (another buyer was faster)."""
-
-
 def _landed_order(order: Order, storefront: Storefront, rows: list[OrderLine], buyer, country: str, source: str,
                   road: str, warehouses_: list[str]) -> dict:
     """Set ``order``'s road, source and landed cost for units leaving ``source``; return the payload
@@ -405,12 +402,13 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     customs' refusals as they come (422 ``limit_exceeded`` for China's 5,000 CNY per order or the
     yearly limit, ``invalid_hs_code``...).
 
-    On PostgreSQL it takes five statements whatever the number of lines (asserted in
+    On PostgreSQL it takes four statements whatever the number of lines (asserted in
     tests/orders/test_checkout_statements.py): the storefront with its markets, warehouses, the
     order's id, the buyer's roles and the listings with their titles; the allocation preview and the
-    customs rules' version (the rules themselves are in the process's memo) for the landed cost,
-    before the transaction; then the order with its lines and its first event, and the reservation
-    (one statement each). Short stock is refused from the preview: two statements, no transaction.
+    customs rules' version (the rules themselves are in the process's memo) for the landed cost;
+    then one statement writes the order with its lines and its first event and reserves the units
+    where the preview said, or writes nothing. Short stock is refused from the preview: two
+    statements, no transaction.
     """
     actor = actor or buyer
     unknown = None
@@ -470,18 +468,22 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     payload = _landed_order(order, storefront, rows, buyer, address["country"], _source_warehouse(planned), road,
                             planned.warehouses)
     if early is not None:
-        # The order is written first and the units reserved last: the stock levels' locks are
-        # held for the reservation's statements and the COMMIT only.
+        # One statement: the order with its lines and event, then the units, reserved where the
+        # preview said (the stock levels' locks are held for the reservation and the COMMIT only).
+        # Should the units be short or elsewhere now, the statement fails and writes nothing.
+        call = warehouses.stock_reserve_call(
+            lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
+            buyer_country=address["country"], reference=order.reference,
+            ttl_seconds=window + settings.MARKETPLACE_ORDER_RESERVATION_GRACE, actor=actor, as_previewed=preview)
+        event = creation_event(order, actor=actor, at=now, place=order.source_warehouse, payload=payload)
         try:
-            with transaction.atomic():
-                create(order, rows=rows, actor=actor, at=now, place=order.source_warehouse, payload=payload)
-                reservation = reserve()
-                if (_source_warehouse(reservation), _road(reservation, address["country"], countries),
-                        reservation.warehouses) != (order.source_warehouse, order.road, planned.warehouses):
-                    raise _Moved
+            # Inside a caller's transaction a savepoint keeps it usable when the statement fails.
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                call.answer(sql.insert_with_event(order, event, rows, then=(call.sql, call.params)))
             return order
-        except _Moved:
-            for obj in (order, *rows):  # written by nothing: the transaction was rolled back
+        except DatabaseError as exc:
+            call.refusal(exc)  # raises, unless the units were only elsewhere than previewed
+            for obj in (order, *rows):  # written by nothing: the statement was undone
                 obj._state.adding = True
             for row in rows:
                 row.pk = None

@@ -1,18 +1,19 @@
 """Statements per checkout (issue 14): placing and paying an order take a fixed number of statements
 whatever its number of lines, so that per-line or per-rule round trips cannot creep back.
 
-Counted as Django logs them on PostgreSQL. The test runs inside pytest-django's transaction, so the
-outer ``transaction.atomic()`` of order_place and of order_pay each show up as a SAVEPOINT and a
-RELEASE (outside a test they are the BEGIN and COMMIT that Django does not log).
+Counted as Django logs them on PostgreSQL, outside any transaction of the test's (``transaction=True``),
+as a request without an idempotency key runs them: each write is one statement in autocommit, with
+no BEGIN or COMMIT of its own. (Inside a caller's transaction, an idempotent request's, placing adds
+a savepoint pair so that a failed statement leaves that transaction usable.)
 
-place (5 + 2): the storefront with its markets, warehouses, the next order id, the buyer's roles
-and the listings with their titles; before the transaction, where the units would come from (the
-allocation preview) and the customs rules' version (the rules are in the process's memo), for the
-landed cost; then the order, its lines and its first event in one statement (``core.states.create``)
-and the reservation of every line in another (``warehouses_stock_reserve``: it locks the levels,
-then reserves): the stock levels' locks are held for that call and the COMMIT, no Python.
+place (4): the storefront with its markets, warehouses, the next order id, the buyer's roles and the
+listings with their titles; where the units would come from (the allocation preview) and the
+customs rules' version (the rules are in the process's memo), for the landed cost; then one
+statement writes the order, its lines and its first event (``core.sql.insert_with_event``) and
+reserves every line where the preview said (``warehouses_stock_reserve``: it locks the levels, then
+reserves), or fails and writes nothing: the stock levels' locks are held for that statement only.
 
-pay (1): one call of ``orders_pay`` (migration orders 0004), in autocommit, so no savepoint either:
+pay (1): one call of ``orders_pay`` (migration orders 0004):
 under the order's row lock, the escrow hold (``payments_escrow_hold``: the ledger posting, the hold
 and its event), the reservation kept (``warehouses_stock_keep``) and the order moved to paid with
 its event. Before it was five statements and a transaction: the lock, the posting, the hold, the
@@ -34,8 +35,8 @@ from warehouses.models import StockLevel
 
 from .conftest import KZ_ADDRESS, book, make_product
 
-PLACE = 7  # 5 statements + the savepoint pair of the test's transaction
-PAY = 1  # one statement, no transaction of its own
+PLACE = 4
+PAY = 1
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def _sql(ctx: CaptureQueriesContext) -> str:
     return "\n".join(q["sql"][:160] for q in ctx.captured_queries)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("n_lines", [1, 3])
 def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escrow_shards, n_lines):
     _checkout(buyer_kz.pk, phones[:1])  # warms the process: content types, the rules' memo
@@ -74,7 +75,7 @@ def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escro
     assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones])) == 1 + n_lines
     assert len(place.captured_queries) == PLACE, _sql(place)
     assert len(pay.captured_queries) == PAY, _sql(pay)
-    assert PLACE + PAY - 2 == 6  # was 63 (37 + 25 + the uncounted ledger posting)
+    assert PLACE + PAY == 5  # was 63 (37 + 25 + the uncounted ledger posting)
 
 
 @pytest.mark.django_db

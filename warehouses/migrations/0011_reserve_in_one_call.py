@@ -6,6 +6,12 @@ says why they are two). In a function each statement still takes its own snapsho
 the first's locks, and the caller needs no transaction of its own for the locks to last: the call
 is one statement. It writes nothing unless every line is covered and returns what the caller needs
 to answer either way.
+
+``p_expect`` (the allocation preview's lines, or NULL): the reservation must land exactly there, or
+the call fails, so that the caller's statement it is part of writes nothing either (an order placed
+with the landed cost of the preview: ``orders.services.checkout``). SQLSTATE KV002: the units were
+there, but elsewhere than previewed (another buyer took those units meanwhile); KV003: refused (short
+stock, an unknown SKU...), with what the caller needs to say why in the error's DETAIL, as JSON.
 """
 
 from django.db import migrations
@@ -15,7 +21,7 @@ from core.migration_ops import sql_by_vendor
 PG_FORWARD = """
 CREATE FUNCTION warehouses_stock_reserve(
     p_reference text, p_skus bigint[], p_qty int[], p_codes text[], p_country text, p_expires timestamptz,
-    p_at timestamptz, p_actor_id bigint, p_actor_label text, p_machine text, p_ct int,
+    p_at timestamptz, p_actor_id bigint, p_actor_label text, p_machine text, p_ct int, p_expect jsonb,
     OUT o_res_id bigint, OUT o_ok boolean, OUT o_updated bigint, OUT o_moved bigint, OUT o_lined bigint,
     OUT o_evented bigint, OUT o_known json, OUT o_got json, OUT o_plan json, OUT o_prior bigint)
 LANGUAGE plpgsql AS $$
@@ -82,12 +88,27 @@ BEGIN
            (SELECT json_agg(json_build_array(sku_id, id, warehouse_id, bond_status, take) ORDER BY sku_id, id) FROM plan),
            (SELECT id FROM warehouses_reservation WHERE reference = p_reference)
           INTO o_res_id, o_ok, o_updated, o_moved, o_lined, o_evented, o_known, o_got, o_plan, o_prior;
+    IF p_expect IS NOT NULL AND o_res_id IS NULL THEN
+        RAISE EXCEPTION 'reservation % refused', p_reference USING ERRCODE = 'KV003',
+            DETAIL = json_build_object('o_res_id', NULL, 'o_known', o_known, 'o_got', o_got, 'o_plan', o_plan,
+                                       'o_prior', o_prior)::text;
+    END IF;
+    IF p_expect IS NOT NULL AND (EXISTS (
+            (SELECT (t->>0)::bigint, t->>2, t->>3, (t->>4)::int FROM json_array_elements(o_plan) t
+             EXCEPT ALL
+             SELECT * FROM jsonb_to_recordset(p_expect) AS x(sku_id bigint, warehouse_id text, bond_status text, take int))
+            UNION ALL
+            (SELECT * FROM jsonb_to_recordset(p_expect) AS x(sku_id bigint, warehouse_id text, bond_status text, take int)
+             EXCEPT ALL
+             SELECT (t->>0)::bigint, t->>2, t->>3, (t->>4)::int FROM json_array_elements(o_plan) t))) THEN
+        RAISE EXCEPTION 'reservation % did not land as previewed', p_reference USING ERRCODE = 'KV002';
+    END IF;
 END $$;
 """
 
 PG_BACKWARD = """
 DROP FUNCTION IF EXISTS warehouses_stock_reserve(text, bigint[], int[], text[], text, timestamptz, timestamptz, bigint,
-    text, text, int);
+    text, text, int, jsonb);
 """
 
 

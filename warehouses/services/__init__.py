@@ -38,12 +38,14 @@ from .ledger import MAX_QUANTITY, sku_upsert, sku_upsert_many, stock_adjust, sto
 from .returns import stock_receive_return
 from .stock import (
     RESERVE_ATTEMPTS,
+    ReserveCall,
     reservations_expire,
     stock_confirm_shipment,
     stock_keep,
     stock_release,
     stock_release_from_bond,
     stock_reserve,
+    stock_reserve_call,
     stock_return_shipment,
 )
 from .transfers import transfer_cancel, transfer_create, transfer_receive
@@ -53,6 +55,7 @@ __all__ = [
     "MAX_QUANTITY",
     "PARCEL_LIMITS",
     "RESERVE_ATTEMPTS",
+    "ReserveCall",
     "consignment_advance",
     "consignment_cancel",
     "consignment_create",
@@ -80,6 +83,7 @@ __all__ = [
     "stock_release_from_bond",
     "stock_release_from_bond_batch",
     "stock_reserve",
+    "stock_reserve_call",
     "stock_return_shipment",
     "transfer_cancel",
     "transfer_create",

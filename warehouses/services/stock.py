@@ -6,7 +6,10 @@ reservation's status only through its machine (``RESERVATION_MACHINE`` in :mod:`
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +22,7 @@ from core.access import SYSTEM_ACTOR
 from core.errors import DomainError, ErrorCode, field_error
 from core.models import Country
 from core.sql import cursor as sql_cursor
+from core.sql import fetch as sql_fetch
 from core.states import actor_fields, check, record_creation, transition, transition_batch
 
 from .. import interface
@@ -85,21 +89,62 @@ def stock_reserve(*, lines: list[tuple[int, int]], storefront_warehouses: list[s
     Short stock raises ``insufficient_stock`` (409) naming the short line (``lines.<i>``).
     ``ttl_seconds`` None uses ``WAREHOUSES_RESERVATION_TTL``; expiry returns the units.
     """
+    args = _reserve_args(lines, reference, buyer_country, ttl_seconds)
+    if connection.vendor == "postgresql":
+        call = _reserve_call(*args, list(storefront_warehouses or []), actor, expect=None)
+        return call.answer(sql_fetch(call.sql, call.params)[0][0])
+    reference, _lines, wanted, positions, buyer_country, ttl = args
+    return _reserve_portable(reference, wanted, positions, list(storefront_warehouses or []), buyer_country, ttl, actor)
+
+
+def _reserve_args(lines, reference, buyer_country, ttl_seconds) -> tuple:
+    """:func:`stock_reserve`'s arguments checked: (reference, lines, wanted, positions, buyer_country, ttl)."""
     reference = str(reference or "").strip()
     if not reference or len(reference) > 64:
         raise field_error("reference", _("Enter a reference of 1 to 64 characters."))
-    postgres = connection.vendor == "postgresql"
     # PostgreSQL checks the SKUs, warehouses and country inside the reservation's statement.
-    wanted = _parse_lines(lines, check_known=not postgres)
-    buyer_country = str(buyer_country or "").upper()
+    wanted = _parse_lines(lines, check_known=connection.vendor != "postgresql")
     ttl = settings.WAREHOUSES_RESERVATION_TTL if ttl_seconds is None else ttl_seconds
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= 30 * 86400:
         raise field_error("ttl_seconds", _("Enter a lifetime between 1 second and 30 days."))
     positions = {int(line[0]): i for i, line in reversed(list(enumerate(lines)))}
-    if connection.vendor == "postgresql":
-        return _reserve_in_one_call(reference, lines, wanted, positions, list(storefront_warehouses or []), buyer_country,
-                                    ttl, actor)
-    return _reserve_portable(reference, wanted, positions, list(storefront_warehouses or []), buyer_country, ttl, actor)
+    return reference, lines, wanted, positions, str(buyer_country or "").upper(), ttl
+
+
+@dataclass(frozen=True)
+class ReserveCall:
+    """A reservation as one SQL expression (PostgreSQL), for a caller to send inside a statement of
+    its own: ``sql`` selects one JSON value with ``params``; ``answer`` turns that value into the
+    reservation, or raises the reservation's refusal."""
+
+    sql: str
+    params: list
+    answer: Callable[[dict], interface.Reservation]
+
+    def refusal(self, error: Exception) -> None:
+        """For the error of the statement that carried this call: raise the reservation's refusal
+        (409 ``insufficient_stock`` naming the line...) when it was refused; return when its units
+        were only elsewhere than previewed (the caller may reserve again without a preview);
+        re-raise anything else."""
+        cause = error.__cause__
+        state = getattr(cause, "sqlstate", None)
+        if state == "KV003":
+            self.answer(json.loads(cause.diag.message_detail))
+        elif state != "KV002":
+            raise error
+
+
+def stock_reserve_call(*, lines: list[tuple[int, int]], storefront_warehouses: list[str], buyer_country: str,
+                       reference: str, ttl_seconds: int | None = None, actor,
+                       as_previewed: list[interface.ReservationLine]) -> ReserveCall:
+    """:func:`stock_reserve` as a :class:`ReserveCall` that must land where ``as_previewed`` says
+    (``selectors.allocation_preview``): when it does not (another buyer took those units meanwhile,
+    or the stock ran short), the statement that carries it fails and writes nothing;
+    :meth:`ReserveCall.refusal` says why. PostgreSQL only."""
+    expect = [{"sku_id": line.sku_id, "warehouse_id": line.warehouse, "bond_status": line.bond_status,
+               "take": line.quantity} for line in as_previewed]
+    return _reserve_call(*_reserve_args(lines, reference, buyer_country, ttl_seconds), list(storefront_warehouses or []),
+                         actor, expect=expect)
 
 
 def _reserve_portable(reference, wanted, positions, storefront_warehouses, buyer_country, ttl, actor):
@@ -145,13 +190,13 @@ def _reserve_portable(reference, wanted, positions, storefront_warehouses, buyer
 # updated (the WHERE clause and the check constraints still refuse an oversell), the movements,
 # lines and creation event written. Nothing is written otherwise. Levels with nothing available
 # are not locked: once a hot product is sold out, refusals wait for nobody.
-_RESERVE_SQL = ("SELECT * FROM warehouses_stock_reserve(%s, %s::bigint[], %s::int[], %s::text[], %s, %s::timestamptz, "
-                "%s::timestamptz, %s::bigint, %s, %s, %s::int)")
+_RESERVE_SQL = ("SELECT row_to_json(r) FROM warehouses_stock_reserve(%s, %s::bigint[], %s::int[], %s::text[], %s, "
+                "%s::timestamptz, %s::timestamptz, %s::bigint, %s, %s, %s::int, %s::jsonb) r")
 
 
-def _reserve_in_one_call(reference: str, lines, wanted: dict[int, int], positions: dict[int, int], codes: list[str],
-                         buyer_country: str, ttl: int, actor) -> interface.Reservation:
-    """:func:`stock_reserve` in one statement (PostgreSQL): ``warehouses_stock_reserve``."""
+def _reserve_call(reference: str, lines, wanted: dict[int, int], positions: dict[int, int], buyer_country: str, ttl: int,
+                  codes: list[str], actor, *, expect: list | None) -> ReserveCall:
+    """:func:`stock_reserve` as one call of ``warehouses_stock_reserve`` (PostgreSQL)."""
     from django.contrib.contenttypes.models import ContentType
 
     now = timezone.now()
@@ -159,31 +204,34 @@ def _reserve_in_one_call(reference: str, lines, wanted: dict[int, int], position
     who = actor_fields(actor)
     actor_id = who["actor"].pk if who["actor"] is not None else None
     skus = sorted(wanted)
-    with sql_cursor() as cursor:
-        cursor.execute(_RESERVE_SQL, [reference, skus, [wanted[sku] for sku in skus], sorted(set(codes)), buyer_country,
-                                      expires_at, now, actor_id, who["actor_label"], Reservation.machine.name,
-                                      ContentType.objects.get_for_model(Reservation).pk])
-        res_id, ok, updated, moved, lined, evented, known, got, plan, prior = cursor.fetchone()
-    if res_id is not None:
-        if not (updated == moved == lined == len(plan or []) and evented == 1):  # pragma: no cover - guarded by the lock
-            raise DomainError(ErrorCode.CONFLICT, _("The stock level changed meanwhile; nothing was written."))
-        lines = [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=take, shipped=False)
-                 for sku_id, _level, warehouse, bond, take in plan]
-        return interface.Reservation(reference=reference, status=Reservation.Status.ACTIVE, buyer_country=buyer_country,
-                                     expires_at=expires_at, lines=lines)
-    if prior is not None:
-        return _existing_reservation(reference, wanted)
-    if known["skus"] != len(skus):
-        _check_known(lines, wanted)  # raises unknown_sku naming the line
-    if not known["warehouses"]:
-        raise DomainError(ErrorCode.UNKNOWN_WAREHOUSE, _("No active warehouse serves this storefront."),
-                          {"storefront_warehouses": [_("No active warehouse.")]})
-    if not known["countries"]:
-        raise DomainError(ErrorCode.UNKNOWN_COUNTRY, _("Unknown country."), {"buyer_country": [_("Unknown country.")]})
-    for sku_id, quantity, taken, available in got:
-        if taken < quantity:
-            raise short_stock(positions[sku_id], available, quantity)
-    raise DomainError(ErrorCode.CONFLICT, _("Stock is changing too fast; try again."))  # pragma: no cover
+    params = [reference, skus, [wanted[sku] for sku in skus], sorted(set(codes)), buyer_country, expires_at, now, actor_id,
+              who["actor_label"], Reservation.machine.name, ContentType.objects.get_for_model(Reservation).pk,
+              None if expect is None else json.dumps(expect)]
+
+    def answer(row: dict) -> interface.Reservation:
+        res_id, known, got, plan = row["o_res_id"], row["o_known"], row["o_got"], row["o_plan"]
+        if res_id is not None:
+            if not (row["o_updated"] == row["o_moved"] == row["o_lined"] == len(plan or []) and row["o_evented"] == 1):  # pragma: no cover - guarded by the lock
+                raise DomainError(ErrorCode.CONFLICT, _("The stock level changed meanwhile; nothing was written."))
+            held = [interface.ReservationLine(sku_id=sku_id, warehouse=warehouse, bond_status=bond, quantity=take, shipped=False)
+                    for sku_id, _level, warehouse, bond, take in plan]
+            return interface.Reservation(reference=reference, status=Reservation.Status.ACTIVE, buyer_country=buyer_country,
+                                         expires_at=expires_at, lines=held)
+        if row["o_prior"] is not None:
+            return _existing_reservation(reference, wanted)
+        if known["skus"] != len(skus):
+            _check_known(lines, wanted)  # raises unknown_sku naming the line
+        if not known["warehouses"]:
+            raise DomainError(ErrorCode.UNKNOWN_WAREHOUSE, _("No active warehouse serves this storefront."),
+                              {"storefront_warehouses": [_("No active warehouse.")]})
+        if not known["countries"]:
+            raise DomainError(ErrorCode.UNKNOWN_COUNTRY, _("Unknown country."), {"buyer_country": [_("Unknown country.")]})
+        for sku_id, quantity, taken, available in got:
+            if taken < quantity:
+                raise short_stock(positions[sku_id], available, quantity)
+        raise DomainError(ErrorCode.CONFLICT, _("Stock is changing too fast; try again."))  # pragma: no cover
+
+    return ReserveCall(_RESERVE_SQL, params, answer)
 
 
 def _existing_reservation(reference: str, wanted: dict[int, int]) -> interface.Reservation:

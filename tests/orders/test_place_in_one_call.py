@@ -1,0 +1,70 @@
+"""Placing on PostgreSQL writes the order and reserves its units in one statement, outside any
+transaction (as a request without an idempotency key runs it): when the units are no longer where
+the preview said, that statement must write nothing, and the general path must answer."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.errors import DomainError
+from core.models import TransitionEvent
+from orders.models import Order
+from orders.services import checkout, order_place
+from warehouses.interface import ReservationLine
+from warehouses.models import Movement, Reservation
+
+from .conftest import KZ_ADDRESS, available
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _place(buyer, product, quantity=1) -> Order:
+    return order_place(buyer=buyer, storefront="cn-kz", lines=[{"product": product.pk, "quantity": quantity}],
+                       ship_to=dict(KZ_ADDRESS))
+
+
+def _preview_from(monkeypatch, warehouse: str, bond_status: str, quantity: int | None = None):
+    def stale_preview(*, lines, storefront_warehouses, buyer_country, refuse_short=False):
+        return [ReservationLine(sku_id=sku, warehouse=warehouse, bond_status=bond_status, quantity=quantity or qty)
+                for sku, qty in lines]
+
+    monkeypatch.setattr(checkout.warehouse_selectors, "allocation_preview", stale_preview)
+
+
+def test_placed_in_autocommit_with_no_transaction_of_its_own(buyer_kz, phone):
+    _place(buyer_kz, phone)  # warm
+    with CaptureQueriesContext(connection) as ctx:
+        order = _place(buyer_kz, phone)
+
+    assert not any(q["sql"].split()[0] in {"BEGIN", "SAVEPOINT", "COMMIT"} for q in ctx.captured_queries)
+    assert Order.objects.get(pk=order.pk).status == "placed"
+    assert Reservation.objects.get(reference=order.reference).lines.get().warehouse_id == "ALA"
+    assert available(phone, "ALA") == 8
+
+
+def test_units_elsewhere_than_previewed_leave_no_trace_of_the_first_statement(buyer_kz, phone, monkeypatch):
+    _preview_from(monkeypatch, "ALA", "released")  # units that a moment ago were released stock
+
+    order = _place(buyer_kz, phone)
+
+    stored = Order.objects.get(pk=order.pk)
+    assert stored.road == "bond" and stored.source_warehouse == "ALA"
+    assert Order.objects.count() == 1 and Reservation.objects.count() == 1
+    assert Movement.objects.filter(kind="reserve").count() == 1
+    assert TransitionEvent.objects.filter(machine="order").count() == 1
+    assert TransitionEvent.objects.filter(machine="order").get().payload["warehouses"] == ["ALA"]
+    assert available(phone, "ALA") == 9
+
+
+def test_stock_gone_since_the_preview_is_refused_and_nothing_is_written(buyer_kz, phone, monkeypatch):
+    _preview_from(monkeypatch, "ALA", "bonded", quantity=11)  # the preview saw 11; there are 10
+
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(DomainError) as refused:
+        _place(buyer_kz, phone, quantity=11)
+
+    assert refused.value.code == "insufficient_stock" and "10" in str(refused.value.fields["lines.0"][0])
+    # refused from the failed statement's own answer, without a second try through the general path
+    assert sum("warehouses_stock_reserve" in q["sql"] for q in ctx.captured_queries) == 1
+    assert not Order.objects.exists() and not Reservation.objects.exists()
+    assert not TransitionEvent.objects.filter(machine__in=["order", "reservation"]).exists()
+    assert available(phone, "ALA") == 10
