@@ -70,6 +70,7 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
     from marketplace.models import Storefront, StorefrontMembership
     from payments import services as pay_services
     from payments.interface import Owner
+    from payments.models import MAY_GO_NEGATIVE, Account
     from warehouses import services as wh_services
 
     scratch.migrate()
@@ -106,6 +107,14 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
     for u in users:
         pay_services.wallet_top_up(owner=Owner.user(u), amount=Money.of(FUNDS, currency), provider="simulator",
                             provider_event_id=f"bench-{u.pk}", actor=SYSTEM_ACTOR)
+
+    # The escrow shards in the currency, open as on a platform that has taken a few payments in it
+    # (the first payment into a shard opens its account, through the general path: a one-off).
+    Account.objects.bulk_create([
+        Account(owner_kind="platform", owner_id=shard, kind="escrow", currency_id=currency, balance_minor=0,
+                allow_negative="escrow" in MAY_GO_NEGATIVE)
+        for shard in range(pay_services.PLATFORM_SHARDS)
+    ], ignore_conflicts=True)
 
     with connection.cursor() as cur:
         cur.execute("CREATE TABLE bench_naive_stock (id int PRIMARY KEY, units int NOT NULL)")
