@@ -15,6 +15,11 @@ from core.texts import note
 
 from .interface import DeclarationInfo
 from .models import Declaration, DeclarationDocument, DeclarationLine
+from .rules.data import VERSION_SQL
+
+# The rules' version as a scalar subquery: a caller reads it with a statement of its own and hands
+# it to ``services.quote(rules_version=...)`` (an order's placement reads it with its storefront).
+RULES_VERSION_SQL = VERSION_SQL
 
 
 def info(declaration: Declaration) -> DeclarationInfo:

@@ -35,6 +35,11 @@ _memos: dict[int, dict] = {}
 _local = threading.local()
 
 
+# The rules' version as a scalar subquery, for a caller to read with a statement of its own (an
+# order's placement reads it with its storefront) and hand to :func:`cached`: one round trip fewer.
+VERSION_SQL = "(SELECT version FROM customs_rulesstamp WHERE id = 1)"
+
+
 def _stamp() -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version FROM customs_rulesstamp WHERE id = 1")
@@ -43,12 +48,13 @@ def _stamp() -> int | None:
 
 
 @contextmanager
-def cached() -> Iterator[None]:
-    """Memoise the rule tables' lookups for the block: one query (the stamp) on entering."""
+def cached(version: int | None = None) -> Iterator[None]:
+    """Memoise the rule tables' lookups for the block: one query (the stamp) on entering, none when
+    the caller read ``version`` (:data:`VERSION_SQL`) in its own statement just before."""
     if getattr(_local, "memo", None) is not None or connection.vendor != "postgresql":
         yield
         return
-    version = _stamp()
+    version = version if version is not None else _stamp()
     if version is None:
         yield
         return

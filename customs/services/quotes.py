@@ -149,15 +149,16 @@ def _check_lines(lines, origin: str, *, value_attr: str) -> list[_Line]:
 
 def quote(*, origin_country: str, destination_country: str, currency: str, lines: list[QuoteLine], shipping: Money,
           insurance: Money, date: Date | None = None, buyer_id: int | None = None, source_warehouse: str | None = None,
-          channel: str = "courier") -> Quote:
+          channel: str = "courier", rules_version: int | None = None) -> Quote:
     """The landed cost of ``lines`` delivered to a buyer in ``destination_country``, in ``currency``.
 
     Amounts are exact: each tax line is computed and rounded in the importing country's currency,
     then the totals are converted to the buyer's currency (and the storefront's) at recorded rates.
     The rule tables are read through the process's memo (:func:`customs.rules.data.cached`): one
-    query for the rules' version, then none for rows read before under it.
+    query for the rules' version, then none for rows read before under it; none at all when the
+    caller read ``rules_version`` with a statement of its own (``customs.selectors.RULES_VERSION_SQL``).
     """
-    with rule_data.cached():
+    with rule_data.cached(rules_version):
         return _quote(origin_country=origin_country, destination_country=destination_country, currency=currency,
                       lines=lines, shipping=shipping, insurance=insurance, date=date, buyer_id=buyer_id,
                       source_warehouse=source_warehouse, channel=channel)

@@ -45,6 +45,7 @@ from core.states import actor_fields, check, create, creation_event, record_crea
 from core.tasks import callback
 from customs import services as customs
 from customs.interface import QuoteLine
+from customs.selectors import RULES_VERSION_SQL
 from marketplace.models import Listing, Product, ProductTranslation, Storefront, content_language
 from payments import services as payments
 from payments.interface import USER, Owner
@@ -110,7 +111,8 @@ def _storefront(code, *, with_order_id: bool = False, buyer=None, products: list
     warehouses with their countries, ``buyer``'s roles (then cached on the user: ``has_role`` asks
     nothing more), ``with_order_id`` the next order id (``next_order_id``: the order's reference is
     known before its row is written) and, with ``products``, their listings on sale there with their
-    titles in every language (``offered``, for :func:`_offers`)."""
+    titles in every language (``offered``, for :func:`_offers`), and the customs rules' version
+    (``rules_version``, for the landed cost)."""
     if isinstance(code, Storefront):
         return code
     if connection.vendor != "postgresql":
@@ -130,10 +132,11 @@ def _storefront(code, *, with_order_id: bool = False, buyer=None, products: list
         raise field_error("storefront", _("Unknown storefront."))
     storefront = sql.instance(Storefront, row)
     storefront.market_codes, storefront.warehouse_codes, storefront.warehouse_countries = row[n + 1:n + 4]
+    storefront.rules_version = row[n + 4]
     if with_order_id:
-        storefront.next_order_id = row[n + 4]
+        storefront.next_order_id = row[n + 5]
     if products is not None:
-        start = n + 4 + with_order_id
+        start = n + 5 + with_order_id
         storefront.offered = [_listing(row, start) for row in rows if row[start] is not None]
     return storefront
 
@@ -160,7 +163,8 @@ def _storefront_sql(with_order_id: bool, listings: bool = False) -> str:
                    ARRAY(SELECT sw.warehouse_id FROM {stocked} sw WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id)
                        AS warehouses,
                    ARRAY(SELECT w.country_id FROM {stocked} sw JOIN {warehouse} w ON w.code = sw.warehouse_id
-                          WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id) AS countries
+                          WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id) AS countries,
+                   {RULES_VERSION_SQL} AS rules_version
                    {next_id if with_order_id else ""}
               FROM (SELECT 1) one LEFT JOIN marketplace_storefront s ON s.code = %s AND s.is_active
         """  # noqa: S608 - table names from the models, values as parameters
@@ -345,7 +349,7 @@ def _landed(storefront: Storefront, rows: list[OrderLine], country: str, buyer, 
                          unit_price=Money(row.unit_price_minor, currency), weight_kg=Decimal(row.gross_weight_g) / 1000,
                          origin_country=row.origin_country_id) for row in rows],
         shipping=shipping, insurance=Money.zero(currency), buyer_id=getattr(buyer, "pk", None),
-        source_warehouse=source_warehouse,
+        source_warehouse=source_warehouse, rules_version=getattr(storefront, "rules_version", None),
         # Released stock sold in its own country crosses no customs: the price holds domestic VAT.
         channel="domestic" if road == DOMESTIC else "courier",
     )
@@ -402,10 +406,10 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     customs' refusals as they come (422 ``limit_exceeded`` for China's 5,000 CNY per order or the
     yearly limit, ``invalid_hs_code``...).
 
-    On PostgreSQL it takes four statements whatever the number of lines (asserted in
+    On PostgreSQL it takes three statements whatever the number of lines (asserted in
     tests/orders/test_checkout_statements.py): the storefront with its markets, warehouses, the
-    order's id, the buyer's roles and the listings with their titles; the allocation preview and the
-    customs rules' version (the rules themselves are in the process's memo) for the landed cost;
+    order's id, the buyer's roles, the customs rules' version (the rules themselves are in the
+    process's memo) and the listings with their titles; the allocation preview, for the landed cost;
     then one statement writes the order with its lines and its first event and reserves the units
     where the preview said, or writes nothing. Short stock is refused from the preview: two
     statements, no transaction.

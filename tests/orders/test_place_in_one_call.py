@@ -68,3 +68,18 @@ def test_stock_gone_since_the_preview_is_refused_and_nothing_is_written(buyer_kz
     assert not Order.objects.exists() and not Reservation.objects.exists()
     assert not TransitionEvent.objects.filter(machine__in=["order", "reservation"]).exists()
     assert available(phone, "ALA") == 10
+
+
+def test_a_changed_rule_reaches_the_next_order_with_the_version_read_with_the_storefront(buyer_kz, phone):
+    """The customs rules' version comes with the storefront's statement, not a query of its own; a
+    rule changed between two orders still gives the second order the new figure."""
+    from customs.models import ParcelRule
+
+    before = _place(buyer_kz, phone)
+    assert before.taxes_minor == 0  # under the duty-free allowance of a parcel into Kazakhstan
+    ParcelRule.objects.filter(countries__contains="KZ").update(value_limit=1)
+    with CaptureQueriesContext(connection) as ctx:
+        after = _place(buyer_kz, phone)
+
+    assert "SELECT version FROM customs_rulesstamp WHERE id = 1" not in [q["sql"] for q in ctx.captured_queries]
+    assert after.taxes_minor > before.taxes_minor
