@@ -169,3 +169,13 @@ def escrow_shards(reference):
                 allow_negative="escrow" in MAY_GO_NEGATIVE)
         for shard in range(pay_services.PLATFORM_SHARDS)
     ], ignore_conflicts=True)
+
+
+@pytest.fixture
+def phones(cn_seller):
+    """Three phones on cn-kz, bonded in Almaty."""
+    products = [make_product(cn_seller.company, storefront="cn-kz", price="9500.00", title=f"Phone {i}", hs_code="851713",
+                             category="phones", weight=300) for i in range(3)]
+    for product in products:
+        book("ALA", product, 10)
+    return products

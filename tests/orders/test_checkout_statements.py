@@ -33,20 +33,10 @@ from payments import services as pay_services
 from payments.interface import Owner
 from warehouses.models import StockLevel
 
-from .conftest import KZ_ADDRESS, book, make_product
+from .conftest import KZ_ADDRESS
 
 PLACE = 3
 PAY = 1
-
-
-@pytest.fixture
-def phones(cn_seller):
-    """Three phones on cn-kz, bonded in Almaty."""
-    products = [make_product(cn_seller.company, storefront="cn-kz", price="9500.00", title=f"Phone {i}", hs_code="851713",
-                             category="phones", weight=300) for i in range(3)]
-    for product in products:
-        book("ALA", product, 10)
-    return products
 
 
 def _checkout(buyer_id: int, products) -> tuple[CaptureQueriesContext, CaptureQueriesContext, Order]:

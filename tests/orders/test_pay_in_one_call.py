@@ -17,18 +17,9 @@ from orders.services import checkout, order_pay, order_place
 from payments.models import Account, Entry, EscrowHold, Transaction
 from warehouses.models import Reservation
 
-from .conftest import KZ_ADDRESS, book, fund, make_product
+from .conftest import KZ_ADDRESS, fund
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def phones(cn_seller):
-    products = [make_product(cn_seller.company, storefront="cn-kz", price="9500.00", title=f"Phone {i}", hs_code="851713",
-                             category="phones", weight=300) for i in range(2)]
-    for product in products:
-        book("ALA", product, 10)
-    return products
 
 
 def _place(buyer, product) -> Order:
