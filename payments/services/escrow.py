@@ -46,10 +46,7 @@ from .posting import (
 def escrow_hold_request(*, payer: Owner, amount: Money, reference: str, actor, at=None) -> dict:
     """An escrow hold as the argument of ``payments_escrow_hold`` (migration payments 0008), checked:
     for a caller that holds in escrow inside a database function of its own (``orders_pay``)."""
-    _check_owner(payer, "payer")
-    check_amount(amount)
-    if not reference:
-        raise DomainError(ErrorCode.VALIDATION, _("A reference is required."), {"reference": [_("Required.")]})
+    _check_hold(payer, amount, reference)
     legs = _hold_legs(payer, amount, reference)
     actor_id, actor_label = _actor(actor)
     return {
@@ -70,6 +67,13 @@ def _hold_booked(request: dict, txn_id: int) -> TxnInfo:
                    entries=[(_label(acct), Money(minor, acct[3]))
                             for acct, minor in zip(zip(request["owner_kind"], request["owner_id"], request["account_kind"],
                                                        request["currency"], strict=True), request["minor"], strict=True)])
+
+
+def _check_hold(payer: Owner, amount: Money, reference: str) -> None:
+    _check_owner(payer, "payer")
+    check_amount(amount)
+    if not reference:
+        raise DomainError(ErrorCode.VALIDATION, _("A reference is required."), {"reference": [_("Required.")]})
 
 
 def _hold_legs(payer: Owner, amount: Money, reference: str) -> list:
@@ -95,10 +99,8 @@ def escrow_hold(*, payer: Owner, amount: Money, reference: str, actor) -> TxnInf
         booked_id, outcome = sql.fetch(_HOLD_SQL, [json.dumps(request)])[0]
         if outcome == "booked":
             return _hold_booked(request, booked_id)
-    _check_owner(payer, "payer")
-    check_amount(amount)
-    if not reference:
-        raise DomainError(ErrorCode.VALIDATION, _("A reference is required."), {"reference": [_("Required.")]})
+    else:
+        _check_hold(payer, amount, reference)
     # Inside the caller's transaction no savepoint of its own (two round trips fewer on the
     # checkout): a refused booking writes nothing, and a database error fails the caller's
     # transaction either way.
