@@ -15,6 +15,11 @@ from django.db import migrations
 from core.migration_ops import sql_by_vendor
 
 PG_FORWARD = """
+-- A JSON array as a text array, in its own order (the legs' arrays are read side by side).
+CREATE FUNCTION payments_json_texts(a jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(t.v ORDER BY t.i), '{}') FROM jsonb_array_elements_text(a) WITH ORDINALITY AS t(v, i)
+$$;
+
 CREATE FUNCTION payments_escrow_hold(p jsonb, OUT booked_id bigint, OUT outcome text, OUT refused_leg int)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -24,11 +29,9 @@ BEGIN
     SELECT b.booked_id, b.outcome, b.refused_leg INTO booked_id, outcome, refused_leg
       FROM payments_book(p->>'kind', p->>'reference', p->>'key', p->>'fingerprint', (p->>'actor_id')::bigint,
                          p->>'actor_label', at, '{}'::jsonb,
-                         ARRAY(SELECT jsonb_array_elements_text(p->'owner_kind')),
-                         ARRAY(SELECT jsonb_array_elements_text(p->'owner_id'))::bigint[],
-                         ARRAY(SELECT jsonb_array_elements_text(p->'account_kind')),
-                         ARRAY(SELECT jsonb_array_elements_text(p->'currency')),
-                         ARRAY(SELECT jsonb_array_elements_text(p->'minor'))::bigint[]) b;
+                         payments_json_texts(p->'owner_kind'), payments_json_texts(p->'owner_id')::bigint[],
+                         payments_json_texts(p->'account_kind'), payments_json_texts(p->'currency'),
+                         payments_json_texts(p->'minor')::bigint[]) b;
     IF outcome <> 'booked' THEN
         RETURN;
     END IF;
@@ -45,7 +48,10 @@ BEGIN
 END $$;
 """
 
-PG_BACKWARD = "DROP FUNCTION IF EXISTS payments_escrow_hold(jsonb);"
+PG_BACKWARD = """
+DROP FUNCTION IF EXISTS payments_escrow_hold(jsonb);
+DROP FUNCTION IF EXISTS payments_json_texts(jsonb);
+"""
 
 
 class Migration(migrations.Migration):
