@@ -1,7 +1,7 @@
 """``warehouses_stock_reserve``: a reservation in one call (PostgreSQL), where it took two round trips.
 
 Two statements inside, as before: the candidate levels locked in (sku, level id) order, then the
-statement that plans, checks and writes (``warehouses.services.stock``, above ``_reserve_in_one_call``,
+statement that plans, checks and writes (``warehouses.services.stock``, above ``_RESERVE_SQL``,
 says why they are two). In a function each statement still takes its own snapshot, the second after
 the first's locks, and the caller needs no transaction of its own for the locks to last: the call
 is one statement. It writes nothing unless every line is covered and returns what the caller needs
