@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 _INSERTS: dict[tuple, tuple[str, list]] = {}
@@ -39,9 +39,10 @@ def instance(model: type[models.Model], row: Sequence, start: int = 0) -> models
     converters, as a queryset would: JSON decoded, times aware)."""
     fields = model._meta.concrete_fields
     values = list(row[start:start + len(fields)])
+    db = _db()
     for i, field, convert in _converters(model):
-        values[i] = convert(values[i], field, connection)
-    return model.from_db(connection.alias, None, values)
+        values[i] = convert(values[i], field, db)
+    return model.from_db(db.alias, None, values)
 
 
 def _converters(model: type[models.Model]) -> list:
@@ -73,14 +74,21 @@ def _values(objs: Sequence[models.Model]) -> tuple[str, list, bool]:
     return statement, fields, given
 
 
+def _db():
+    """The default database's wrapper itself: each attribute read through the ``connection`` proxy
+    looks the wrapper up again in a context-local (a few per parameter of a statement)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def _params(objs: Sequence[models.Model], fields: list) -> list:
-    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    db = _db()
+    return [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
 
 
 def _saved(objs: Sequence[models.Model]) -> None:
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
 
 
 def insert(objs: Sequence[models.Model]) -> None:
@@ -128,7 +136,8 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
             statement += f" RETURNING {qn(opts.pk.column)}"
         _INSERTS[key] = (statement, fields)
     statement, fields = _INSERTS[key]
-    columns = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs] for f in fields]
+    db = _db()
+    columns = [[f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs] for f in fields]
     with cursor(prepare=False) as cursor_:
         cursor_.execute(statement, columns)
         if not given:
@@ -380,17 +389,18 @@ def cursor(*, prepare: bool = True):
     statement's parameter types, and so its prepared plan, are the same whatever the values
     (psycopg would pick smallint for small numbers, unknown for str).
     """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = connection.connection
-    kept = getattr(connection, "_karavan_cursor", None)
+    db = _db()
+    if db.vendor != "postgresql":
+        return db.cursor()
+    db.ensure_connection()
+    raw = db.connection
+    kept = getattr(db, "_karavan_cursor", None)
     if kept is None or kept.connection is not raw or kept.closed:
         import psycopg
         from psycopg.types.numeric import Int8Dumper
         from psycopg.types.string import StrDumper
 
-        if raw.prepare_threshold is None and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+        if raw.prepare_threshold is None and not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
             # Django turns psycopg's prepared statements off (None), and with them ``prepare=True``.
             # A threshold no query reaches prepares only what asks for it (Django's own cursors
             # bind on the client and never prepare). Not behind PgBouncer in transaction mode
@@ -400,7 +410,7 @@ def cursor(*, prepare: bool = True):
         kept = psycopg.Cursor(raw)
         kept.adapters.register_dumper(int, Int8Dumper)
         kept.adapters.register_dumper(str, StrDumper)
-        connection._karavan_cursor = kept
+        db._karavan_cursor = kept
     if prepare:
-        return (_PreparedDebugCursor if connection.queries_logged else _PreparedCursor)(kept, connection)
-    return (_BoundDebugCursor if connection.queries_logged else _BoundCursor)(kept, connection)
+        return (_PreparedDebugCursor if db.queries_logged else _PreparedCursor)(kept, db)
+    return (_BoundDebugCursor if db.queries_logged else _BoundCursor)(kept, db)

@@ -336,20 +336,27 @@ def oldest_bonded_days(levels) -> dict[int, int | None]:
 
 
 def allocation_preview(*, lines: list[tuple[int, int]], storefront_warehouses: list[str],
-                       buyer_country: str, refuse_short: bool = False) -> list[interface.ReservationLine] | None:
+                       buyer_country: str, refuse_short: bool = False,
+                       read: list[tuple] | None = None) -> list[interface.ReservationLine] | None:
     """Where ``stock_reserve`` would take the units from now, without reserving anything: a checkout
     quotes the landed cost from it before the order is placed. None when some line is short, or with
     ``refuse_short`` the reservation's own refusal (409 ``insufficient_stock`` naming the first short
     line ``lines.<i>`` with what is available), so that a sold-out product's buyers are refused from
     this read, without a transaction. The same allocation rule as the reservation
     (:func:`allocation_plan`; on PostgreSQL the ranking of ``warehouses_stock_reserve``, migration
-    0011, in one statement without locks)."""
+    0011, in one statement without locks).
+
+    ``read``: the rows of :func:`allocation_preview_sql` for these very lines, warehouses and
+    country, which the caller read within a statement of its own (a checkout reads them with the
+    storefront: one round trip fewer)."""
     wanted: dict[int, int] = {}
     for sku_id, quantity in lines:
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
-    if connection.vendor == "postgresql":
-        rows = sql.fetch(_PREVIEW_SQL, [list(wanted), list(wanted.values()), buyer_country,
-                                        sorted(set(storefront_warehouses))])
+    if read is not None:
+        rows = [tuple(row[:4]) for row in read]
+    elif connection.vendor == "postgresql":
+        rows = [row[:4] for row in sql.fetch(_PREVIEW_SQL, [list(wanted), list(wanted.values()), buyer_country,
+                                                             sorted(set(storefront_warehouses))])]
     else:
         codes = list(Warehouse.objects.filter(code__in=list(storefront_warehouses), is_active=True)
                      .values_list("code", flat=True))
@@ -398,20 +405,31 @@ def short_stock(position: int, available: int, wanted: int) -> DomainError:
                                               % {"available": available, "wanted": wanted}]})
 
 
+def allocation_preview_sql(*, want: str, country: str, warehouses: str) -> str:
+    """The query of :func:`allocation_preview`, for a caller that reads it within a statement of its
+    own (PostgreSQL): ``want`` a query of ``(sku_id, qty)`` rows, one per SKU; ``country`` and
+    ``warehouses`` SQL expressions for the buyer's country and the storefront's warehouse codes
+    (placeholders allowed). Its rows, ``(sku_id, warehouse_id, bond_status, take, upto)`` in the
+    order of the ranking (``ORDER BY sku_id, upto``), go to ``allocation_preview(read=...)``."""
+    return _PREVIEW_TEMPLATE.format(want=want, country=country, warehouses=warehouses)
+
+
 # The levels the allocation rule takes from, with what it takes from each.
-_PREVIEW_SQL = """
-WITH want (sku_id, qty) AS (SELECT * FROM unnest(%s::bigint[], %s::int[])),
+_PREVIEW_TEMPLATE = """
+WITH want (sku_id, qty) AS ({want}),
 ranked AS (
     SELECT l.sku_id, l.warehouse_id, l.bond_status, l.on_hand - l.reserved AS available, want.qty,
            sum(l.on_hand - l.reserved) OVER (
                PARTITION BY l.sku_id
-               ORDER BY w.country_id <> %s, l.bond_status <> 'released', w.priority, l.warehouse_id
+               ORDER BY w.country_id <> {country}, l.bond_status <> 'released', w.priority, l.warehouse_id
                ROWS UNBOUNDED PRECEDING) AS upto
       FROM warehouses_stocklevel l JOIN want ON want.sku_id = l.sku_id JOIN warehouses_warehouse w ON w.code = l.warehouse_id
-     WHERE w.code = ANY(%s::text[]) AND w.is_active AND l.on_hand > l.reserved)
-SELECT sku_id, warehouse_id, bond_status, least(available, qty - (upto - available))
+     WHERE w.code = ANY({warehouses}) AND w.is_active AND l.on_hand > l.reserved)
+SELECT sku_id, warehouse_id, bond_status, least(available, qty - (upto - available)) AS take, upto
   FROM ranked WHERE upto - available < qty ORDER BY sku_id, upto
 """
+_PREVIEW_SQL = allocation_preview_sql(want="SELECT * FROM unnest(%s::bigint[], %s::int[])", country="%s",
+                                      warehouses="%s::text[]")
 
 
 def _allocation_key(level: StockLevel, buyer_country: str):

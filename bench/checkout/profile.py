@@ -38,6 +38,8 @@ def main() -> None:
     parser.add_argument("--restock", action="store_true")
     parser.add_argument("--mode", choices=["time", "statements", "cprofile", "backend"], default="time")
     parser.add_argument("--top", type=int, default=0, help="cprofile: also list the N functions with most own time")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="start at this buyer and product (several profiles at once, each on its own rows)")
     args = parser.parse_args()
 
     spec = importlib.util.spec_from_file_location("checkout_bench", Path(__file__).with_name("run.py"))
@@ -62,6 +64,7 @@ def main() -> None:
                                      reference="profile", actor=SYSTEM_ACTOR)
 
     def checkout(i: int) -> None:
+        i += args.offset
         buyer = buyers[i % len(buyers)]
         order = order_place(buyer=buyer, storefront=bench.STOREFRONT, ship_to=dict(bench.SHIP_TO),
                             lines=[{"product": products[i % len(products)].pk, "quantity": 1}])
@@ -95,6 +98,7 @@ def main() -> None:
         import pstats
 
         profiler.disable()
+        profiler.dump_stats(os.environ.get("PROFILE_DUMP", "/tmp/checkout.prof"))
         by_package: collections.Counter = collections.Counter()
         for (path, _line, name), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profiler).stats.items():
             if name == "wait" and "psycopg" in path:

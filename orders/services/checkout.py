@@ -106,13 +106,16 @@ def _check_buyer(order: Order, actor, *, staff_may: bool) -> None:
 # --- placing ---------------------------------------------------------------------------------
 
 
-def _storefront(code, *, with_order_id: bool = False, buyer=None, products: list[int] | None = None) -> Storefront:
+def _storefront(code, *, with_order_id: bool = False, buyer=None, products: list[int] | None = None,
+                preview: tuple[list[tuple[int, int]], str] | None = None) -> Storefront:
     """The active storefront ``code``. On PostgreSQL one statement also reads its markets, its
     warehouses with their countries, ``buyer``'s roles (then cached on the user: ``has_role`` asks
     nothing more), ``with_order_id`` the next order id (``next_order_id``: the order's reference is
-    known before its row is written) and, with ``products``, their listings on sale there with their
-    titles in every language (``offered``, for :func:`_offers`), and the customs rules' version
-    (``rules_version``, for the landed cost)."""
+    known before its row is written), the customs rules' version (``rules_version``, for the
+    landed cost) and, with ``products``, their listings on sale there with their titles in every
+    language (``offered``, for :func:`_offers`). With ``preview`` ((product, quantity) lines, the
+    buyer's country), also where the units would be taken from (``previewed``: the country and
+    the rows for ``allocation_preview(read=...)``)."""
     if isinstance(code, Storefront):
         return code
     if connection.vendor != "postgresql":
@@ -120,10 +123,14 @@ def _storefront(code, *, with_order_id: bool = False, buyer=None, products: list
         if storefront is None:
             raise field_error("storefront", _("Unknown storefront."))
         return storefront
-    params = [getattr(buyer, "pk", None), str(code or "")]
+    params = [getattr(buyer, "pk", None)]
+    if preview is not None:
+        lines, country = preview
+        params += [[pk for pk, _qty in lines], [qty for _pk, qty in lines], country]
+    params.append(str(code or ""))
     if products is not None:
         params.append([pk for pk in products if pk < 2**63])  # past bigint matches no listing, as in _listings
-    rows = sql.fetch(_storefront_sql(with_order_id, products is not None), params)
+    rows = sql.fetch(_storefront_sql(with_order_id, products is not None, preview is not None), params)
     row = rows[0]
     n = len(Storefront._meta.concrete_fields)
     if buyer is not None and getattr(buyer, "is_authenticated", False):
@@ -133,10 +140,14 @@ def _storefront(code, *, with_order_id: bool = False, buyer=None, products: list
     storefront = sql.instance(Storefront, row)
     storefront.market_codes, storefront.warehouse_codes, storefront.warehouse_countries = row[n + 1:n + 4]
     storefront.rules_version = row[n + 4]
+    start = n + 5
     if with_order_id:
-        storefront.next_order_id = row[n + 5]
+        storefront.next_order_id = row[start]
+        start += 1
+    if preview is not None:
+        storefront.previewed = (preview[1], row[start] or [])
+        start += 1
     if products is not None:
-        start = n + 5 + with_order_id
         storefront.offered = [_listing(row, start) for row in rows if row[start] is not None]
     return storefront
 
@@ -149,23 +160,31 @@ def _listing(row, start: int) -> Listing:
     return listing
 
 
-def _storefront_sql(with_order_id: bool, listings: bool = False) -> str:
-    key = ("storefront", with_order_id, listings)
+def _storefront_sql(with_order_id: bool, listings: bool = False, preview: bool = False) -> str:
+    key = ("storefront", with_order_id, listings, preview)
     if key not in _SQL:
         markets, stocked = Storefront.markets.through._meta.db_table, Storefront.warehouses.through._meta.db_table
         warehouse = Storefront.warehouses.field.related_model._meta.db_table
         next_id = f", nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id')) AS next_id"
+        stocked_codes = f"ARRAY(SELECT sw.warehouse_id FROM {stocked} sw WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id)"  # noqa: S608
+        # The allocation preview of the lines' SKUs (warehouses' query), its rows as one JSON array.
+        ranking = warehouse_selectors.allocation_preview_sql(
+            want=f"SELECT p.sku_id, q.qty FROM unnest(%s::bigint[], %s::int[]) AS q(product_id, qty) "  # noqa: S608
+                 f"JOIN {Product._meta.db_table} p ON p.id = q.product_id",
+            country="%s", warehouses=stocked_codes)
+        previewed = (", (SELECT json_agg(json_build_array(pv.sku_id, pv.warehouse_id, pv.bond_status, pv.take) "  # noqa: S608
+                     f"ORDER BY pv.sku_id, pv.upto) FROM ({ranking}) pv) AS preview")
         head = f"""
             SELECT {sql.columns(Storefront, "s")},
                    ARRAY(SELECT g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id
                           WHERE ug.user_id = %s) AS roles,
                    ARRAY(SELECT m.country_id FROM {markets} m WHERE m.storefront_id = s.code ORDER BY m.country_id) AS markets,
-                   ARRAY(SELECT sw.warehouse_id FROM {stocked} sw WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id)
-                       AS warehouses,
+                   {stocked_codes} AS warehouses,
                    ARRAY(SELECT w.country_id FROM {stocked} sw JOIN {warehouse} w ON w.code = sw.warehouse_id
                           WHERE sw.storefront_id = s.code ORDER BY sw.warehouse_id) AS countries,
                    {RULES_VERSION_SQL} AS rules_version
                    {next_id if with_order_id else ""}
+                   {previewed if preview else ""}
               FROM (SELECT 1) one LEFT JOIN marketplace_storefront s ON s.code = %s AND s.is_active
         """  # noqa: S608 - table names from the models, values as parameters
         # The storefront's row is computed once (MATERIALIZED: one next order id), then joined to
@@ -180,6 +199,28 @@ def _storefront_sql(with_order_id: bool, listings: bool = False) -> str:
                 ON l.storefront_id = sf.code AND l.product_id = ANY(%s) AND l.is_visible AND l.is_enabled
         """  # noqa: S608 - table names from the models, values as parameters
     return _SQL[key]
+
+
+def _previewing(lines, country: str) -> tuple[list[tuple[int, int]], str] | None:
+    """What to preview with the storefront: ``lines`` as (product, quantity) pairs with the buyer's
+    ``country``, when every line is well formed (``_wanted`` would take them), else None."""
+    if not isinstance(lines, list | tuple) or not 0 < len(lines) <= MAX_LINES:
+        return None
+    pairs = [(line.get("product"), line.get("quantity")) if isinstance(line, dict) else (None, None) for line in lines]
+    if not all(type(p) is int and 0 < p < 2**63 and type(q) is int and 1 <= q <= MAX_QUANTITY for p, q in pairs):
+        return None
+    return (pairs, country) if len({p for p, _q in pairs}) == len(pairs) else None
+
+
+def _previewed(storefront: Storefront, country: str) -> list | None:
+    """The preview's rows read with ``storefront``, when read for ``country``."""
+    previewed = getattr(storefront, "previewed", None)
+    return previewed[1] if previewed is not None and previewed[0] == country else None
+
+
+def _country(ship_to) -> str:
+    """The country of ``ship_to`` as ``_ship_to`` cleans it."""
+    return str(ship_to.get("country") or "").strip().upper() if isinstance(ship_to, dict) else ""
 
 
 def _markets(storefront: Storefront) -> set[str]:
@@ -373,9 +414,9 @@ def order_quote(*, buyer, storefront, lines, country: str) -> dict:
     """The full landed cost of ``lines`` delivered to ``country``, before anything is placed: where
     the units would be taken from (nothing reserved), the road, goods, shipping, duty, VAT, fees and
     total. Raises the refusals order_place would raise (unknown products, short stock, customs limits)."""
-    storefront = _storefront(storefront, products=_product_ids(lines))
-    wanted = _wanted(lines)
     country = str(country or "").strip().upper()
+    storefront = _storefront(storefront, products=_product_ids(lines), preview=_previewing(lines, country))
+    wanted = _wanted(lines)
     if country not in _markets(storefront):
         raise field_error("ship_to.country", _("This storefront does not deliver there."))
     offers = _offers(storefront, wanted)
@@ -386,7 +427,7 @@ def order_quote(*, buyer, storefront, lines, country: str) -> dict:
             for i, (listing, (_pid, qty)) in enumerate(zip(offers, wanted, strict=True))]
     plan = warehouse_selectors.allocation_preview(
         lines=[(row.sku_id, row.quantity) for row in rows],
-        storefront_warehouses=_warehouse_codes(storefront), buyer_country=country)
+        storefront_warehouses=_warehouse_codes(storefront), buyer_country=country, read=_previewed(storefront, country))
     if plan is None:
         raise DomainError(ErrorCode.INSUFFICIENT_STOCK, _("Not enough stock for this cart."), {"lines": [_("Not enough stock.")]})
     preview = WarehouseReservation(reference="", status="preview", buyer_country=country, expires_at=None, lines=plan)
@@ -417,7 +458,8 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     actor = actor or buyer
     unknown = None
     try:
-        storefront = _storefront(storefront, with_order_id=True, buyer=buyer, products=_product_ids(lines))
+        storefront = _storefront(storefront, with_order_id=True, buyer=buyer, products=_product_ids(lines),
+                                 preview=_previewing(lines, _country(ship_to)))
     except DomainError as exc:
         unknown = exc  # a buyer hears of the storefront; anyone else only that they may not order
     if not has_role(buyer, BUYER):
@@ -459,7 +501,7 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     # transaction: a sold-out product's buyers cost two statements and wait for no lock.
     preview = warehouse_selectors.allocation_preview(
         lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
-        buyer_country=address["country"], refuse_short=True)
+        buyer_country=address["country"], refuse_short=True, read=_previewed(storefront, address["country"]))
     def reserve():  # the reference read when called: on SQLite the order's id comes with its INSERT
         return warehouses.stock_reserve(
             lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),

@@ -6,12 +6,13 @@ as a request without an idempotency key runs them: each write is one statement i
 no BEGIN or COMMIT of its own. (Inside a caller's transaction, an idempotent request's, placing adds
 a savepoint pair so that a failed statement leaves that transaction usable.)
 
-place (3): the storefront with its markets, warehouses, the next order id, the buyer's roles, the
-customs rules' version (the rules are in the process's memo) and the listings with their titles;
-where the units would come from (the allocation preview), for the landed cost; then one statement
-writes the order, its lines and its first event (``core.sql.insert_with_event``) and reserves every
-line where the preview said (``warehouses_stock_reserve``: it locks the levels, then reserves), or
-fails and writes nothing: the stock levels' locks are held for that statement only.
+place (2): the storefront with its markets, warehouses, the next order id, the buyer's roles, the
+customs rules' version (the rules are in the process's memo), the listings with their titles and
+where the units would come from (the allocation preview, warehouses' query), for the landed cost;
+then one statement writes the order, its lines and its first event (``core.sql.insert_with_event``)
+and reserves every line where the preview said (``warehouses_stock_reserve``: it locks the levels,
+then reserves), or fails and writes nothing: the stock levels' locks are held for that statement
+only.
 
 pay (1): one call of ``orders_pay`` (migration orders 0004):
 under the order's row lock, the escrow hold (``payments_escrow_hold``: the ledger posting, the hold
@@ -35,7 +36,7 @@ from warehouses.models import StockLevel
 
 from .conftest import KZ_ADDRESS
 
-PLACE = 3
+PLACE = 2
 PAY = 1
 
 
@@ -65,14 +66,14 @@ def test_place_and_pay_take_a_fixed_number_of_statements(phones, buyer_kz, escro
     assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones])) == 1 + n_lines
     assert len(place.captured_queries) == PLACE, _sql(place)
     assert len(pay.captured_queries) == PAY, _sql(pay)
-    assert PLACE + PAY == 4  # was 63 (37 + 25 + the uncounted ledger posting)
+    assert PLACE + PAY == 3  # was 63 (37 + 25 + the uncounted ledger posting)
 
 
 @pytest.mark.django_db
-def test_a_sold_out_line_is_refused_in_two_statements_without_a_transaction(phones, buyer_kz, escrow_shards):
+def test_a_sold_out_line_is_refused_in_one_statement_without_a_transaction(phones, buyer_kz, escrow_shards):
     """Short stock is refused from the allocation preview: the buyer of a sold-out product costs the
-    storefront statement and the preview, takes no lock, writes nothing, and still hears which line
-    is short and what is left."""
+    storefront statement, which brings the preview, takes no lock, writes nothing, and still hears
+    which line is short and what is left."""
     from core.errors import DomainError
 
     _checkout(buyer_kz.pk, phones[:1])  # warm
@@ -84,7 +85,7 @@ def test_a_sold_out_line_is_refused_in_two_statements_without_a_transaction(phon
 
     assert refused.value.code == "insufficient_stock"
     assert list(refused.value.fields) == ["lines.1"] and "10" in str(refused.value.fields["lines.1"][0])
-    assert len(place.captured_queries) == 2, _sql(place)
+    assert len(place.captured_queries) == 1, _sql(place)
     assert not any("FOR UPDATE" in q["sql"] or "SAVEPOINT" in q["sql"] for q in place.captured_queries)
     assert Order.objects.count() == orders_before
     assert sum(lv.reserved for lv in StockLevel.objects.filter(sku_id__in=[p.sku_id for p in phones[1:]])) == 0

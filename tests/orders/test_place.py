@@ -191,7 +191,7 @@ def test_units_taken_from_elsewhere_than_previewed_are_quoted_where_they_are(api
 
     fair = api_as(buyer_kz).post(URL, order_body("cn-kz", [(phone, 1)]), format="json").json()
 
-    def stale_preview(*, lines, storefront_warehouses, buyer_country, refuse_short=False):
+    def stale_preview(*, lines, storefront_warehouses, buyer_country, refuse_short=False, read=None):
         # as if a released unit had been in Almaty a moment ago: the domestic road, no customs
         return [ReservationLine(sku_id=sku, warehouse="ALA", bond_status="released", quantity=qty) for sku, qty in lines]
 

@@ -10,10 +10,11 @@ from core.errors import DomainError
 from core.models import TransitionEvent
 from orders.models import Order
 from orders.services import checkout, order_place
+from warehouses import selectors as warehouse_selectors
 from warehouses.interface import ReservationLine
 from warehouses.models import Movement, Reservation
 
-from .conftest import KZ_ADDRESS, available
+from .conftest import KZ_ADDRESS, available, book
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +25,7 @@ def _place(buyer, product, quantity=1) -> Order:
 
 
 def _preview_from(monkeypatch, warehouse: str, bond_status: str, quantity: int | None = None):
-    def stale_preview(*, lines, storefront_warehouses, buyer_country, refuse_short=False):
+    def stale_preview(*, lines, storefront_warehouses, buyer_country, refuse_short=False, read=None):
         return [ReservationLine(sku_id=sku, warehouse=warehouse, bond_status=bond_status, quantity=quantity or qty)
                 for sku, qty in lines]
 
@@ -83,3 +84,38 @@ def test_a_changed_rule_reaches_the_next_order_with_the_version_read_with_the_st
 
     assert "SELECT version FROM customs_rulesstamp WHERE id = 1" not in [q["sql"] for q in ctx.captured_queries]
     assert after.taxes_minor > before.taxes_minor
+
+
+def test_the_preview_read_with_the_storefront_is_the_allocation_preview(buyer_kz, phones):
+    """The storefront statement brings the allocation preview (warehouses' query inside it): the same
+    levels, units and order as the preview read alone, released units first, a short line short."""
+    book("ALA", phones[0], 2, bond_status="released")
+    lines = [{"product": phones[0].pk, "quantity": 5}, {"product": phones[1].pk, "quantity": 1},
+             {"product": phones[2].pk, "quantity": 11}]
+    storefront = checkout._storefront("cn-kz", products=[p.pk for p in phones],
+                                      preview=checkout._previewing(lines, "KZ"))
+    by_sku = [(p.sku_id, line["quantity"]) for p, line in zip(phones, lines, strict=True)]
+
+    def preview(**read):
+        return warehouse_selectors.allocation_preview(lines=by_sku[:2], storefront_warehouses=["ALA"],
+                                                      buyer_country="KZ", **read)
+
+    rows = storefront.previewed[1]
+    assert storefront.previewed[0] == "KZ"
+    assert preview(read=[row for row in rows if row[0] != phones[2].sku_id]) == preview() == [
+        ReservationLine(sku_id=phones[0].sku_id, warehouse="ALA", bond_status="released", quantity=2),
+        ReservationLine(sku_id=phones[0].sku_id, warehouse="ALA", bond_status="bonded", quantity=3),
+        ReservationLine(sku_id=phones[1].sku_id, warehouse="ALA", bond_status="bonded", quantity=1),
+    ]
+    short = [row for row in rows if row[0] == phones[2].sku_id]
+    assert short == [[phones[2].sku_id, "ALA", "bonded", 10]]  # short: every unit there is, whole
+    assert warehouse_selectors.allocation_preview(lines=by_sku, storefront_warehouses=["ALA"], buyer_country="KZ",
+                                                  read=rows) is None
+
+
+def test_a_malformed_line_previews_nothing(buyer_kz, phones):
+    assert checkout._previewing([{"product": phones[0].pk, "quantity": 0}], "KZ") is None
+    assert checkout._previewing([{"product": phones[0].pk, "quantity": 1}] * 2, "KZ") is None  # a repeated product
+    assert checkout._previewing([{"product": True, "quantity": 1}], "KZ") is None
+    assert checkout._previewing([], "KZ") is None
+    assert checkout._previewing([{"product": phones[0].pk, "quantity": 1}], "KZ") == ([(phones[0].pk, 1)], "KZ")
