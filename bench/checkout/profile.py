@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--restock", action="store_true")
     parser.add_argument("--mode", choices=["time", "statements", "cprofile", "backend"], default="time")
     parser.add_argument("--top", type=int, default=0, help="cprofile: also list the N functions with most own time")
+    parser.add_argument("--dump", help="cprofile: also write the profile to this file (pstats)")
     parser.add_argument("--offset", type=int, default=0,
                         help="start at this buyer and product (several profiles at once, each on its own rows)")
     args = parser.parse_args()
@@ -98,7 +99,8 @@ def main() -> None:
         import pstats
 
         profiler.disable()
-        profiler.dump_stats(os.environ.get("PROFILE_DUMP", "/tmp/checkout.prof"))
+        if args.dump:
+            profiler.dump_stats(args.dump)
         by_package: collections.Counter = collections.Counter()
         for (path, _line, name), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profiler).stats.items():
             if name == "wait" and "psycopg" in path:
