@@ -12,6 +12,7 @@ the parameters into the text and the server parses and plans each of them once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -325,13 +326,40 @@ def fetch(sql: str, params: Iterable) -> list[tuple]:
         return cursor_.fetchall()
 
 
+_NUMBERED: dict[str, str] = {}
+_PLACEHOLDER = re.compile(r"%(.)", re.S)
+
+
+def _numbered(statement: str) -> str:
+    """``statement`` as PostgreSQL reads it: its ``%s`` placeholders numbered ``$1, $2...``, ``%%`` as
+    ``%``. Converted once per process: psycopg converts a statement of more than 50 parameters anew
+    at every execution (its cache's limit), as the order's INSERT with its reservation is: a twentieth
+    of a checkout's CPU (bench/checkout/README.md)."""
+    numbered = _NUMBERED.get(statement)
+    if numbered is None:
+        count = 0
+
+        def number(match: re.Match) -> str:
+            nonlocal count
+            if match.group(1) == "%":
+                return "%"
+            if match.group(1) != "s":
+                raise ValueError(f"a prepared statement takes %s placeholders only: {statement[:80]!r}")
+            count += 1
+            return f"${count}"
+
+        numbered = _NUMBERED[statement] = _PLACEHOLDER.sub(number, statement)
+    return numbered
+
+
 class _Prepared:
-    """Executes with ``prepare=True``: the statement is parsed and planned once per connection."""
+    """Executes with ``prepare=True``: the statement is parsed and planned once per connection, and
+    its placeholders numbered once per process (:func:`_numbered`, for psycopg's raw cursor)."""
 
     def _execute(self, sql, params, *ignored_wrapper_args):
         self.db.validate_no_broken_transaction()
         with self.db.wrap_database_errors:
-            return self.cursor.execute(sql, params, prepare=True)
+            return self.cursor.execute(_numbered(sql), params, prepare=True)
 
     def close(self):
         """Kept open: the psycopg cursor is the connection's, reused by the next statement."""
@@ -394,8 +422,8 @@ def cursor(*, prepare: bool = True):
         return db.cursor()
     db.ensure_connection()
     raw = db.connection
-    kept = getattr(db, "_karavan_cursor", None)
-    if kept is None or kept.connection is not raw or kept.closed:
+    kept = getattr(db, "_karavan_cursors", None)
+    if kept is None or kept[0].connection is not raw or kept[0].closed:
         import psycopg
         from psycopg.types.numeric import Int8Dumper
         from psycopg.types.string import StrDumper
@@ -407,10 +435,13 @@ def cursor(*, prepare: bool = True):
             # (DB_PGBOUNCER), where a prepared statement may not be on the next transaction's
             # server connection.
             raw.prepare_threshold = 2**31 - 1
-        kept = psycopg.Cursor(raw)
-        kept.adapters.register_dumper(int, Int8Dumper)
-        kept.adapters.register_dumper(str, StrDumper)
-        db._karavan_cursor = kept
+        # Prepared statements go through a raw cursor ($1 placeholders, numbered by _Prepared);
+        # bound ones through a plain one (``%b`` binary placeholders: insert_rows).
+        kept = (psycopg.RawCursor(raw), psycopg.Cursor(raw))
+        for one in kept:
+            one.adapters.register_dumper(int, Int8Dumper)
+            one.adapters.register_dumper(str, StrDumper)
+        db._karavan_cursors = kept
     if prepare:
-        return (_PreparedDebugCursor if db.queries_logged else _PreparedCursor)(kept, db)
-    return (_BoundDebugCursor if db.queries_logged else _BoundCursor)(kept, db)
+        return (_PreparedDebugCursor if db.queries_logged else _PreparedCursor)(kept[0], db)
+    return (_BoundDebugCursor if db.queries_logged else _BoundCursor)(kept[1], db)

@@ -12,7 +12,8 @@ ceiling they set on the cores; ``statements`` prints the statements of one check
 ``backend`` prints the serving backend's CPU per statement of the checkout (from
 ``/proc/<pid>/schedstat``, nanoseconds, read before and after each round trip: PostgreSQL on this
 machine, Linux).
-``--restock`` receives 1,000 more units of every product first (each run takes one unit per order).
+``--restock`` receives 1,000 more units of every product and tops up every buyer's wallet first (each
+run takes one unit and one payment per order).
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from core.access import SYSTEM_ACTOR
+    from core.money import Money
     from marketplace.models import Product
     from orders.services import order_pay, order_place
+    from payments import services as payments
+    from payments.interface import Owner
     from warehouses import services as warehouses
 
     buyers = list(get_user_model().objects.filter(username__startswith="bench_buyer").order_by("pk")[:200])
@@ -63,6 +67,10 @@ def main() -> None:
         for product in products:
             warehouses.stock_receive(warehouse=bench.WAREHOUSE, sku_id=product.sku_id, quantity=1000, bond_status="bonded",
                                      reference="profile", actor=SYSTEM_ACTOR)
+        for buyer in buyers:
+            payments.wallet_top_up(owner=Owner.user(buyer), amount=Money.of(bench.FUNDS, "KZT"),
+                                   provider="simulator", provider_event_id=f"profile-{buyer.pk}-{time.time_ns()}",
+                                   actor=SYSTEM_ACTOR)
 
     def checkout(i: int) -> None:
         i += args.offset

@@ -123,3 +123,15 @@ def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(buyer):
     assert [o.pk for o in rows] == sorted(o.pk for o in rows)
     assert [(oid - 100, *rest) for oid, *rest in stored(rows)] == [(oid - 200, *rest) for oid, *rest in stored(reference)]
     assert all(not o._state.adding for o in rows)
+
+
+@pytest.mark.django_db
+def test_a_prepared_statement_reads_its_placeholders_and_percent_signs_as_psycopg_would():
+    from core import sql
+
+    many = list(range(60))  # past the 50 parameters of psycopg's own cache of converted statements
+    statement = "SELECT " + " + ".join(["%s"] * len(many)) + ", '5%%' LIKE '5%%', format('%%s', %s)"
+    assert sql.fetch(statement, [*many, "x"]) == [(sum(many), True, "x")]
+    assert sql.fetch(statement, [*many[::-1], "y"]) == [(sum(many), True, "y")]  # the same statement, prepared
+    with pytest.raises(ValueError, match="%s placeholders only"):
+        sql.fetch("SELECT %(name)s", {"name": 1})
