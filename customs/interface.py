@@ -74,11 +74,10 @@ class Quote:
         return {**self.allowance, "past_limit": show(self.allowance.get("past_limit"))}
 
     def to_stored(self) -> dict:
-        """As an order keeps it: the API's shape, with the messages kept to show later in the reader's
-        language (customs.labels.localized_quote)."""
+        """As an order keeps it: the API's shape, with the messages kept as messages, rendered in the
+        reader's language when shown (customs.labels.localized_quote)."""
         return {**self._head(), "breakdown": [item.to_stored() for item in self.breakdown],
-                "allowance": self.allowance, "warnings": render_all(self.warnings),
-                "warnings_text": [stored(w) for w in self.warnings]}
+                "allowance": self.allowance, "warnings_text": [stored(w) for w in self.warnings]}
 
 
 @dataclass(frozen=True)

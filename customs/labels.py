@@ -44,8 +44,10 @@ def localized_breakdown(items, *, labels: bool = True) -> list[dict]:
     with the kind's name too for pages."""
     shown = []
     for item in items or []:
-        line = {key: value for key, value in item.items() if key != "rule_text"}
-        line["rule"] = render(item.get("rule_text") or item.get("rule"))
+        # Kept before rule_text was, a breakdown had its rule rendered when kept.
+        rule = render(item.get("rule_text") or item.get("rule"))
+        line = {key: value for key, value in item.items() if key not in ("rule_text", "rule", "source")}
+        line.update(rule=rule, source=item.get("source", ""))
         if labels:
             line["kind_label"] = line_kind_label(item.get("kind", ""))
         shown.append(line)

@@ -53,16 +53,20 @@ class Item:
 
     def to_api(self) -> dict:
         """As the API answers it: ``rule`` in the active language."""
+        return self._shape(rule=render(self.rule))
+
+    def to_stored(self) -> dict:
+        """As kept with an order or a declaration: the API's shape with ``rule`` kept as its message
+        (``rule_text``), rendered in the reader's language when shown (customs.labels). A rendering
+        in the language of the moment it was kept would be read by no one."""
+        return self._shape(rule_text=stored(self.rule))
+
+    def _shape(self, **rule) -> dict:
         return {
             "kind": self.kind, "line": self.line, "base": self.base.to_api(),
             "rate": None if self.rate is None else format(self.rate.normalize(), "f"),
-            "amount": self.amount.to_api(), "rule": render(self.rule), "source": self.source,
+            "amount": self.amount.to_api(), **rule, "source": self.source,
         }
-
-    def to_stored(self) -> dict:
-        """As kept with an order or a declaration: the API's shape plus ``rule_text``, to show later in
-        another language (customs.labels)."""
-        return {**self.to_api(), "rule_text": stored(self.rule)}
 
 
 @dataclass(frozen=True)

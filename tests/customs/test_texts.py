@@ -60,6 +60,21 @@ def test_a_stored_quote_reads_in_each_language(tariff, language):
     allowance = next(item for item in shown["breakdown"] if item["kind"] == "allowance")
     assert "rule_text" not in allowance and "Duty-free" not in allowance["rule"]
     assert allowance["rule"] != next(i for i in english["breakdown"] if i["kind"] == "allowance")["rule"]
+    assert set(shown) == set(kz_quote().to_api())  # read back, the shape the quote API answers
+    assert [set(item) for item in shown["breakdown"]] == [set(item) for item in kz_quote().to_api()["breakdown"]]
+
+
+def test_a_quote_kept_with_its_rules_rendered_reads_as_it_was_kept(tariff):
+    """Kept before its messages were (an order of last year): its rendered texts are what there is."""
+    kept = kz_quote().to_stored()
+    for item in kept["breakdown"]:
+        item["rule"] = render(item.pop("rule_text"), "en")
+    kept["warnings"] = [render(w, "en") for w in kept.pop("warnings_text")]
+
+    with translation.override("ru"):
+        shown = localized_quote(kept, labels=False)
+    assert [item["rule"] for item in shown["breakdown"]] == [item["rule"] for item in kept["breakdown"]]
+    assert shown["warnings"] == kept["warnings"]
 
 
 def test_gateway_notes_are_kept_as_messages_and_shown_translated(tariff):
