@@ -2,7 +2,8 @@
 ``bench/checkout/run.py --keep`` run left behind.
 
     .venv/bin/python bench/checkout/run.py --keep --buyers 10 --units 5      # once: the seed
-    .venv/bin/python bench/checkout/profile.py [--orders 200] [--restock] [--mode time|statements|cprofile|backend] [--top N]
+    .venv/bin/python bench/checkout/profile.py [--orders 200] [--restock] [--mode time|statements|cprofile|backend]
+        [--top N] [--dump FILE] [--offset N]
     .venv/bin/py-spy record -o out.svg -- .venv/bin/python bench/checkout/profile.py --orders 300
 
 ``time`` prints wall and client CPU per order (CPU of this process only: what is left is waiting on
