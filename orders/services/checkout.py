@@ -447,13 +447,13 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     customs' refusals as they come (422 ``limit_exceeded`` for China's 5,000 CNY per order or the
     yearly limit, ``invalid_hs_code``...).
 
-    On PostgreSQL it takes three statements whatever the number of lines (asserted in
+    On PostgreSQL it takes two statements whatever the number of lines (asserted in
     tests/orders/test_checkout_statements.py): the storefront with its markets, warehouses, the
     order's id, the buyer's roles, the customs rules' version (the rules themselves are in the
-    process's memo) and the listings with their titles; the allocation preview, for the landed cost;
-    then one statement writes the order with its lines and its first event and reserves the units
-    where the preview said, or writes nothing. Short stock is refused from the preview: two
-    statements, no transaction.
+    process's memo), the listings with their titles and the allocation preview, for the landed
+    cost; then one statement writes the order with its lines and its first event and reserves the
+    units where the preview said, or writes nothing. Short stock is refused from the preview: one
+    statement, no transaction.
     """
     actor = actor or buyer
     unknown = None
@@ -498,7 +498,7 @@ def order_place(*, buyer, storefront, lines, ship_to, actor=None) -> Order:
     # held only for the reservation and the COMMIT: other buyers of the same product wait for no Python. Should the
     # reservation land elsewhere after all (another buyer took those units meanwhile), it is
     # quoted again for where it did land. Short stock is refused from this read, before any
-    # transaction: a sold-out product's buyers cost two statements and wait for no lock.
+    # transaction: a sold-out product's buyers cost one statement and wait for no lock.
     preview = warehouse_selectors.allocation_preview(
         lines=[(row.sku_id, row.quantity) for row in rows], storefront_warehouses=_warehouse_codes(storefront),
         buyer_country=address["country"], refuse_short=True, read=_previewed(storefront, address["country"]))
