@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
@@ -326,30 +327,27 @@ def fetch(sql: str, params: Iterable) -> list[tuple]:
         return cursor_.fetchall()
 
 
-_NUMBERED: dict[str, str] = {}
 _PLACEHOLDER = re.compile(r"%(.)", re.S)
 
 
+@lru_cache(maxsize=1024)
 def _numbered(statement: str) -> str:
     """``statement`` as PostgreSQL reads it: its ``%s`` placeholders numbered ``$1, $2...``, ``%%`` as
     ``%``. Converted once per process: psycopg converts a statement of more than 50 parameters anew
     at every execution (its cache's limit), as the order's INSERT with its reservation is: a twentieth
     of a checkout's CPU (bench/checkout/README.md)."""
-    numbered = _NUMBERED.get(statement)
-    if numbered is None:
-        count = 0
+    count = 0
 
-        def number(match: re.Match) -> str:
-            nonlocal count
-            if match.group(1) == "%":
-                return "%"
-            if match.group(1) != "s":
-                raise ValueError(f"a prepared statement takes %s placeholders only: {statement[:80]!r}")
-            count += 1
-            return f"${count}"
+    def number(match: re.Match) -> str:
+        nonlocal count
+        if match.group(1) == "%":
+            return "%"
+        if match.group(1) != "s":
+            raise ValueError(f"a prepared statement takes %s placeholders only: {statement[:80]!r}")
+        count += 1
+        return f"${count}"
 
-        numbered = _NUMBERED[statement] = _PLACEHOLDER.sub(number, statement)
-    return numbered
+    return _PLACEHOLDER.sub(number, statement)
 
 
 class _Prepared:
