@@ -203,13 +203,13 @@ def _storefront_sql(with_order_id: bool, listings: bool = False, preview: bool =
 
 def _previewing(lines, country: str) -> tuple[list[tuple[int, int]], str] | None:
     """What to preview with the storefront: ``lines`` as (product, quantity) pairs with the buyer's
-    ``country``, when every line is well formed (``_wanted`` would take them), else None."""
-    if not isinstance(lines, list | tuple) or not 0 < len(lines) <= MAX_LINES:
+    ``country``, when ``_wanted`` takes every line and each product id fits a bigint, else None
+    (the order is refused later, with its errors, or names no product there is)."""
+    try:
+        wanted = _wanted(lines)
+    except DomainError:
         return None
-    pairs = [(line.get("product"), line.get("quantity")) if isinstance(line, dict) else (None, None) for line in lines]
-    if not all(type(p) is int and 0 < p < 2**63 and type(q) is int and 1 <= q <= MAX_QUANTITY for p, q in pairs):
-        return None
-    return (pairs, country) if len({p for p, _q in pairs}) == len(pairs) else None
+    return (wanted, country) if all(product < 2**63 for product, _qty in wanted) else None
 
 
 def _previewed(storefront: Storefront, country: str) -> list | None:
