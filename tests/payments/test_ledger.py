@@ -237,6 +237,27 @@ def test_the_database_refuses_an_unbalanced_transaction(alice, fund):
             "SELECT %s, id, currency, 5, 0, now() FROM payments_account WHERE kind = 'wallet'", [info.id])
 
 
+def test_the_database_refuses_an_account_with_a_bad_key(alice, fund):
+    """The key's rules hold on INSERT, and a key never changes; a balance still moves (a trigger,
+    not CHECK constraints, which PostgreSQL would evaluate at every booking)."""
+    fund(Owner.user(alice), "1.00", "CNY")
+    insert = ("INSERT INTO payments_account (owner_kind, owner_id, kind, currency, balance_minor, allow_negative, created_at) "
+              "VALUES (%s, %s, %s, 'CNY', 0, false, now())")
+    for sql, params, rule in [
+        (insert, ["robot", 1, "wallet"], "account_owner_kind_valid"),
+        (insert, ["user", alice.pk, "escrow"], "account_only_wallets_are_owned"),
+        ("UPDATE payments_account SET currency = 'USD' WHERE kind = 'wallet'", [], "account_key_fixed"),
+        ("UPDATE payments_account SET owner_id = %s WHERE kind = 'wallet'", [alice.pk + 1], "account_key_fixed"),
+    ]:
+        with pytest.raises(IntegrityError, match=rule), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    assert Account.objects.filter(owner_kind="user").count() == 1
+    services.wallet_charge(payer=Owner.user(alice), amount=cny("0.40"), kind="fee", reference="t", idempotency_key="fee-1",
+                           actor=None)
+    assert wallet_minor(Owner.user(alice), "CNY") == 60
+    assert_ledger_consistent()
+
+
 def test_entries_and_transactions_are_append_only(alice, fund):
     fund(Owner.user(alice), "1.00", "CNY")
     for sql in ("UPDATE payments_entry SET amount_minor = 1000000", "DELETE FROM payments_entry",
