@@ -111,11 +111,13 @@ class TransitionEvent(models.Model):
     """
 
     machine = models.CharField(max_length=64)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Indexed by transition_object_idx, which leads with it.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     object_id = models.BigIntegerField()
     from_state = models.CharField(max_length=32)
     to_state = models.CharField(max_length=32)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              db_index=False)
     actor_label = models.CharField(max_length=150)
     at = models.DateTimeField()
     reason = models.TextField(blank=True)
@@ -123,7 +125,10 @@ class TransitionEvent(models.Model):
     payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="transition_object_idx")]
+        # Every transition writes each index: the actor's only where there is one (most transitions
+        # are Celery's), for deleting a user.
+        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="transition_object_idx"),
+                   models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="transition_actor_idx")]
         ordering = ["at", "id"]
 
     def __str__(self):

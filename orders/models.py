@@ -24,13 +24,16 @@ class Order(models.Model):
     Status = OrderStatus
     machine = ORDER_MACHINE
 
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="orders")
+    # Indexed only where a reader needs it (Meta.indexes): every order writes each index at
+    # placement and again at each change of status. The storefront, currency and country are
+    # reference rows, never deleted while orders point at them, and no page lists orders by them.
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="orders", db_index=False)
     # The seller paid on delivery (an order holds the products of one company: escrow is released
     # to one payee).
-    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="orders")
+    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="orders", db_index=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLACED)
-    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+")
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+", db_index=False)
     goods_minor = models.BigIntegerField(default=0)
     shipping_minor = models.BigIntegerField(default=0)
     taxes_minor = models.BigIntegerField(default=0)
@@ -43,7 +46,7 @@ class Order(models.Model):
     # road that follows from it (customs at the warehouse, at a border crossing, or none).
     source_warehouse = models.CharField(max_length=8, blank=True)
     road = models.CharField(max_length=8, choices=Road.choices, blank=True)
-    ship_to_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+")
+    ship_to_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+", db_index=False)
     ship_to_city = models.CharField(max_length=100)
     ship_to_address = models.CharField(max_length=300)
     ship_to_postal_code = models.CharField(max_length=20, blank=True)
@@ -110,13 +113,14 @@ class Order(models.Model):
 class OrderLine(models.Model):
     """What was bought, at the price and with the texts of the moment of checkout."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by order_line_position_once (order, position).
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     position = models.PositiveSmallIntegerField()
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
     sku = models.ForeignKey("warehouses.Sku", on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
     hs_code = models.CharField(max_length=10)
-    origin_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+")
+    origin_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+", db_index=False)
     gross_weight_g = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField()
     unit_price_minor = models.BigIntegerField()

@@ -142,7 +142,7 @@ class EscrowHold(models.Model):
     Status = EscrowStatus
     machine = ESCROW_MACHINE
 
-    reference = models.CharField(max_length=128, unique=True)
+    reference = models.CharField(max_length=128)
     payer_kind = models.CharField(max_length=8)
     payer_id = models.BigIntegerField()
     currency = models.CharField(max_length=3)
@@ -155,12 +155,15 @@ class EscrowHold(models.Model):
     payee_kind = models.CharField(max_length=8, blank=True)
     payee_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
-    hold_txn = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: ledger transactions are never deleted, and no query looks a hold up by its own.
+    hold_txn = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+", db_index=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
     class Meta:
         constraints = [
+            # Not unique=True, whose LIKE twin (varchar_pattern_ops) no query uses and every hold writes.
+            models.UniqueConstraint(fields=["reference"], name="escrow_reference_once"),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="escrow_amount_positive"),
             models.CheckConstraint(condition=Q(refunded_minor__gte=0, released_minor__gte=0, commission_minor__gte=0,
                                                  settled_minor__gte=0),

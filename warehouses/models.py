@@ -85,8 +85,10 @@ class StockLevel(models.Model):
     """On hand and reserved per (warehouse, SKU, bond status), written in the same transaction as
     each ledger movement. The database refuses a negative level or more reserved than on hand."""
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="levels")
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="levels")
+    # Indexed by stock_level_key (warehouse first) and stock_level_sku_idx (SKU first): a reservation
+    # updates the level's reserved units, an indexed column, so every index is written again.
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="levels", db_index=False)
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="levels", db_index=False)
     bond_status = models.CharField(max_length=8, choices=BondStatus.choices)
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
@@ -153,8 +155,9 @@ class Movement(models.Model):
         SAMPLE = "sample", _("Sample or inspection")
         OTHER = "other", _("Other")
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="movements")
+    # Indexed by movement_warehouse_at_idx and movement_level_idx, which lead with them.
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements", db_index=False)
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="movements", db_index=False)
     bond_status = models.CharField(max_length=8, choices=BondStatus.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     quantity = models.IntegerField()
@@ -194,14 +197,17 @@ class Reservation(models.Model):
     Status = ReservationStatus
     machine = RESERVATION_MACHINE
 
-    reference = models.CharField(max_length=64, unique=True)
+    reference = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    buyer_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+")
+    buyer_country = models.ForeignKey("core.Country", on_delete=models.PROTECT, related_name="+", db_index=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # A constraint, not unique=True, which would add a LIKE twin (varchar_pattern_ops) that no
+        # query uses and every reservation writes.
+        constraints = [models.UniqueConstraint(fields=["reference"], name="reservation_reference_once")]
         indexes = [
             models.Index(fields=["expires_at"], name="reservation_due_idx", condition=models.Q(status="active")),
         ]
@@ -214,13 +220,15 @@ class ReservationLine(models.Model):
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
     level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False)
     bond_status = models.CharField(max_length=8, choices=BondStatus.choices)
     quantity = models.PositiveIntegerField()
     shipped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="reservation_line_qty_gt_0")]
+        # The pick list's lines per warehouse (without the LIKE twin a db_index would add).
+        indexes = [models.Index(fields=["warehouse"], name="reservation_line_warehouse_idx")]
 
     def __str__(self):
         return f"{self.quantity} × {self.sku_id}@{self.warehouse_id}/{self.bond_status}"
