@@ -3,8 +3,8 @@
 Gone: the LIKE twins (varchar_pattern_ops) of the transaction's reference and idempotency key,
 which Django adds to a db_index or unique text field and which no query here uses; the entry's
 index on account alone, which entry_account_idx (account, id DESC) serves as well; and the actor's
-index on the many rows without one. Five index writes fewer per two-leg transfer: 3.0 to 3.2k
-transfers/s against 2.95 to 3.05k before, 8 workers (bench/ledger).
+index on the many rows without one. Five index writes fewer per two-leg transfer: 3.13 to 3.19k
+transfers/s against 2.95 to 3.04k before, 8 workers (bench/ledger, alternated).
 """
 
 import django.db.models.deletion

@@ -5,7 +5,7 @@ and 0007), and entries are append-only (no UPDATE, no DELETE). So it is enough, 
 that each statement's own rows balance per transaction and currency: a transaction is the sum of
 the statements that wrote to it, each of which summed to zero. The check no longer looks the
 transactions' earlier entries up in payments_entry, and its function has no SET clauses, whose
-configuration changes cost every call: on the ledger bench's database, 5.0 to 5.2k bookings/s
+configuration changes cost every call: on the ledger bench's database, 4.7 to 5.0k bookings/s
 through payments_book from 8 pgbench clients, against 4.3 to 4.5k with the check of 0007.
 
 The currency check is the same as before: each entry in its account's currency.
