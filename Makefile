@@ -37,8 +37,8 @@ test: install
 	@$(BIN)/python scripts/dbsetup.py $(DBSETUP_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Every benchmark in a quick mode (about five minutes on 2 cores: checkout, ledger, catalogue, stock,
-# parcels when it has a quick mode), then one table: figure, baseline, ratio, target, must (bench/run.py).
+# Every benchmark in a quick mode (about three minutes on 2 cores: checkout, ledger, catalogue, stock,
+# parcels, the catalogue import), then one table: figure, baseline, ratio, target, must (bench/run.py).
 # Each creates and drops its own scratch database; BENCH_ARGS="--only checkout,ledger" picks some.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

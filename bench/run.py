@@ -12,7 +12,8 @@ say ``yes``/``no``; rows with no target say ``-``). Quick modes, about five minu
 * catalogue: 100,000 products (the must's own size; loaded set-based in about 35 s), 50 requests
   per page; every row says the size it measured;
 * stock: 20,000 stock rows, 50 requests per page;
-* parcels: ``bench/parcels/run.py --quick`` when that benchmark has a quick mode; skipped otherwise.
+* parcels: ``bench/parcels/run.py --quick`` when that benchmark has a quick mode; skipped otherwise;
+* import: the must's own size (7,500 rows with a photo each, through a real worker).
 
 Timings are never asserted. The exit status is 1 only when a benchmark fails to run or reports a
 broken invariant (its own exit status), never for a missed target.
@@ -176,6 +177,22 @@ def parcels_rows(out: str, data: dict | None) -> list[Row]:
     return [Row("parcels", "transitions/s (best run)", _rate(rate), target=">= 625/s", verdict=_must(rate >= 625))]
 
 
+def import_rows(out: str, data: dict | None) -> list[Row]:
+    if not data or not data.get("runs"):
+        return [Row("import", "figures", "missing", verdict="FAIL")]
+    full, bare, again = data["runs"]
+    rows, noop = data["rows"], data["noop_per_s"]
+    return [
+        Row("import", f"{rows:,} rows with photos, upload to done", f"{full['wall_s']:.1f} s", f"{_rate(noop)} no-op",
+            "-", "< 60 s", _must(full["status"] == "done" and full["wall_s"] < 60)),
+        Row("import", f"{rows:,} rows with photos, aim", f"{full['wall_s']:.1f} s", target="< 20 s (aim)",
+            verdict=_aim(full["wall_s"] < 20)),
+        Row("import", f"{rows:,} rows, database phase alone", f"{bare['wall_s']:.1f} s"),
+        Row("import", "the same file again changes nothing", f"{'ok' if data['invariants'] else 'broken'} "
+            f"({again['wall_s']:.1f} s)", target="all hold", verdict=_must(data["invariants"])),
+    ]
+
+
 # --- running --------------------------------------------------------------------------------------------
 
 
@@ -199,6 +216,8 @@ def benches(out_dir: Path) -> list[tuple[str, list[str] | None, object, str]]:
          "20,000 rows; no target in PRODUCT §6"),
         ("parcels", parcels_cmd, parcels_rows,
          "" if parcels_cmd else "skipped: bench/parcels/run.py has no --quick mode yet (being rewritten)"),
+        ("import", [PYTHON, str(ROOT / "bench/import/run.py"), "--json", str(out_dir / "import.json")], import_rows,
+         "7,500 rows, the must's own size"),
     ]
 
 
@@ -217,7 +236,7 @@ def run_one(name: str, cmd: list[str], out_dir: Path) -> tuple[int, str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="comma-separated: checkout,ledger,catalogue,stock,parcels")
+    parser.add_argument("--only", help="comma-separated: checkout,ledger,catalogue,stock,parcels,import")
     parser.add_argument("--out", default=str(ROOT / "var/bench"), help="where each benchmark's output is kept")
     args = parser.parse_args()
     out_dir = Path(args.out)

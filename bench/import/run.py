@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import signal
@@ -232,6 +233,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--keep", action="store_true", help="keep the database, Redis db, files and worker log")
     parser.add_argument("--profile", action="store_true", help="profile the database phase here instead")
+    parser.add_argument("--json", help="also write the figures to this file (bench/run.py reads it)")
     opts = parser.parse_args()
 
     import redis
@@ -292,6 +294,10 @@ def main() -> None:
             if runs[2]["updated"] or runs[2]["created"] or photos != opts.rows:
                 print("the second run changed something: BROKEN")
                 failed = True
+            if opts.json:
+                Path(opts.json).write_text(json.dumps({
+                    "rows": opts.rows, "noop_per_s": ping_rate, "invariants": not failed,
+                    "runs": [{"label": run["label"], "wall_s": run["wall"], "status": run["status"]} for run in runs]}))
         except BaseException:
             failed = True
             raise
