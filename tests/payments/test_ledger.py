@@ -252,6 +252,7 @@ def test_the_database_refuses_an_account_with_a_bad_key(alice, fund):
         with pytest.raises(IntegrityError, match=rule), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
     assert Account.objects.filter(owner_kind="user").count() == 1
+    Account.objects.get(owner_kind="user").save()  # the ORM writes every column: an unchanged key is no change
     services.wallet_charge(payer=Owner.user(alice), amount=cny("0.40"), kind="fee", reference="t", idempotency_key="fee-1",
                            actor=None)
     assert wallet_minor(Owner.user(alice), "CNY") == 60
