@@ -8,7 +8,7 @@ it ran beside, their ratio, the target and whether the must holds (``pass``/``FA
 say ``yes``/``no``; rows with no target say ``-``). Quick modes, about five minutes in all on 2 cores:
 
 * checkout: the must's own sizes (200 buyers on 50 units, 300 uncontended orders, 8 processes);
-* ledger: 5 s per run, pgbench 10 s;
+* ledger: 5 s per run, pgbench 5 s in turn with the 8-worker run, three times;
 * catalogue: 100,000 products (the must's own size; loaded set-based in about 35 s), 50 requests
   per page; every row says the size it measured;
 * stock: 20,000 stock rows, 50 requests per page;
@@ -208,7 +208,7 @@ def benches(out_dir: Path) -> list[tuple[str, list[str] | None, object, str]]:
         parcels_cmd += ["--json", str(out_dir / "parcels.json")]
     return [
         ("checkout", [PYTHON, str(ROOT / "bench/checkout/run.py"), "--json", str(out_dir / "checkout.json")], checkout_rows, ""),
-        ("ledger", [PYTHON, str(ROOT / "bench/ledger/run.py"), "--seconds", "5", "--pgbench-seconds", "10",
+        ("ledger", [PYTHON, str(ROOT / "bench/ledger/run.py"), "--seconds", "5", "--pgbench-seconds", "5",
                     "--json", str(out_dir / "ledger.json")], ledger_rows, ""),
         ("catalogue", [PYTHON, str(ROOT / "bench/catalogue/run.py"), "--products", "100000", "--requests", "50"],
          catalogue_rows, "100,000 products, the must's own size (1,000,000: bench/catalogue/run.py --products 1000000)"),

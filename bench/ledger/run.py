@@ -4,7 +4,7 @@ Runs against a database it creates and drops itself (karavan_bench, pgbench in k
 never the demo or test database. Prints figures; asserts nothing about timings, but checks the
 ledger's invariants after every run (balanced, balances equal entries, sum zero, no negative wallet).
 
-    .venv/bin/python bench/ledger/run.py [--seconds 10] [--pgbench-seconds 20] [--workers 8] [--accounts 10000]
+    .venv/bin/python bench/ledger/run.py [--seconds 10] [--pgbench-seconds 10] [--pairs 3] [--workers 8] [--accounts 10000]
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def check_invariants() -> None:
 
 @contextmanager
 def pgbench_database():
-    """pgbench's scratch database, initialised once for the runs before and after, then dropped."""
+    """pgbench's scratch database, initialised once for its turns, then dropped."""
     scratch.create(PGBENCH_DB)
     try:
         subprocess.run(["pgbench", "-i", "-q", "-s", "10", PGBENCH_DB], check=True, env=_pg_env(), capture_output=True)
@@ -186,7 +186,8 @@ def _pg_env() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10, help="duration of each ledger run")
-    parser.add_argument("--pgbench-seconds", type=int, default=20, help="pgbench -T")
+    parser.add_argument("--pgbench-seconds", type=int, default=10, help="pgbench -T of each turn")
+    parser.add_argument("--pairs", type=int, default=3, help="turns of pgbench and the ledger's concurrent run")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--hot", type=int, default=10)
@@ -195,18 +196,16 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file (bench/run.py reads it)")
     opts = parser.parse_args()
 
-    # Half of pgbench's time before the ledger's runs and half after, the baseline their mean: on a
-    # shared VM the same pgbench moved by half from one minute to the next, and a baseline taken only
-    # before seeding compared the runs with another moment's machine.
-    half = max(1, opts.pgbench_seconds // 2)
-    print(f"pgbench -c {opts.workers} -j 2 -T {half} -N (scale 10, scratch database {PGBENCH_DB}), before and after the runs ...")
+    # pgbench and the ledger's 8-worker run take turns, ``--pairs`` times, and the baseline is
+    # pgbench's mean over its turns: on a shared VM the same pgbench moved by a half from one minute
+    # to the next, and a ledger run set beside a pgbench run of another minute moved its ratio by a
+    # tenth either way (bench/ledger/README.md, session 26).
+    print(f"pgbench -c {opts.workers} -j 2 -T {opts.pgbench_seconds} -N (scale 10, scratch database {PGBENCH_DB}), "
+          f"in turn with the ledger's concurrent run, {opts.pairs} times ...")
     with pgbench_database():
-        before = pgbench(half, opts.workers)
-        print(f"  before: {before:,.0f} TPS (simple-update)")
-        figures = ledger_runs(opts)
-        after = pgbench(half, opts.workers)
-    baseline = (before + after) / 2
-    print(f"pgbench -N after the runs: {after:,.0f} TPS; baseline {baseline:,.0f} TPS (the mean)")
+        figures, turns = ledger_runs(opts, lambda: pgbench(opts.pgbench_seconds, opts.workers))
+    baseline = sum(turns) / len(turns)
+    print(f"pgbench -N: {', '.join(f'{t:,.0f}' for t in turns)} TPS; baseline {baseline:,.0f} TPS (the mean)")
     print("ratio to pgbench -N:")
     for name, rate in figures.items():
         print(f"  {name:<22} {rate / baseline:5.2f} x pgbench")
@@ -214,25 +213,30 @@ def main() -> None:
         Path(opts.json).write_text(json.dumps({"pgbench_tps": baseline, "transfers_per_s": figures, "invariants": True}))
 
 
-def ledger_runs(opts) -> dict[str, float]:
+def ledger_runs(opts, baseline) -> tuple[dict[str, float], list[float]]:
+    """The ledger's runs, and pgbench's TPS from ``baseline()`` run in turn with the concurrent
+    spread run: (transfers/s per run, pgbench's turns)."""
     print(f"creating {DB}, migrating, seeding {opts.accounts:,} funded wallets ...")
     with scratch.database(DB, keep=opts.keep):
         scratch.migrate(reference=("core",))
         owners = seed(opts.accounts)
         hot = owners[: opts.hot]
         print("transfers through payments.services.wallet_transfer (each a balanced 2-entry transaction, own DB transaction):")
-        figures = {
-            "single, spread": run(f"1 worker, {len(owners):,} accounts", owners, 1, opts.seconds),
-            "concurrent, spread": run(f"{opts.workers} workers, {len(owners):,} accounts", owners, opts.workers, opts.seconds),
-            "single, hot": run(f"1 worker, {len(hot)} hot accounts", hot, 1, opts.seconds),
-            "concurrent, hot": run(f"{opts.workers} workers, {len(hot)} hot accounts", hot, opts.workers, opts.seconds),
-        }
+        figures = {"single, spread": run(f"1 worker, {len(owners):,} accounts", owners, 1, opts.seconds)}
+        turns, rates = [], []
+        for _ in range(opts.pairs):
+            turns.append(baseline())
+            print(f"  pgbench -N {turns[-1]:>38,.0f} TPS")
+            rates.append(run(f"{opts.workers} workers, {len(owners):,} accounts", owners, opts.workers, opts.seconds))
+        figures["concurrent, spread"] = sum(rates) / len(rates)
+        figures["single, hot"] = run(f"1 worker, {len(hot)} hot accounts", hot, 1, opts.seconds)
+        figures["concurrent, hot"] = run(f"{opts.workers} workers, {len(hot)} hot accounts", hot, opts.workers, opts.seconds)
         check_invariants()
         print(f"batched path (services.wallet_transfer_batch, {opts.batch} transfers per DB transaction):")
         figures["batched, spread"] = run(f"{opts.workers} workers, {len(owners):,} accounts, batched", owners,
                                          opts.workers, opts.seconds, batch=opts.batch)
         check_invariants()
-    return figures
+    return figures, turns
 
 
 if __name__ == "__main__":

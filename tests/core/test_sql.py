@@ -135,3 +135,92 @@ def test_a_prepared_statement_reads_its_placeholders_and_percent_signs_as_psycop
     assert sql.fetch(statement, [*many[::-1], "y"]) == [(sum(many), True, "y")]  # the same statement, prepared
     with pytest.raises(ValueError, match="%s placeholders only"):
         sql.fetch("SELECT %(name)s", {"name": 1})
+
+
+def _prepared_here(text: str) -> int:
+    from core import sql
+
+    return sql.fetch("SELECT count(*) FROM pg_prepared_statements WHERE statement = %s", [text])[0][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_statements_stay_in_their_transaction(buyer):
+    """The first statement of a transaction begins it (psycopg's cursor, with the connection's
+    settings), the ones after it run in it (libpq directly): a rollback takes every one back."""
+    from core import sql
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sql.insert([Shipment(owner=buyer, note="first")])
+        sql.insert([Shipment(owner=buyer, note="second")])
+        assert sql.fetch("SELECT count(*) FROM testapp_shipment WHERE note IN (%s, %s)", ["first", "second"]) == [(2,)]
+        raise RuntimeError
+
+    assert not Shipment.objects.filter(note__in=["first", "second"]).exists()
+    sql.insert([Shipment(owner=buyer, note="autocommit")])
+    assert Shipment.objects.filter(note="autocommit").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_fails_as_djangos_own_do(buyer):
+    """A refused statement is Django's IntegrityError, outside and inside a transaction; the
+    transaction is then broken as Django's own statements leave it, and the connection works on."""
+    from django.db import IntegrityError
+
+    from core import sql
+
+    taken = Shipment.objects.create(owner=buyer, note="taken")
+    with pytest.raises(IntegrityError):
+        sql.insert([Shipment(pk=taken.pk, owner=buyer)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql.fetch("SELECT 1", [])
+        sql.insert([Shipment(pk=taken.pk, owner=buyer)])
+    with transaction.atomic():
+        sql.fetch("SELECT 1", [])
+        with pytest.raises(IntegrityError), transaction.atomic():
+            sql.insert([Shipment(pk=taken.pk, owner=buyer)])
+        sql.insert([Shipment(owner=buyer, note="after")])
+
+    assert sorted(Shipment.objects.values_list("note", flat=True)) == ["after", "taken"]
+
+
+@pytest.mark.django_db
+def test_a_statement_is_prepared_once_per_connection_and_parameter_types():
+    from core import sql
+
+    statement = "SELECT %s::bigint + 1, %s::text IS NULL"
+    text = sql._numbered(statement)
+    for n in range(3):
+        assert sql.fetch(statement, [n, "x"]) == [(n + 1, False)]
+    assert _prepared_here(text) == 1
+    assert sql.fetch(statement, [5, None]) == [(6, True)]  # a None has no type: prepared apart
+    assert _prepared_here(text) == 2
+
+
+@pytest.mark.django_db
+def test_behind_pgbouncer_nothing_is_prepared():
+    from core import sql
+
+    connection.ensure_connection()
+    lean = sql._Lean(connection.connection, prepare=False)
+    text = "SELECT $1::bigint * 2"
+    assert lean.execute(text, [21]).fetchall() == [(42,)]
+    assert lean.rowcount == 1
+    assert _prepared_here(text) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_begun_by_a_prepared_statement_has_the_connections_isolation_level():
+    from psycopg import IsolationLevel
+
+    from core import sql
+
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.isolation_level = IsolationLevel.REPEATABLE_READ
+    try:
+        with transaction.atomic():
+            assert sql.fetch("SELECT current_setting(%s)", ["transaction_isolation"]) == [("repeatable read",)]
+    finally:
+        raw.isolation_level = None
+    with transaction.atomic():
+        assert sql.fetch("SELECT current_setting(%s)", ["transaction_isolation"]) == [("read committed",)]
