@@ -507,8 +507,9 @@ class _BoundDebugCursor(_Bound, CursorDebugWrapper):
 
 def cursor(*, prepare: bool = True):
     """A cursor on Django's connection, in its transaction, for the hot paths' statements (the
-    checkout, the ledger). On PostgreSQL a server-side-binding psycopg cursor that prepares each
-    statement once per connection (``%s`` placeholders still), wrapped like Django's own cursors,
+    checkout, the ledger). On PostgreSQL :class:`_Lean`, which prepares each statement once per
+    connection and runs it with one call into libpq (``%s`` placeholders still), wrapped like
+    Django's own cursors,
     so that its statements are counted (``connection.queries``, ``django_assert_num_queries``) and
     its errors are Django's. On SQLite, Django's cursor.
 
@@ -519,8 +520,8 @@ def cursor(*, prepare: bool = True):
     (:func:`insert_rows`): a long VALUES list has a thousand placeholders that psycopg splits out
     of the text in Python each time.
 
-    The psycopg cursor is kept on the connection's wrapper while its connection lives (cheap to
-    use, not to make); its integers are sent as bigint and its strings as text, so that a
+    Both are kept on the connection's wrapper while its connection lives (cheap to use, not to
+    make); their integers are sent as bigint and their strings as text, so that a
     statement's parameter types, and so its prepared plan, are the same whatever the values
     (psycopg would pick smallint for small numbers, unknown for str).
     """

@@ -203,7 +203,7 @@ def main() -> None:
     print(f"pgbench -c {opts.workers} -j 2 -T {opts.pgbench_seconds} -N (scale 10, scratch database {PGBENCH_DB}), "
           f"in turn with the ledger's concurrent run, {opts.pairs} times ...")
     with pgbench_database():
-        figures, turns = ledger_runs(opts, lambda: pgbench(opts.pgbench_seconds, opts.workers))
+        figures, turns = ledger_runs(opts, pgbench_turn=lambda: pgbench(opts.pgbench_seconds, opts.workers))
     baseline = sum(turns) / len(turns)
     print(f"pgbench -N: {', '.join(f'{t:,.0f}' for t in turns)} TPS; baseline {baseline:,.0f} TPS (the mean)")
     print("ratio to pgbench -N:")
@@ -213,8 +213,8 @@ def main() -> None:
         Path(opts.json).write_text(json.dumps({"pgbench_tps": baseline, "transfers_per_s": figures, "invariants": True}))
 
 
-def ledger_runs(opts, baseline) -> tuple[dict[str, float], list[float]]:
-    """The ledger's runs, and pgbench's TPS from ``baseline()`` run in turn with the concurrent
+def ledger_runs(opts, pgbench_turn) -> tuple[dict[str, float], list[float]]:
+    """The ledger's runs, with ``pgbench_turn()`` (pgbench's TPS) in turn with the concurrent
     spread run: (transfers/s per run, pgbench's turns)."""
     print(f"creating {DB}, migrating, seeding {opts.accounts:,} funded wallets ...")
     with scratch.database(DB, keep=opts.keep):
@@ -225,7 +225,7 @@ def ledger_runs(opts, baseline) -> tuple[dict[str, float], list[float]]:
         figures = {"single, spread": run(f"1 worker, {len(owners):,} accounts", owners, 1, opts.seconds)}
         turns, rates = [], []
         for _ in range(opts.pairs):
-            turns.append(baseline())
+            turns.append(pgbench_turn())
             print(f"  pgbench -N {turns[-1]:>38,.0f} TPS")
             rates.append(run(f"{opts.workers} workers, {len(owners):,} accounts", owners, opts.workers, opts.seconds))
         figures["concurrent, spread"] = sum(rates) / len(rates)
