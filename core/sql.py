@@ -333,9 +333,9 @@ _PLACEHOLDER = re.compile(r"%(.)", re.S)
 @lru_cache(maxsize=1024)
 def _numbered(statement: str) -> str:
     """``statement`` as PostgreSQL reads it: its ``%s`` placeholders numbered ``$1, $2...``, ``%%`` as
-    ``%``. Converted once per process: psycopg converts a statement of more than 50 parameters anew
-    at every execution (its cache's limit), as the order's INSERT with its reservation is: a twentieth
-    of a checkout's CPU (bench/checkout/README.md)."""
+    ``%``, for libpq (:class:`_Lean`). Converted once per process: converting at every execution,
+    as psycopg did past 50 parameters (the order's INSERT with its reservation has 61), cost a
+    twentieth of a checkout's CPU (bench/checkout/README.md)."""
     count = 0
 
     def number(match: re.Match) -> str:
@@ -389,6 +389,7 @@ class _Lean:
         self.tx = Transformer.from_context(types)
         self.prepare = prepare
         self.names: dict[tuple, bytes] = {}
+        self.serial = 0  # never reused on a connection: a name forgotten here may live on the server
         self.rows: list = []
         self.rowcount = -1
         self._auto = PyFormat.AUTO
@@ -412,7 +413,8 @@ class _Lean:
             key = (sql, types)
             name = self.names.get(key)
             if name is None:
-                name = b"karavan_%d" % len(self.names)
+                self.serial += 1
+                name = b"karavan_%d" % self.serial
                 self._check(pgconn.prepare(name, sql.encode(), types))
                 self.names[key] = name
             result = pgconn.exec_prepared(name, values, formats)
