@@ -138,6 +138,8 @@ def _per_statement(checkout, pid: int, orders: int) -> None:
     trips, so what is charged is nearly all it spent."""
     import psycopg
 
+    from core import sql
+
     def ran() -> int:
         return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
 
@@ -153,8 +155,11 @@ def _per_statement(checkout, pid: int, orders: int) -> None:
             calls[label] += 1
 
     execute, commit, rollback = psycopg.Cursor.execute, psycopg.Connection.commit, psycopg.Connection.rollback
+    lean = sql._Lean.execute  # the hot paths' prepared statements, past psycopg's cursor
     psycopg.Cursor.execute = lambda self, query, params=None, **kw: charged(
         " ".join(str(query).split())[:100], lambda: execute(self, query, params, **kw))
+    sql._Lean.execute = lambda self, query, params=None: charged(
+        " ".join(str(query).split())[:100], lambda: lean(self, query, params))
     psycopg.Connection.commit = lambda self: charged("COMMIT", lambda: commit(self))
     psycopg.Connection.rollback = lambda self: charged("ROLLBACK", lambda: rollback(self))
     start = ran()
@@ -163,6 +168,7 @@ def _per_statement(checkout, pid: int, orders: int) -> None:
             checkout(10 + i)
     finally:
         psycopg.Cursor.execute, psycopg.Connection.commit, psycopg.Connection.rollback = execute, commit, rollback
+        sql._Lean.execute = lean
     total = ran() - start
     for label, ns in spent.most_common():
         print(f"{ns / orders / 1000:8.1f} us/order  x{calls[label] / orders:.1f}  {label}")

@@ -20,7 +20,6 @@ only; the placement itself is recorded as the first event of the timeline.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -612,8 +611,8 @@ def _pay_in_one_call(order, actor) -> bool:
     event = {"machine": Order.machine.name, "content_type": ContentType.objects.get_for_model(Order).pk,
              "actor_id": actor.pk, "actor_label": who["actor_label"], "payload": {"amount": order.total.to_api()}}
     outcome, _txn = sql.fetch(_PAY_SQL, [order.pk, order.reference, S.PLACED, S.PAID, order.buyer_id, BOND,
-                                         order.total.minor, order.total.currency, now, json.dumps(event),
-                                         json.dumps(hold)])[0]
+                                         order.total.minor, order.total.currency, now, sql.json_text(event),
+                                         sql.json_text(hold)])[0]
     if outcome != "paid":
         return False
     order.status, order.paid_at, order.expires_at = S.PAID, now, None

@@ -8,7 +8,6 @@ moves (a refused move books nothing), ``transition`` after, in the same database
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
@@ -96,7 +95,7 @@ def escrow_hold(*, payer: Owner, amount: Money, reference: str, actor) -> TxnInf
     having written nothing, the steps below decide and answer."""
     if connection.vendor == "postgresql":
         request = escrow_hold_request(payer=payer, amount=amount, reference=reference, actor=actor)
-        booked_id, outcome = sql.fetch(_HOLD_SQL, [json.dumps(request)])[0]
+        booked_id, outcome = sql.fetch(_HOLD_SQL, [sql.json_text(request)])[0]
         if outcome == "booked":
             return _hold_booked(request, booked_id)
     else:

@@ -23,6 +23,7 @@ from core.errors import DomainError, ErrorCode, field_error
 from core.models import Country
 from core.sql import cursor as sql_cursor
 from core.sql import fetch as sql_fetch
+from core.sql import json_text
 from core.states import actor_fields, check, record_creation, transition, transition_batch
 
 from .. import interface
@@ -206,7 +207,7 @@ def _reserve_call(reference: str, lines, wanted: dict[int, int], positions: dict
     skus = sorted(wanted)
     params = [reference, skus, [wanted[sku] for sku in skus], sorted(set(codes)), buyer_country, expires_at, now, actor_id,
               who["actor_label"], Reservation.machine.name, ContentType.objects.get_for_model(Reservation).pk,
-              None if expect is None else json.dumps(expect)]
+              None if expect is None else json_text(expect)]
 
     def answer(row: dict) -> interface.Reservation:
         res_id, known, got, plan = row["o_res_id"], row["o_known"], row["o_got"], row["o_plan"]
