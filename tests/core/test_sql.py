@@ -1,6 +1,8 @@
 """core.sql: the hot paths' hand-built statements write what the ORM would, and a status move whose
 row had moved writes no event."""
 
+import json
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -224,3 +226,18 @@ def test_a_transaction_begun_by_a_prepared_statement_has_the_connections_isolati
         raw.isolation_level = None
     with transaction.atomic():
         assert sql.fetch("SELECT current_setting(%s)", ["transaction_isolation"]) == [("read committed",)]
+
+
+@pytest.mark.django_db
+def test_json_through_the_hot_path_reads_back_as_the_standard_library_writes_it(buyer):
+    from core import sql
+
+    payload = {"title": "Мёд 蜂蜜 Бал", 7: [1.5, None, True, 2**62], "nested": {"k": ("a", "b")}}
+    shipment = Shipment(owner=buyer, note="json")
+    event = create(shipment, actor=buyer, payload=payload)
+
+    expected = json.loads(json.dumps(payload))  # int keys as strings, tuples as lists
+    assert TransitionEvent.objects.get(pk=event.pk).payload == expected
+    assert sql.fetch("SELECT json_build_object('n', %s::bigint, 'xs', json_build_array('ü', 2.5))", [3]) == [
+        ({"n": 3, "xs": ["ü", 2.5]},)]
+    assert sql.fetch("SELECT %s::jsonb -> '7'", [sql.json_text(payload)])[0][0] == json.dumps(expected["7"])
