@@ -241,3 +241,18 @@ def test_json_through_the_hot_path_reads_back_as_the_standard_library_writes_it(
     assert sql.fetch("SELECT json_build_object('n', %s::bigint, 'xs', json_build_array('ü', 2.5))", [3]) == [
         ({"n": 3, "xs": ["ü", 2.5]},)]
     assert sql.fetch("SELECT %s::jsonb -> '7'", [sql.json_text(payload)])[0][0] == json.dumps(expected["7"])
+
+
+@pytest.mark.django_db
+def test_times_through_the_hot_path_read_as_djangos_cursor_reads_them():
+    from core import sql
+
+    statement = "SELECT %s::timestamptz, '2026-03-01 12:00:00+05'::timestamptz, NULL::timestamptz"
+    at = timezone.now()
+    lean = sql.fetch(statement, [at])[0]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [at])
+        orm = cursor.fetchone()
+
+    assert lean == orm and lean[0] == at
+    assert [v and v.tzinfo for v in lean] == [v and v.tzinfo for v in orm]
