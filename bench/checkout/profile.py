@@ -63,7 +63,7 @@ def main() -> None:
     from warehouses import services as warehouses
 
     buyers = list(get_user_model().objects.filter(username__startswith="bench_buyer").order_by("pk")[:200])
-    products = list(Product.objects.filter(sku_code__startswith="BENCH-").exclude(sku_code="BENCH-00000").order_by("pk"))
+    products = list(Product.objects.filter(sku_code__startswith="BENCH-").exclude(sku_code__startswith="BENCH-HOT-").order_by("pk"))
     if args.restock:
         for product in products:
             warehouses.stock_receive(warehouse=bench.WAREHOUSE, sku_id=product.sku_id, quantity=1000, bond_status="bonded",

@@ -11,12 +11,18 @@ funded KZT wallets (``payments.services.wallet_top_up``). Then, each buyer a tas
    ``SELECT ... FOR UPDATE`` on a counter row, decrement if > 0, insert an order row);
 3. uncontended: ``--uncontended`` orders, each on its own product, place + pay.
 
+The three runs make a turn, and ``--turns`` turns run one after the other (three by default), each
+contended run on a hot product of its own, each uncontended run on the same products and buyers
+(one unit and one payment each per turn). A run of 300 orders lasts about a second, and on a
+shared VM one slow second moved a single run's rate by a fifth, so each figure is the median of
+its turns (every turn is printed too), as bench/ledger alternates its turns with pgbench's.
+
 Prints orders/s and p50/p95/p99 latency (place + pay, measured in the worker), the ratio to the
-naive baseline and the targets (bench/README.md), then checks the invariants of the contended run
+naive baseline and the targets (bench/README.md), then checks the invariants of each contended run
 (exactly ``--units`` orders, available stock 0, no negative wallet, escrow held = paid totals).
 Asserts nothing about timings; exits 1 when an invariant fails.
 
-    .venv/bin/python bench/checkout/run.py [--buyers 200] [--units 50] [--uncontended 300] [--workers 8] [--keep]
+    .venv/bin/python bench/checkout/run.py [--buyers 200] [--units 50] [--uncontended 300] [--workers 8] [--turns 3] [--keep]
 """
 
 from __future__ import annotations
@@ -54,10 +60,10 @@ TARGET_UNCONTENDED_RATE = 300.0
 # --- seeding -------------------------------------------------------------------------------------
 
 
-def seed(buyers: int, units: int, uncontended: int) -> dict:
-    """Reference data, one seller on cn-kz, the hot product (``units`` in ALA), ``uncontended``
-    products with 10 units each, ``buyers + uncontended`` buyers with funded KZT wallets, and the
-    naive baseline's two tables. Returns the ids the runs need."""
+def seed(buyers: int, units: int, uncontended: int, turns: int = 1) -> dict:
+    """Reference data, one seller on cn-kz, ``turns`` hot products (``units`` each in ALA),
+    ``uncontended`` products with 10 units each, ``buyers + uncontended`` buyers with funded KZT
+    wallets, and the naive baseline's two tables. Returns the ids the runs need."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
@@ -86,20 +92,20 @@ def seed(buyers: int, units: int, uncontended: int) -> dict:
     services.storefront_membership_decide(membership=membership, to=StorefrontMembership.Status.APPROVED, actor=SYSTEM_ACTOR)
     currency = storefront.currency_id
 
-    def product(i: int, stock: int) -> int:
+    def product(code: str, stock: int) -> int:
         p = services.product_create(
-            company=company, actor=SYSTEM_ACTOR, sku_code=f"BENCH-{i:05d}", category="phones", hs_code="851713",
+            company=company, actor=SYSTEM_ACTOR, sku_code=f"BENCH-{code}", category="phones", hs_code="851713",
             origin_country="CN", net_weight_g=300, gross_weight_g=350,
-            translations={"en": {"title": f"Bench phone {i}", "description": ""}},
+            translations={"en": {"title": f"Bench phone {code}", "description": ""}},
             prices={STOREFRONT: Money.of(PRICE, currency)}, status="active",
         )
         wh_services.stock_receive(warehouse=WAREHOUSE, sku_id=p.sku_id, quantity=stock, bond_status="bonded",
                                   reference="bench-seed", actor=SYSTEM_ACTOR)
         return p.pk
 
-    hot = product(0, units)
-    spread = [product(i + 1, 10) for i in range(uncontended)]
-    warm = product(99999, 100)  # each worker's first checkout, before the clock (worker_init)
+    hot = [product(f"HOT-{turn}", units) for turn in range(turns)]
+    spread = [product(f"{i + 1:05d}", 10) for i in range(uncontended)]
+    warm = product("99999", 100)  # each worker's first checkout, before the clock (worker_init)
 
     buyer_group = Group.objects.get_or_create(name="buyer")[0]
     users = User.objects.bulk_create([User(username=f"bench_buyer{i:04d}", password="!") for i in range(buyers + uncontended + 1)])
@@ -253,6 +259,29 @@ def run(label: str, func, tasks: list[tuple[int, int]], workers: int, warm: tupl
     }
 
 
+def median_run(runs: list[dict]) -> dict:
+    """One run's figures, each the median of ``runs``' (the same run in several turns)."""
+    def middle(values):
+        return statistics.median(values)
+
+    return {
+        "label": runs[0]["label"], "elapsed": middle(r["elapsed"] for r in runs),
+        "outcomes": sum((r["outcomes"] for r in runs), Counter()), "paid": middle(r["paid"] for r in runs),
+        "rate": middle(r["rate"] for r in runs), "attempts_rate": middle(r["attempts_rate"] for r in runs),
+        **{k: tuple(middle(r[k][i] for r in runs) for i in range(3)) for k in ("all", "ok", "place", "pay")},
+        "cpu_ms": {k: middle(r["cpu_ms"][k] for r in runs) for k in runs[0]["cpu_ms"]},
+    }
+
+
+def naive_reset(units: int) -> None:
+    """The naive baseline's counter back to ``units`` and its orders gone, for the next turn."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("UPDATE bench_naive_stock SET units = %s WHERE id = 1", [units])
+        cur.execute("DELETE FROM bench_naive_order")
+
+
 def _cpu_seconds() -> dict[str, float]:
     """CPU seconds used so far by the whole machine (every core, not idle or waiting on I/O) and by
     its PostgreSQL processes, from /proc (zeros where there is no /proc). Taken around a run, they say
@@ -343,6 +372,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=50)
     parser.add_argument("--uncontended", type=int, default=300)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--turns", type=int, default=3, help="turns of the three runs; each figure is their median")
     parser.add_argument("--keep", action="store_true", help="leave the database for inspection")
     parser.add_argument("--json", help="also write the figures to this file (bench/run.py reads it)")
     args = parser.parse_args()
@@ -350,22 +380,30 @@ def main() -> None:
     failed = False
     with scratch.database(DB, keep=args.keep):
         t = time.perf_counter()
-        ids = seed(args.buyers, args.units, args.uncontended)
-        print(f"seeded 1 + {args.uncontended} products on {STOREFRONT} ({WAREHOUSE}) and "
+        ids = seed(args.buyers, args.units, args.uncontended, args.turns)
+        print(f"seeded {args.turns} + {args.uncontended} products on {STOREFRONT} ({WAREHOUSE}) and "
               f"{args.buyers + args.uncontended} funded buyers in {time.perf_counter() - t:.1f} s")
         print(f"{os.cpu_count()} CPUs; {args.workers} worker processes (forked, one connection each); "
-              "one task per buyer; latency = place + pay, in the worker\n")
+              f"one task per buyer; latency = place + pay, in the worker; {args.turns} turns, each figure "
+              "their median\n")
 
-        hot = ids["hot"]
-        contended = run(f"Karavan, {args.buyers} buyers on {args.units} units", karavan_checkout,
-                        [(b, hot) for b in ids["contended_buyers"]], args.workers, ids["warm"])
-        naive = run(f"naive FOR UPDATE, {args.buyers} on {args.units}", naive_checkout,
-                    [(b, 0) for b in ids["contended_buyers"]], args.workers)
-        spread = run(f"Karavan, {args.uncontended} orders / {args.uncontended} products", karavan_checkout,
-                     list(zip(ids["spread_buyers"], ids["spread"], strict=True)), args.workers, ids["warm"])
-
-        for r in (contended, naive, spread):
-            print(f"{r['label']}: {dict(sorted(r['outcomes'].items()))} in {r['elapsed']:.2f} s")
+        turns: dict[str, list[dict]] = {"contended": [], "naive": [], "spread": []}
+        checks = []
+        for turn, hot in enumerate(ids["hot"], 1):
+            turns["contended"].append(run(f"Karavan, {args.buyers} buyers on {args.units} units", karavan_checkout,
+                                          [(b, hot) for b in ids["contended_buyers"]], args.workers, ids["warm"]))
+            turns["naive"].append(run(f"naive FOR UPDATE, {args.buyers} on {args.units}", naive_checkout,
+                                      [(b, 0) for b in ids["contended_buyers"]], args.workers))
+            checks.append((turn, check_contended(hot, args.units, ids["currency"])))
+            naive_reset(args.units)
+            turns["spread"].append(run(f"Karavan, {args.uncontended} orders / {args.uncontended} products",
+                                       karavan_checkout, list(zip(ids["spread_buyers"], ids["spread"], strict=True)),
+                                       args.workers, ids["warm"]))
+            print(f"turn {turn}:")
+            for r in (runs[-1] for runs in turns.values()):
+                print(f"  {r['label']}: {dict(sorted(r['outcomes'].items()))} in {r['elapsed']:.2f} s, "
+                      f"{r['rate']:.0f} orders/s, p99 {r['all'][2]:.1f} ms")
+        contended, naive, spread = (median_run(turns[k]) for k in ("contended", "naive", "spread"))
         print()
         head = f"{'run':46} {'orders/s':>9} {'tries/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/naive':>10}"
         print(head)
@@ -403,14 +441,16 @@ def main() -> None:
         for name, goal, measured, met in rows:
             print(f"{name:46} {goal:>12} {measured:>12}  {'met' if met else 'NOT met'}")
         print()
-        print("invariants, contended run:")
-        for name, ok, detail in check_contended(hot, args.units, ids["currency"]):
-            failed |= not ok
-            print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
-        spread_ok = spread["paid"] == args.uncontended
+        for turn, results in checks:
+            print(f"invariants, contended run of turn {turn}:")
+            for name, ok, detail in results:
+                failed |= not ok
+                print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
+        paid = [r["paid"] for r in turns["spread"]]
+        spread_ok = all(n == args.uncontended for n in paid)
         failed |= not spread_ok
-        print(f"  [{'ok' if spread_ok else 'FAIL'}] uncontended: all {args.uncontended} placed and paid: {spread['paid']}")
-        errors = [o for r in (contended, naive, spread) for o in r["outcomes"] if o.startswith("error")]
+        print(f"  [{'ok' if spread_ok else 'FAIL'}] uncontended: all {args.uncontended} placed and paid in every turn: {paid}")
+        errors = [o for runs in turns.values() for r in runs for o in r["outcomes"] if o.startswith("error")]
         if errors:
             failed = True
             print("  [FAIL] unexpected errors:", errors)
@@ -420,9 +460,10 @@ def main() -> None:
                         "p50_ms": r["all"][0], "p95_ms": r["all"][1], "p99_ms": r["all"][2],
                         "place_p50_ms": r["place"][0], "pay_p50_ms": r["pay"][0],
                         "cpu_ms_per_attempt": r["cpu_ms"]["machine"]}
-            Path(args.json).write_text(json.dumps({"contended": figures(contended), "naive": figures(naive),
-                                                   "uncontended": figures(spread), "invariants": not failed,
-                                                   "units": args.units}))
+            Path(args.json).write_text(json.dumps({
+                "contended": figures(contended), "naive": figures(naive), "uncontended": figures(spread),
+                "turns": {("uncontended" if k == "spread" else k): [figures(r) for r in runs] for k, runs in turns.items()},
+                "invariants": not failed, "units": args.units}))
     sys.exit(1 if failed else 0)
 
 
