@@ -3,8 +3,10 @@
 Creates and drops its own database (karavan_bench_checkout), never the demo or test one. Seeds the
 reference data, a Chinese seller on the cn-kz storefront (stock bonded in Almaty, prices in KZT),
 one product with ``--units`` units, ``--uncontended`` more products with stock, and buyers with
-funded KZT wallets (``payments.services.wallet_top_up``). Then, each buyer a task of a pool of
-``--workers`` processes (forked; each closes the parent's connection and opens its own):
+funded KZT wallets (``payments.services.wallet_top_up``) and API tokens. Then, each buyer a task of
+a pool of ``--workers`` processes (forked; each closes the parent's connection and opens its own),
+which reads the buyer by its token as the API's authentication does
+(``core.api.authentication.TokenAuthentication``), then:
 
 1. contended: ``--buyers`` buyers each ``order_place`` 1 unit of the hot product, then ``order_pay``;
 2. baseline: the same buyers through a naive checkout written here (one transaction:
@@ -67,6 +69,7 @@ def seed(buyers: int, units: int, uncontended: int, turns: int = 1) -> dict:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
+    from rest_framework.authtoken.models import Token
 
     from core.access import SYSTEM_ACTOR
     from core.models import Company, CompanyMember
@@ -110,6 +113,7 @@ def seed(buyers: int, units: int, uncontended: int, turns: int = 1) -> dict:
     buyer_group = Group.objects.get_or_create(name="buyer")[0]
     users = User.objects.bulk_create([User(username=f"bench_buyer{i:04d}", password="!") for i in range(buyers + uncontended + 1)])
     buyer_group.user_set.add(*users)
+    tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
     for u in users:
         pay_services.wallet_top_up(owner=Owner.user(u), amount=Money.of(FUNDS, currency), provider="simulator",
                             provider_event_id=f"bench-{u.pk}", actor=SYSTEM_ACTOR)
@@ -129,8 +133,9 @@ def seed(buyers: int, units: int, uncontended: int, turns: int = 1) -> dict:
         cur.execute("INSERT INTO bench_naive_stock VALUES (1, %s)", [units])
         cur.execute("ANALYZE")
     ids = [u.pk for u in users]
-    return {"hot": hot, "spread": spread, "contended_buyers": ids[:buyers], "spread_buyers": ids[buyers:-1],
-            "warm": (ids[-1], warm), "currency": currency}
+    keys = [t.key for t in tokens]
+    return {"hot": hot, "spread": spread, "contended_buyers": ids[:buyers], "contended_keys": keys[:buyers],
+            "spread_keys": keys[buyers:-1], "warm": (keys[-1], warm), "currency": currency}
 
 
 # --- workers (run in the pool's processes) -------------------------------------------------------
@@ -147,10 +152,10 @@ def worker_init(warm: tuple[int, int] | None = None) -> None:
     measured eight cold starts, not the checkout."""
     from multiprocessing.util import Finalize
 
-    from django.contrib.auth import get_user_model
     from django.contrib.contenttypes.models import ContentType
     from django.db import connections
 
+    from core.api.authentication import TokenAuthentication
     from orders.models import Order
     from orders.services import order_pay, order_place, order_quote
 
@@ -159,7 +164,7 @@ def worker_init(warm: tuple[int, int] | None = None) -> None:
 
     ContentType.objects.get_for_model(Order)
     if warm is not None:
-        buyer = get_user_model().objects.get(pk=warm[0])
+        buyer, _token = TokenAuthentication().authenticate_credentials(warm[0])
         order_quote(buyer=buyer, storefront=STOREFRONT, lines=[{"product": warm[1], "quantity": 1}],
                     country=SHIP_TO["country"])
         order = order_place(buyer=buyer, storefront=STOREFRONT, lines=[{"product": warm[1], "quantity": 1}],
@@ -173,15 +178,16 @@ def worker_init(warm: tuple[int, int] | None = None) -> None:
     gc.freeze()
 
 
-def karavan_checkout(args: tuple[int, int]) -> tuple[str, float, float, float]:
-    """order_place 1 unit of ``product_id`` for ``buyer_id`` then order_pay: (outcome, place ms, pay ms, total ms)."""
-    buyer_id, product_id = args
-    from django.contrib.auth import get_user_model
-
+def karavan_checkout(args: tuple[str, int]) -> tuple[str, float, float, float]:
+    """order_place 1 unit of ``product_id`` then order_pay, for the buyer whose API token is ``key``,
+    read as an API request's authentication reads it (not timed, as a request's latency here starts
+    once it is authenticated): (outcome, place ms, pay ms, total ms)."""
+    key, product_id = args
+    from core.api.authentication import TokenAuthentication
     from core.errors import DomainError
     from orders.services import order_pay, order_place
 
-    buyer = get_user_model().objects.get(pk=buyer_id)
+    buyer, _token = TokenAuthentication().authenticate_credentials(key)
     t0 = time.perf_counter()
     try:
         order = order_place(buyer=buyer, storefront=STOREFRONT, lines=[{"product": product_id, "quantity": 1}],
@@ -391,13 +397,13 @@ def main() -> None:
         checks = []
         for turn, hot in enumerate(ids["hot"], 1):
             turns["contended"].append(run(f"Karavan, {args.buyers} buyers on {args.units} units", karavan_checkout,
-                                          [(b, hot) for b in ids["contended_buyers"]], args.workers, ids["warm"]))
+                                          [(k, hot) for k in ids["contended_keys"]], args.workers, ids["warm"]))
             turns["naive"].append(run(f"naive FOR UPDATE, {args.buyers} on {args.units}", naive_checkout,
                                       [(b, 0) for b in ids["contended_buyers"]], args.workers))
             checks.append((turn, check_contended(hot, args.units, ids["currency"])))
             naive_reset(args.units)
             turns["spread"].append(run(f"Karavan, {args.uncontended} orders / {args.uncontended} products",
-                                       karavan_checkout, list(zip(ids["spread_buyers"], ids["spread"], strict=True)),
+                                       karavan_checkout, list(zip(ids["spread_keys"], ids["spread"], strict=True)),
                                        args.workers, ids["warm"]))
             print(f"turn {turn}:")
             for r in (runs[-1] for runs in turns.values()):

@@ -26,6 +26,43 @@ def test_token_auth_round_trip(api, make_user):
     assert me["username"] == "alice" and me["roles"] == ["buyer"]
 
 
+def test_a_token_request_reads_its_token_and_user_in_one_statement(api, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIRequestFactory
+
+    from core.api.authentication import TokenAuthentication
+
+    user = make_user("alice", "buyer")
+    token = Token.objects.create(user=user)
+    request = APIRequestFactory().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    with CaptureQueriesContext(connection) as ctx:
+        got_user, got_token = TokenAuthentication().authenticate(request)
+    assert len(ctx.captured_queries) == 1
+    assert (got_user.pk, got_user.username, got_user.is_active, got_token.key, got_token.user_id) == (
+        user.pk, "alice", True, token.key, user.pk)
+    assert got_token.user is got_user and got_user.password == user.password
+
+
+@pytest.mark.parametrize("token", ["0" * 40, "nul\x00byte", "x" * 500])
+def test_an_unknown_token_is_a_401(api, make_user, token):
+    make_user("alice", "buyer")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert_envelope(api.get("/api/v1/me/"), 401, "authentication_failed")
+
+
+def test_an_inactive_users_token_is_a_401(api, make_user):
+    from rest_framework.authtoken.models import Token
+
+    user = make_user("alice", "buyer")
+    token = Token.objects.create(user=user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert_envelope(api.get("/api/v1/me/"), 401, "authentication_failed")
+
+
 def test_wrong_password_is_a_400_with_the_envelope(api, make_user):
     make_user("alice", "buyer")
     assert_envelope(api.post("/api/v1/auth/token/", {"username": "alice", "password": "nope"}), 400, "validation_error")
