@@ -1,7 +1,7 @@
 # Karavan: `make demo` starts the platform with demo data; `make test` runs the whole suite.
 # Debian's own CPython 3.11 where it is installed with venv: built with PGO and LTO and linked statically,
-# it runs this project's Python about a fifth faster than a plain build (pyenv's: no PGO, libpython shared),
-# and Python is half the machine's work in a checkout (bench/checkout/README.md, tenth round).
+# it spends about a tenth less CPU on a checkout's Python than a plain build (pyenv's: no PGO, a shared
+# libpython), and Python is half the machine's work in a checkout (bench/checkout/README.md, tenth round).
 PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip, sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
 	&& echo /usr/bin/python3.11 || echo python3)
 VENV := .venv

@@ -377,7 +377,7 @@ class _Lean:
     Behind PgBouncer (``DISABLE_SERVER_SIDE_CURSORS``) nothing is prepared: each statement is
     bound and run by itself."""
 
-    def __init__(self, raw, prepare: bool):
+    def __init__(self, raw, prepare: bool, timezone=None):
         import psycopg
         from psycopg import pq
         from psycopg.adapt import PyFormat, Transformer
@@ -387,7 +387,7 @@ class _Lean:
         types = psycopg.RawCursor(raw)  # its own copy of the connection's adapters, never executed
         _text_ints(types)
         _fast_json(types)
-        _c_times(types)
+        _c_times(types, timezone)
         self.tx = Transformer.from_context(types)
         self.prepare = prepare
         self.names: dict[tuple, bytes] = {}
@@ -501,16 +501,15 @@ def _fast_json(context) -> None:
     context.adapters.register_loader("json", Loader)
 
 
-def _c_times(context) -> None:
+def _c_times(context, timezone) -> None:
     """timestamptz by psycopg's own loader, in C, where it gives what Django's does: Django's
-    replaces the zone of each value with the connection's in Python (a thirtieth of a checkout's
-    Python: three times per order); psycopg's gives the session's zone, which Django sets to the
-    same (USE_TZ)."""
+    replaces the zone of each value with its connection's ``timezone`` in Python (a thirtieth of a
+    checkout's Python: three times per order); psycopg's gives the session's zone, which Django
+    sets to the same (USE_TZ)."""
     import psycopg
-    from django.db import connection
     from psycopg.pq import Format
 
-    if connection.timezone is None or context.connection.info.timezone != connection.timezone:
+    if timezone is None or context.connection.info.timezone != timezone:
         return
     oid = psycopg.adapters.types["timestamptz"].oid
     context.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
@@ -591,7 +590,7 @@ def cursor(*, prepare: bool = True):
         server_prepares = not db.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
         # Prepared statements run through _Lean ($1 placeholders, numbered by _Prepared); bound
         # ones through a plain cursor (``%b`` binary placeholders: insert_rows).
-        kept = (_Lean(raw, server_prepares), psycopg.Cursor(raw))
+        kept = (_Lean(raw, server_prepares, db.timezone), psycopg.Cursor(raw))
         _text_ints(kept[1])
         db._karavan_cursors = kept
     if prepare:

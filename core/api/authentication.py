@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from core import sql
-
-_SQL: list[str] = []
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -31,10 +31,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
         return token.user, token
 
 
+@cache
 def _statement() -> str:
-    if not _SQL:
-        user = get_user_model()._meta
-        _SQL.append(f"SELECT {sql.columns(Token, 't')}, {sql.columns(get_user_model(), 'u')} "  # noqa: S608 - names from the models
-                    f"FROM {Token._meta.db_table} t JOIN {user.db_table} u ON u.{user.pk.column} = t.user_id "
-                    "WHERE t.key = %s")
-    return _SQL[0]
+    user = get_user_model()._meta
+    return (f"SELECT {sql.columns(Token, 't')}, {sql.columns(get_user_model(), 'u')} "  # noqa: S608 - names from the models
+            f"FROM {Token._meta.db_table} t JOIN {user.db_table} u ON u.{user.pk.column} = t.user_id WHERE t.key = %s")
