@@ -2,10 +2,10 @@
 
 Creates and drops its own database (karavan_bench_checkout), never the demo or test one. Seeds the
 reference data, a Chinese seller on the cn-kz storefront (stock bonded in Almaty, prices in KZT),
-one product with ``--units`` units, ``--uncontended`` more products with stock, and buyers with
-funded KZT wallets (``payments.services.wallet_top_up``) and API tokens. Then, each buyer a task of
-a pool of ``--workers`` processes (forked; each closes the parent's connection and opens its own),
-which reads the buyer by its token as the API's authentication does
+a hot product with ``--units`` units per turn, ``--uncontended`` more products with stock, and
+buyers with funded KZT wallets (``payments.services.wallet_top_up``) and API tokens. Then, each
+buyer a task of a pool of ``--workers`` processes (forked; each closes the parent's connection and
+opens its own), which reads the buyer by its token as the API's authentication does
 (``core.api.authentication.TokenAuthentication``), then:
 
 1. contended: ``--buyers`` buyers each ``order_place`` 1 unit of the hot product, then ``order_pay``;
@@ -141,10 +141,10 @@ def seed(buyers: int, units: int, uncontended: int, turns: int = 1) -> dict:
 # --- workers (run in the pool's processes) -------------------------------------------------------
 
 
-def worker_init(warm: tuple[int, int] | None = None) -> None:
+def worker_init(warm: tuple[str, int] | None = None) -> None:
     """A forked worker: drop the parent's connection (never share it), open its own, warm caches.
 
-    With ``warm`` (buyer, product), one landed-cost quote and one checkout (place + pay) of that
+    With ``warm`` (a buyer's API token, a product), one landed-cost quote and one checkout (place + pay) of that
     product, which only warming uses, load what a serving process has loaded after its first
     requests: the customs rules' memo, Babel's locale data, the translation catalogues, the
     prepared statements, the Fernet key, the broker's connection. Without it each worker's first
@@ -239,7 +239,7 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return qs[49], qs[94], qs[98]
 
 
-def run(label: str, func, tasks: list[tuple[int, int]], workers: int, warm: tuple[int, int] | None = None) -> dict:
+def run(label: str, func, tasks: list[tuple], workers: int, warm: tuple[str, int] | None = None) -> dict:
     from django.db import connections
 
     connections.close_all()  # nothing open to inherit
@@ -267,9 +267,7 @@ def run(label: str, func, tasks: list[tuple[int, int]], workers: int, warm: tupl
 
 def median_run(runs: list[dict]) -> dict:
     """One run's figures, each the median of ``runs``' (the same run in several turns)."""
-    def middle(values):
-        return statistics.median(values)
-
+    middle = statistics.median
     return {
         "label": runs[0]["label"], "elapsed": middle(r["elapsed"] for r in runs),
         "outcomes": sum((r["outcomes"] for r in runs), Counter()), "paid": middle(r["paid"] for r in runs),
@@ -393,7 +391,7 @@ def main() -> None:
               f"one task per buyer; latency = place + pay, in the worker; {args.turns} turns, each figure "
               "their median\n")
 
-        turns: dict[str, list[dict]] = {"contended": [], "naive": [], "spread": []}
+        turns: dict[str, list[dict]] = {"contended": [], "naive": [], "uncontended": []}
         checks = []
         for turn, hot in enumerate(ids["hot"], 1):
             turns["contended"].append(run(f"Karavan, {args.buyers} buyers on {args.units} units", karavan_checkout,
@@ -402,14 +400,14 @@ def main() -> None:
                                       [(b, 0) for b in ids["contended_buyers"]], args.workers))
             checks.append((turn, check_contended(hot, args.units, ids["currency"])))
             naive_reset(args.units)
-            turns["spread"].append(run(f"Karavan, {args.uncontended} orders / {args.uncontended} products",
+            turns["uncontended"].append(run(f"Karavan, {args.uncontended} orders / {args.uncontended} products",
                                        karavan_checkout, list(zip(ids["spread_keys"], ids["spread"], strict=True)),
                                        args.workers, ids["warm"]))
             print(f"turn {turn}:")
             for r in (runs[-1] for runs in turns.values()):
                 print(f"  {r['label']}: {dict(sorted(r['outcomes'].items()))} in {r['elapsed']:.2f} s, "
                       f"{r['rate']:.0f} orders/s, p99 {r['all'][2]:.1f} ms")
-        contended, naive, spread = (median_run(turns[k]) for k in ("contended", "naive", "spread"))
+        contended, naive, spread = (median_run(turns[k]) for k in ("contended", "naive", "uncontended"))
         print()
         head = f"{'run':46} {'orders/s':>9} {'tries/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99/naive':>10}"
         print(head)
@@ -452,7 +450,7 @@ def main() -> None:
             for name, ok, detail in results:
                 failed |= not ok
                 print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
-        paid = [r["paid"] for r in turns["spread"]]
+        paid = [r["paid"] for r in turns["uncontended"]]
         spread_ok = all(n == args.uncontended for n in paid)
         failed |= not spread_ok
         print(f"  [{'ok' if spread_ok else 'FAIL'}] uncontended: all {args.uncontended} placed and paid in every turn: {paid}")
@@ -468,7 +466,7 @@ def main() -> None:
                         "cpu_ms_per_attempt": r["cpu_ms"]["machine"]}
             Path(args.json).write_text(json.dumps({
                 "contended": figures(contended), "naive": figures(naive), "uncontended": figures(spread),
-                "turns": {("uncontended" if k == "spread" else k): [figures(r) for r in runs] for k, runs in turns.items()},
+                "turns": {k: [figures(r) for r in runs] for k, runs in turns.items()},
                 "invariants": not failed, "units": args.units}))
     sys.exit(1 if failed else 0)
 
