@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
@@ -377,7 +378,7 @@ class _Lean:
     Behind PgBouncer (``DISABLE_SERVER_SIDE_CURSORS``) nothing is prepared: each statement is
     bound and run by itself."""
 
-    def __init__(self, raw, prepare: bool, timezone=None):
+    def __init__(self, raw, prepare: bool, timezone):
         import psycopg
         from psycopg import pq
         from psycopg.adapt import PyFormat, Transformer
@@ -485,13 +486,12 @@ def _fast_json(context) -> None:
     (bench/checkout/README.md, tenth round)."""
     import json
 
-    import orjson
     from psycopg.types.json import Jsonb, JsonbDumper, JsonLoader
 
     class Dumper(JsonbDumper):
         def dump(self, obj):
             if obj.dumps is None or obj.dumps is json.dumps:
-                return orjson.dumps(obj.obj, option=orjson.OPT_NON_STR_KEYS)
+                return _json(obj.obj)
             return super().dump(obj)
 
     class Loader(JsonLoader):
@@ -516,11 +516,14 @@ def _c_times(context, timezone) -> None:
 
 
 def json_text(value) -> str:
-    """``value`` as JSON text, for a ``%s::jsonb`` parameter of a hot path's statement (orjson:
-    :func:`_fast_json`)."""
-    import orjson
+    """``value`` as JSON text, for a ``%s::jsonb`` parameter of a hot path's statement."""
+    return _json(value).decode()
 
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+def _json(value) -> bytes:
+    """``value`` as JSON by orjson (:func:`_fast_json`), with keys that are not strings written as
+    strings, as the standard library writes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 class _Bound:
@@ -560,9 +563,8 @@ def cursor(*, prepare: bool = True):
     """A cursor on Django's connection, in its transaction, for the hot paths' statements (the
     checkout, the ledger). On PostgreSQL :class:`_Lean`, which prepares each statement once per
     connection and runs it with one call into libpq (``%s`` placeholders still), wrapped like
-    Django's own cursors,
-    so that its statements are counted (``connection.queries``, ``django_assert_num_queries``) and
-    its errors are Django's. On SQLite, Django's cursor.
+    Django's own cursors, so that its statements are counted (``connection.queries``,
+    ``django_assert_num_queries``) and its errors are Django's. On SQLite, Django's cursor.
 
     ``prepare=False``: bound server-side all the same, not prepared, for the statements of
     batches (their text changes with their size): psycopg sends the values apart from the text

@@ -203,7 +203,7 @@ def test_behind_pgbouncer_nothing_is_prepared():
     from core import sql
 
     connection.ensure_connection()
-    lean = sql._Lean(connection.connection, prepare=False)
+    lean = sql._Lean(connection.connection, prepare=False, timezone=connection.timezone)
     text = "SELECT $1::bigint * 2"
     assert lean.execute(text, [21]).fetchall() == [(42,)]
     assert lean.rowcount == 1
