@@ -71,6 +71,42 @@ def test_stock_gone_since_the_preview_is_refused_and_nothing_is_written(buyer_kz
     assert available(phone, "ALA") == 10
 
 
+def test_units_still_where_previewed_are_taken_there_though_another_level_ranks_first_now(buyer_kz, phone, monkeypatch):
+    """Released units that arrived after the preview are not preferred: the order keeps the bonded
+    units it was quoted for, written by its one statement."""
+    _preview_from(monkeypatch, "ALA", "bonded")
+    book("ALA", phone, 3, bond_status="released")
+
+    with CaptureQueriesContext(connection) as ctx:
+        order = _place(buyer_kz, phone)
+
+    assert sum("warehouses_stock_reserve" in q["sql"] for q in ctx.captured_queries) == 1
+    assert not any(q["sql"].split()[0] in {"BEGIN", "SAVEPOINT"} for q in ctx.captured_queries)
+    stored = Order.objects.get(pk=order.pk)
+    assert stored.road == "bond" and stored.source_warehouse == "ALA"
+    [line] = Reservation.objects.get(reference=order.reference).lines.all()
+    assert (line.bond_status, line.quantity) == ("bonded", 1)
+    [movement] = Movement.objects.filter(kind="reserve", reference=order.reference)
+    assert (movement.bond_status, movement.quantity, movement.reserved_delta) == ("bonded", 1, 1)
+    assert TransitionEvent.objects.filter(machine="reservation", object_id=line.reservation_id).count() == 1
+    assert available(phone, "ALA") == 12  # 9 bonded and the 3 released
+
+
+def test_a_short_line_beside_a_line_still_where_previewed_is_refused_and_nothing_is_written(buyer_kz, phones, monkeypatch):
+    def preview(*, lines, storefront_warehouses, buyer_country, refuse_short=False, read=None):
+        return [ReservationLine(sku_id=sku, warehouse="ALA", bond_status="bonded", quantity=qty) for sku, qty in lines]
+
+    monkeypatch.setattr(checkout.warehouse_selectors, "allocation_preview", preview)  # saw 11 of the second; there are 10
+    lines = [{"product": phones[0].pk, "quantity": 2}, {"product": phones[1].pk, "quantity": 11}]
+
+    with pytest.raises(DomainError) as refused:
+        order_place(buyer=buyer_kz, storefront="cn-kz", lines=lines, ship_to=dict(KZ_ADDRESS))
+
+    assert refused.value.code == "insufficient_stock" and list(refused.value.fields) == ["lines.1"]
+    assert not Order.objects.exists() and not Reservation.objects.exists() and not Movement.objects.filter(kind="reserve").exists()
+    assert [available(p, "ALA") for p in phones] == [10, 10, 10]
+
+
 def test_a_changed_rule_reaches_the_next_order_with_the_version_read_with_the_storefront(buyer_kz, phone):
     """The customs rules' version comes with the storefront's statement, not a query of its own; a
     rule changed between two orders still gives the second order the new figure."""
