@@ -3,9 +3,10 @@
 Creates and drops its own database (karavan_bench_checkout), never the demo or test one. Seeds the
 reference data, a Chinese seller on the cn-kz storefront (stock bonded in Almaty, prices in KZT),
 a hot product with ``--units`` units per turn, ``--uncontended`` more products with stock, and
-buyers with funded KZT wallets (``payments.services.wallet_top_up``) and API tokens. Then, each
-buyer a task of a pool of ``--workers`` processes (forked; each closes the parent's connection and
-opens its own), which reads the buyer by its token as the API's authentication does
+buyers with funded KZT wallets (``payments.services.wallet_top_up``) and API tokens. Then each
+buyer is a task on one queue that ``--workers`` processes (forked; each closes the parent's
+connection and opens its own, and warms up) take from, timed from when all are warm; a task reads
+the buyer by its token as the API's authentication does
 (``core.api.authentication.TokenAuthentication``), then:
 
 1. contended: ``--buyers`` buyers each ``order_place`` 1 unit of the hot product, then ``order_pay``;
@@ -38,7 +39,6 @@ import statistics
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def seed(buyers: int, units: int, uncontended: int, turns: int = 1) -> dict:
             "spread_keys": keys[buyers:-1], "warm": (keys[-1], warm), "currency": currency}
 
 
-# --- workers (run in the pool's processes) -------------------------------------------------------
+# --- workers (run in the forked processes) --------------------------------------------------------
 
 
 def worker_init(warm: tuple[str, int] | None = None) -> None:
@@ -160,7 +160,7 @@ def worker_init(warm: tuple[str, int] | None = None) -> None:
     from orders.services import order_pay, order_place, order_quote
 
     connections.close_all()  # the parent closed its own before forking: nothing shared is left open
-    Finalize(None, connections.close_all, exitpriority=10)  # and this process's own, when the pool ends
+    Finalize(None, connections.close_all, exitpriority=10)  # and this process's own, when it ends
 
     ContentType.objects.get_for_model(Order)
     if warm is not None:
@@ -239,18 +239,49 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return qs[49], qs[94], qs[98]
 
 
+def _serve(func, warm, tasks, results, gates) -> None:
+    """A worker process: warm up, wait for the others, then take tasks from the shared queue, as a
+    serving process takes requests from its listening socket, until the end marker (None); send
+    back (results, first start, last end), and keep the connection open until the parent has read
+    the machine's CPU (a closed connection's backend takes its CPU time with it)."""
+    worker_init(warm)
+    start, finish = gates
+    start.wait()
+    began = time.monotonic()
+    done = []
+    while (task := tasks.get()) is not None:
+        done.append(func(task))
+    results.put((done, began, time.monotonic()))
+    finish.wait()
+
+
 def run(label: str, func, tasks: list[tuple], workers: int, warm: tuple[str, int] | None = None) -> dict:
+    """``tasks`` through ``func`` in ``workers`` processes, timed from when every one is warm.
+
+    The workers take the tasks from one queue themselves: with a pool handing out each task and
+    its answer through the parent (``concurrent.futures``), the parent's pickling and its threads'
+    wake-ups, on the same two cores, were measured to cost the checkout a tenth of its rate
+    (bench/checkout/README.md, eleventh round), a cost no server in front of the services has."""
     from django.db import connections
 
     connections.close_all()  # nothing open to inherit
     ctx = mp.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init, initargs=(warm,)) as pool:
-        list(pool.map(_noop, range(workers * 4)))  # start and warm every worker before the clock
-        cpu = _cpu_seconds()
-        started = time.perf_counter()
-        results = list(pool.map(func, tasks, chunksize=1))
-        elapsed = time.perf_counter() - started
-        cpu = {k: (v - cpu[k]) / len(tasks) * 1000 for k, v in _cpu_seconds().items()}
+    queue, answers, gates = ctx.Queue(), ctx.SimpleQueue(), (ctx.Barrier(workers + 1), ctx.Barrier(workers + 1))
+    for task in [*tasks, *[None] * workers]:
+        queue.put(task)
+    procs = [ctx.Process(target=_serve, args=(func, warm, queue, answers, gates)) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    gates[0].wait()  # every worker connected and warm
+    cpu = _cpu_seconds()
+    served = [answers.get() for _ in procs]
+    cpu = {k: (v - cpu[k]) / len(tasks) * 1000 for k, v in _cpu_seconds().items()}
+    gates[1].wait()
+    for proc in procs:
+        proc.join()
+    queue.close()
+    elapsed = max(end for _done, _began, end in served) - min(began for _done, began, _end in served)
+    results = [r for done, _began, _end in served for r in done]
     outcomes = Counter(r[0] for r in results)
     paid = outcomes.get("paid", 0)
     ok_latency = [r[3] for r in results if r[0] == "paid"]
@@ -306,13 +337,6 @@ def _cpu_seconds() -> dict[str, float]:
         if name == "postgres":
             postgres += int(rest[11]) + int(rest[12])
     return {"machine": (user + nice + system + irq + softirq + steal) / tick, "postgres": postgres / tick}
-
-
-def _noop(_i: int) -> None:
-    from django.db import connection
-
-    connection.ensure_connection()
-    time.sleep(0.02)
 
 
 # --- checks ----------------------------------------------------------------------------------------
