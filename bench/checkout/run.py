@@ -57,6 +57,7 @@ SHIP_TO = {"country": "KZ", "city": "Almaty", "address": "Abay Ave 10, apt 5", "
            "name": "Aigerim Nurlanovna", "phone": "+7 701 123 4567", "id_number": "900307400102"}
 TARGET_P99_MS = 50.0
 TARGET_UNCONTENDED_RATE = 300.0
+WAIT_S = 600  # for the workers to get warm, and for their answers
 
 
 # --- seeding -------------------------------------------------------------------------------------
@@ -260,13 +261,15 @@ def run(label: str, func, tasks: list[tuple], workers: int, warm: tuple[str, int
 
     The workers take the tasks from one queue themselves: with a pool handing out each task and
     its answer through the parent (``concurrent.futures``), the parent's pickling and its threads'
-    wake-ups, on the same two cores, were measured to cost the checkout a tenth of its rate
-    (bench/checkout/README.md, eleventh round), a cost no server in front of the services has."""
+    wake-ups, on the same two cores, were measured to cost the checkout about 15 % of its rate
+    (bench/checkout/README.md, eleventh round), a cost no server in front of the services has.
+    A worker that dies (or never gets warm) fails the run after ``WAIT_S`` instead of hanging it."""
     from django.db import connections
 
     connections.close_all()  # nothing open to inherit
     ctx = mp.get_context("fork")
-    queue, answers, gates = ctx.Queue(), ctx.SimpleQueue(), (ctx.Barrier(workers + 1), ctx.Barrier(workers + 1))
+    queue, answers = ctx.Queue(), ctx.Queue()
+    gates = (ctx.Barrier(workers + 1, timeout=WAIT_S), ctx.Barrier(workers + 1, timeout=WAIT_S))
     for task in [*tasks, *[None] * workers]:
         queue.put(task)
     procs = [ctx.Process(target=_serve, args=(func, warm, queue, answers, gates)) for _ in range(workers)]
@@ -274,7 +277,7 @@ def run(label: str, func, tasks: list[tuple], workers: int, warm: tuple[str, int
         proc.start()
     gates[0].wait()  # every worker connected and warm
     cpu = _cpu_seconds()
-    served = [answers.get() for _ in procs]
+    served = [answers.get(timeout=WAIT_S) for _ in procs]
     cpu = {k: (v - cpu[k]) / len(tasks) * 1000 for k, v in _cpu_seconds().items()}
     gates[1].wait()
     for proc in procs:
