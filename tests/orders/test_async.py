@@ -168,3 +168,29 @@ def test_40_buyers_on_10_units_get_exactly_10_orders(make_user, honey, reference
     assert available(honey, "LHW") == 0 and reserved(honey) == 10
     assert Reservation.objects.filter(status="active").count() == 10
     assert_ledger_consistent()
+
+
+def test_buyers_of_the_same_two_phones_in_opposite_line_orders_neither_deadlock_nor_oversell(make_user, phones, reference):
+    """Each order reserves where its preview said, on levels locked in one order whatever the
+    order of its lines: twenty buyers of both phones, half listing them the other way round, on
+    ten units of each, get exactly ten orders and no deadlock."""
+    first, second = phones[:2]
+    buyers = [make_user(f"pair_{i}", "buyer") for i in range(20)]
+
+    @in_thread
+    def checkout(i):
+        lines = [{"product": p.pk, "quantity": 1} for p in ((first, second) if i % 2 else (second, first))]
+        try:
+            orders.order_place(buyer=buyers[i], storefront="cn-kz", lines=lines, ship_to=order_body("cn-kz", [])["ship_to"])
+        except DomainError as exc:
+            return exc.code
+        return "placed"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(checkout, range(len(buyers))))
+
+    assert results.count("placed") == 10, results
+    assert set(results) <= {"placed", "insufficient_stock", "conflict"}
+    assert Order.objects.count() == 10 and Reservation.objects.filter(status="active").count() == 10
+    assert [available(p, "ALA") for p in (first, second)] == [0, 0] and reserved(first) == reserved(second) == 10
+    assert_ledger_consistent()
