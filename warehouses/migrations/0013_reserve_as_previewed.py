@@ -6,9 +6,9 @@ function ranked every candidate level again, under their locks, only to compare 
 the preview. Now, once the candidate levels are locked as before (in (sku, level id) order), the
 units are reserved where the preview says when each previewed level is among them and still holds
 what the preview takes from it, the takes cover each line exactly and the country exists: a plain
-write, no window, sort or aggregate to set up. Otherwise nothing is written and the ranking
-statement runs as before, under the same locks, and says why (KV002: elsewhere than previewed;
-KV003: short, with the figures). A level better ranked than the previewed one that became available
+write, with no ranking (a window over sorted levels) to set up. Otherwise nothing is written and
+the ranking statement runs as before, under the same locks, and says why (KV002: elsewhere than
+previewed; KV003: short, with the figures). A level better ranked than the previewed one that became available
 in between is not preferred: the order keeps the units it was quoted for.
 """
 
