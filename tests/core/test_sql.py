@@ -256,3 +256,30 @@ def test_times_through_the_hot_path_read_as_djangos_cursor_reads_them():
 
     assert lean == orm and lean[0] == at
     assert [v and v.tzinfo for v in lean] == [v and v.tzinfo for v in orm]
+
+
+@pytest.mark.django_db
+def test_parameters_are_what_each_fields_own_preparation_gives(buyer):
+    """The hot path takes a plain value as its field would prepare it: the same values of the same
+    types (psycopg's int4 or int8 for an integer column), and anything else through the field."""
+    from django.contrib.auth import get_user_model
+    from django.utils.functional import lazy
+
+    from core import sql
+
+    content_type = ContentType.objects.get_for_model(Shipment)
+    events = [
+        TransitionEvent(machine="shipment", content_type=content_type, object_id=7, from_state="", to_state=Shipment.Status.DRAFT,
+                        actor=buyer, actor_label="buyer", at=timezone.now(), payload={"a": [1, "b"]}),
+        TransitionEvent(machine=lazy(lambda: "shipment", str)(), content_type_id=str(content_type.pk), object_id=True,
+                        from_state="draft", to_state="submitted", actor=None, actor_label="", at=timezone.now(), payload={}),
+    ]
+    users = [get_user_model()(username="x", password="!", is_active=True, is_staff=False),
+             get_user_model()(username="y", password="!", is_active=1, is_staff=None)]
+
+    for objs in (events, users, [Shipment(owner=buyer, note="n")]):
+        fields = [f for f in type(objs[0])._meta.concrete_fields if not f.primary_key]
+        expected = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+        got = sql._params(objs, fields)
+        assert [getattr(v, "obj", v) for v in got] == [getattr(v, "obj", v) for v in expected]  # JSON in its wrapper
+        assert [type(v) for v in got] == [type(v) for v in expected]
