@@ -21,6 +21,9 @@ from core.migration_ops import sql_by_vendor
 BEFORE = importlib.import_module("warehouses.migrations.0011_reserve_in_one_call").PG_FORWARD.replace(
     "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
 RANKING = "    WITH want (sku_id, qty) AS (SELECT * FROM unnest(p_skus, p_qty)),\n    wh AS ("
+# The ranking statement's writes (the levels, movements, lines and event of ``plan`` once ``res``
+# is inserted), which the as-previewed statement makes the same way.
+WRITES = BEFORE[BEFORE.index("    upd AS ("):BEFORE.index("    SELECT (SELECT id FROM res), (SELECT ok FROM ok)")]
 AS_PREVIEWED = """    IF p_expect IS NOT NULL THEN
         WITH plan AS MATERIALIZED (
             SELECT l.id, l.sku_id, l.warehouse_id, l.bond_status, e.take
@@ -37,28 +40,7 @@ AS_PREVIEWED = """    IF p_expect IS NOT NULL THEN
                                 WHERE w.qty <> (SELECT coalesce(sum(take), 0) FROM plan WHERE plan.sku_id = w.sku_id))
                AND EXISTS (SELECT 1 FROM core_country WHERE iso2 = p_country)
             ON CONFLICT (reference) DO NOTHING RETURNING id),
-        upd AS (
-            UPDATE warehouses_stocklevel s SET reserved = s.reserved + plan.take, updated_at = p_at
-              FROM plan WHERE s.id = plan.id AND s.on_hand - s.reserved >= plan.take AND EXISTS (SELECT 1 FROM res)
-            RETURNING s.id),
-        mv AS (
-            INSERT INTO warehouses_movement (warehouse_id, sku_id, bond_status, kind, quantity, on_hand_delta,
-                                             reserved_delta, reason, note, reference, actor_id, actor_label, at)
-            SELECT warehouse_id, sku_id, bond_status, 'reserve', take, 0, take, '', '', p_reference, p_actor_id,
-                   p_actor_label, p_at
-              FROM plan WHERE EXISTS (SELECT 1 FROM res)
-            RETURNING 1),
-        rl AS (
-            INSERT INTO warehouses_reservationline (reservation_id, level_id, sku_id, warehouse_id, bond_status, quantity,
-                                                    shipped_at)
-            SELECT res.id, plan.id, plan.sku_id, plan.warehouse_id, plan.bond_status, plan.take, NULL FROM plan CROSS JOIN res
-            RETURNING 1),
-        ev AS (
-            INSERT INTO core_transitionevent (machine, content_type_id, object_id, from_state, to_state, actor_id,
-                                              actor_label, at, reason, place, payload)
-            SELECT p_machine, p_ct, res.id, '', 'active', p_actor_id, p_actor_label, p_at, '', '', '{}'::jsonb FROM res
-            RETURNING 1)
-        SELECT (SELECT id FROM res), (SELECT count(*) FROM upd), (SELECT count(*) FROM mv), (SELECT count(*) FROM rl),
+""" + WRITES + """        SELECT (SELECT id FROM res), (SELECT count(*) FROM upd), (SELECT count(*) FROM mv), (SELECT count(*) FROM rl),
                (SELECT count(*) FROM ev),
                (SELECT json_agg(json_build_array(sku_id, id, warehouse_id, bond_status, take) ORDER BY sku_id, id) FROM plan)
           INTO o_res_id, o_updated, o_moved, o_lined, o_evented, o_plan;
