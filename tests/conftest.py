@@ -1,6 +1,7 @@
 """Shared fixtures: users per role, sellers and their companies, API clients, a real Celery worker,
 Debian's chromium."""
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -178,21 +179,32 @@ def _test_broker_url() -> str:
 @pytest.fixture
 def celery_worker(transactional_db, celery_config):
     """A real worker (in a thread) consuming from Redis, on every queue; tasks see committed rows only."""
+    with running_worker(celery_config["broker_url"]) as app:
+        yield app
+
+
+@contextlib.contextmanager
+def running_worker(broker_url: str):
+    """Start a real worker in a thread on an emptied broker; stop it on leaving."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
     from django.conf import settings
+    from django.db import connection
+    from kombu.asynchronous import set_event_loop
 
     from config.celery import app
 
-    app.conf.update(broker_url=celery_config["broker_url"], task_always_eager=False)
+    app.conf.update(broker_url=broker_url, task_always_eager=False)
     with app.connection_for_write() as conn:  # start from an empty broker
         for queue in settings.CELERY_QUEUES:
             conn.default_channel.client.delete(queue)
-    from celery.signals import task_postrun
-    from django.db import connection
 
     def close_connection(**kwargs):
         connection.close()  # the worker's threads must not keep the test database open
 
+    # A worker in a thread reuses the process's event loop: its timer would be the first worker's,
+    # long stopped, and a message with a countdown would never run in any later test.
+    set_event_loop(None)
     task_postrun.connect(close_connection, weak=False)
     try:
         # The solo pool: with the threads pool and acks_late, the next message waits up to ~10 s

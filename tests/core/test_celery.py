@@ -61,3 +61,21 @@ def test_a_real_worker_moves_the_shipment_and_a_duplicate_changes_nothing(celery
     accept_shipment.run(shipment.pk)
     assert TransitionEvent.objects.filter(object_id=shipment.pk).count() == 2  # draft→submitted→accepted
     assert TransitionEvent.objects.get(object_id=shipment.pk, to_state="accepted").actor_label == "system"
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_a_message_with_a_countdown_runs_in_a_later_worker(celery_config, make_user):
+    """Each test starts its own worker in a thread: a later one must keep the timer of countdowns."""
+    from tests.conftest import running_worker
+
+    buyer = make_user("countdown_buyer", "buyer")
+    first, second = (Shipment.objects.create(owner=buyer) for _ in range(2))
+    with running_worker(celery_config["broker_url"]):
+        Shipment.objects.filter(pk=first.pk).update(status=Shipment.Status.SUBMITTED)
+        accept_shipment.apply_async(args=[first.pk], countdown=0.2)
+        wait_for(lambda: Shipment.objects.get(pk=first.pk).status == "accepted")
+    with running_worker(celery_config["broker_url"]):
+        Shipment.objects.filter(pk=second.pk).update(status=Shipment.Status.SUBMITTED)
+        accept_shipment.apply_async(args=[second.pk], countdown=0.2)
+        assert wait_for(lambda: Shipment.objects.get(pk=second.pk).status == "accepted", timeout=10)
