@@ -355,6 +355,20 @@ def with_cards(qs, *, language: str, storefront: Storefront | None, descriptions
     ).prefetch_related(Prefetch("translations", queryset=texts, to_attr="texts"))
 
 
+def product_titles(product_ids, language: str) -> dict[int, str]:
+    """Each product's title in ``language`` or the first of its fallbacks it is written in (kk → ru →
+    en...), one query; a product written in none of them is absent, and the caller keeps the title
+    it has (an order line's, written in its storefront's language)."""
+    chain = FALLBACKS.get(content_language(language), [content_language(language), "en"])
+    rank = {code: i for i, code in enumerate(chain)}
+    best: dict[int, tuple[int, str]] = {}
+    rows = ProductTranslation.objects.filter(product_id__in={pk for pk in product_ids if pk}, language__in=chain)
+    for pk, code, title in rows.values_list("product_id", "language", "title"):
+        if title and (pk not in best or rank[code] < best[pk][0]):
+            best[pk] = (rank[code], title)
+    return {pk: title for pk, (_rank, title) in best.items()}
+
+
 def pick_text(product: Product, languages: list[str]) -> ProductTranslation | None:
     texts = {t.language: t for t in getattr(product, "texts", None) or product.translations.all()}
     for language in languages:

@@ -132,6 +132,7 @@ def seller_orders(request):
     for order in rows:
         order.status_label = OrderStatus(order.status).label
         order.line_list = list(order.lines.all())
+    selectors.read_titles([line for order in rows for line in order.line_list], language())
     warehouses = sorted(set(Order.objects.filter(company_id__in=company_ids(request.user))
                             .values_list("source_warehouse", flat=True)))
     statuses = [("open", _("Open (paid, not delivered)"))] + list(OrderStatus.choices)
@@ -295,6 +296,7 @@ def _decorate(rows: list[Return]) -> None:
         ret.reason_label = ReturnReason(ret.reason).label
         ret.estimate = ret.order.money(ret.estimate_minor)
         ret.line_list = list(ret.lines.all())
+    selectors.read_titles([row.line for ret in rows for row in ret.line_list], language())
 
 
 def language() -> str:

@@ -9,6 +9,7 @@ from core.access import get_visible, visible
 from core.models import Place
 from core.states import history
 from core.texts import note
+from marketplace.selectors import product_titles
 
 from .models import Order, OrderLine
 from .routes import MODES, eta, legs_for
@@ -111,3 +112,13 @@ def sku_titles(sku_ids, language: str) -> dict[int, str]:
         if sku_id not in best or key < best[sku_id][0]:
             best[sku_id] = (key, title)
     return {sku_id: title for sku_id, (_rank, title) in best.items()}
+
+
+def read_titles(lines, language: str) -> None:
+    """Show ``lines`` (order lines) under their products' titles in the reader's ``language`` where
+    the product is written in it or a fallback of it (one query); the title stored with the line,
+    in its storefront's language, stays where none is. For reading only: never saved."""
+    lines = list(lines)
+    titles = product_titles([line.product_id for line in lines], language)
+    for line in lines:
+        line.title = titles.get(line.product_id, line.title)

@@ -294,6 +294,8 @@ def _order_page(request, order, *, pay_error: str = "", status: int = 200):
     for line in lines:
         line.unit_price = order.money(line.unit_price_minor)
         line.line_total = order.money(line.line_total_minor)
+    order_returns = _returns_of(order)
+    selectors.read_titles([*lines, *(row.line for ret in order_returns for row in ret.line_list)], _language())
     events = selectors.order_events(order)
     names = selectors.place_names([e["place"] for e in events] + [order.source_warehouse], _language())
     for event in events:
@@ -314,7 +316,7 @@ def _order_page(request, order, *, pay_error: str = "", status: int = 200):
         "customs": _customs(order),
         # The page follows the parcel by itself while Celery moves it on (htmx polling).
         "live": order.status not in (OrderStatus.PLACED, *FINAL),
-        "order_returns": _returns_of(order), "return_reasons": ReturnReason.choices,
+        "order_returns": order_returns, "return_reasons": ReturnReason.choices,
         "can_return": order.status == OrderStatus.DELIVERED and order.buyer_id == request.user.pk,
     }, status=status)
 
@@ -355,6 +357,7 @@ def order_list(request):
         order.status_label = _status_label(order.status)
         order.tone = STATUS_TONE.get(order.status, "ok")
         order.line_list = list(order.lines.all())
+    selectors.read_titles([line for order in rows for line in order.line_list], _language())
     return render(request, "orders/orders.html", {"orders": rows, "page": page})
 
 

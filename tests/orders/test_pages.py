@@ -202,6 +202,28 @@ def test_order_page_reads_the_quote_in_the_readers_language(client_cn, buyer_cn,
     assert "warnings_text" not in body["landed_cost"] and "rule_text" not in body["landed_cost"]["breakdown"][0]
 
 
+def test_orders_name_their_products_in_the_readers_language(client_cn, buyer_cn, honey, apricots):
+    from marketplace.models import ProductTranslation
+
+    order, other = place(buyer_cn, honey), place(buyer_cn, apricots)
+    # Written after the order: the line keeps the title it was sold under, in English.
+    ProductTranslation.objects.bulk_create([ProductTranslation(product=honey, language="ru", title="Горный мёд"),
+                                            ProductTranslation(product=honey, language="zh", title="山地蜂蜜"),
+                                            ProductTranslation(product=apricots, language="ru", title="Курага")])
+    assert order.lines.get().title == "Mountain honey"
+
+    def page(name, language, *args):
+        return client_cn.get(reverse(name, args=args), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert "山地蜂蜜" in page("order-detail", "zh-hans", order.pk) and "山地蜂蜜" in page("orders", "zh-hans")
+    # A Kazakh reader reads Russian before English; an English reader English.
+    assert "Горный мёд" in page("order-detail", "kk", order.pk) and "Горный мёд" in page("orders", "kk")
+    assert "Mountain honey" in page("order-detail", "en", order.pk)
+    # Written in none of the reader's languages (Chinese, then English): the title stored with the line.
+    ProductTranslation.objects.filter(product=apricots).exclude(language="ru").delete()
+    assert "Dried apricots" in page("order-detail", "zh-hans", other.pk) and "Курага" in page("orders", "kk")
+
+
 def test_pay_from_wallet(client_cn, buyer_cn, honey):
     order = place(buyer_cn, honey)
     response = client_cn.post(reverse("order-pay", args=[order.pk]))
@@ -253,7 +275,7 @@ def test_my_orders_newest_first_with_a_constant_query_count(client_cn, buyer_cn,
     first = place(buyer_cn, honey)
     orders.order_pay(order=first, actor=buyer_cn)
     client_cn.get(reverse("orders"))  # warm the session and the user
-    with django_assert_num_queries(7) as captured:
+    with django_assert_num_queries(8) as captured:
         client_cn.get(reverse("orders"))
     few = len(captured.captured_queries)
     for _i in range(4):
