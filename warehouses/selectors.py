@@ -253,6 +253,10 @@ class PickRow:
     quantity: int
     references: list[str]
 
+    @property
+    def bond_label(self) -> str:
+        return BondStatus(self.bond_status).label
+
 
 def pick_list(*, warehouse: Warehouse) -> list[PickRow]:
     """Unshipped lines of the orders awaiting picking, grouped by bin location then SKU (one query).

@@ -35,6 +35,14 @@ def cut_cells(page) -> int:
                          ".filter(td => td.getBoundingClientRect().right > window.innerWidth + 1).length")
 
 
+def broken_amounts(page) -> list[str]:
+    """Headline figures (a wallet's balances, a dashboard's numbers) laid out on more than one line."""
+    return page.evaluate("""[...document.querySelectorAll('main .figure-value, main .kpis strong')].filter(e => {
+        const range = document.createRange(); range.selectNodeContents(e);
+        return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+    }).map(e => e.textContent.trim())""")
+
+
 def test_every_main_page_of_every_role_fits_a_phone(page, live_server, demo, shoot):
     page.set_viewport_size(PHONE)
     too_wide = []
@@ -73,6 +81,8 @@ def test_every_main_page_of_every_role_fits_a_phone(page, live_server, demo, sho
                 shoot(f"{username}-{path.strip('/').replace('/', '-') or 'home'}")
             if cut := cut_cells(page):
                 too_wide.append(f"{username} {path}: {cut} list cells past the screen's edge")
+            if broken := broken_amounts(page):
+                too_wide.append(f"{username} {path}: figures broken across lines: {broken}")
         page.goto(live_server.url + "/")
         shoot(f"{username}-home")
     assert too_wide == [], "\n".join(too_wide)

@@ -3,10 +3,11 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from core.access import SYSTEM_ACTOR
 from warehouses import services
-from warehouses.models import Movement, StockLevel
+from warehouses.models import BondStatus, Movement, StockLevel
 
 from .conftest import SkuFactory, book
 
@@ -179,6 +180,11 @@ def test_pick_pack_ship_fires_the_callers_callback(console, sku, wh, monkeypatch
                                                actor=SYSTEM_ACTOR)
     picking = page(console, "/warehouses/TAS/picking/")
     assert "B02-03" in picking and "ORD-77" in picking
+    # The units' customs status in the reader's words, not the stored value.
+    picking_ru = page(console, "/warehouses/TAS/picking/", HTTP_ACCEPT_LANGUAGE="ru")
+    with translation.override("ru"):
+        released = str(BondStatus.RELEASED.label)
+    assert ">released<" not in picking_ru and f">{released}<" in picking_ru
     sent = []
     monkeypatch.setattr("warehouses.services.fulfilment.current_app.send_task",
                         lambda name, args, kwargs: sent.append((name, args, kwargs)))
