@@ -1,5 +1,5 @@
 from .access import roles_of
-from .models import Profile
+from .models import Place, Profile
 
 
 def me(user) -> dict:
@@ -12,3 +12,8 @@ def me(user) -> dict:
         "city": profile.city if profile else "",
         "language": profile.language if profile else "",
     }
+
+
+def place_names(codes, language: str) -> dict[str, str]:
+    """The names of the place codes among ``codes`` in ``language`` (one query); others are absent."""
+    return {place.code: place.name(language) for place in Place.objects.filter(code__in={c for c in codes if c})}

@@ -17,7 +17,7 @@ from core.texts import country_name, render_all
 
 from . import selectors, services
 from .forms import ActionForm, DocumentForm, QueueFilterForm
-from .labels import localized_breakdown
+from .labels import localized_breakdown, regime_label
 from .models import Declaration, DeclarationDocument
 from .states import ACTION_LABELS, BROKER_ACTIONS, actions_for
 
@@ -56,7 +56,7 @@ def detail(request, pk):
     timeline = selectors.timeline(declaration)
     rejection = next((e.note for e in reversed(timeline) if e.status == "rejected" and e.note), declaration.rejection_reason)
     return render(request, "customs/detail.html", {
-        "d": declaration, "actions": actions, "money": money, "total": Money(declaration.total_minor, declaration.currency),
+        "d": declaration, "regime": regime_label(declaration.regime), "actions": actions, "money": money, "total": Money(declaration.total_minor, declaration.currency),
         "breakdown": breakdown, "warnings": render_all(declaration.warnings), "rejection": rejection,
         "country": country_name(declaration.importer_country, get_language()),
         "timeline": [(e, labels.get(e.status, e.status)) for e in timeline], "document_form": DocumentForm(),

@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from core.access import get_visible, visible
-from core.models import Place
+from core.selectors import place_names
 from core.states import history
 from core.texts import note
 from marketplace.selectors import product_titles
@@ -33,11 +33,6 @@ def order_events(order: Order) -> list[dict]:
          "note": note(e.reason, e.payload), "payload": e.payload}
         for e in history(order)
     ]
-
-
-def place_names(codes, language: str) -> dict[str, str]:
-    """The names of the place codes among ``codes`` in ``language`` (one query); others are absent."""
-    return {place.code: place.name(language) for place in Place.objects.filter(code__in={c for c in codes if c})}
 
 
 def order_route(order: Order, language: str) -> list[dict]:

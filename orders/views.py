@@ -20,6 +20,7 @@ from core.access import BUYER, has_role
 from core.errors import DomainError, ErrorCode
 from core.models import Profile
 from core.money import Money
+from core.selectors import place_names
 from customs import selectors as customs_selectors
 from customs.labels import localized_quote, regime_label
 from customs.states import DeclarationStatus
@@ -297,7 +298,7 @@ def _order_page(request, order, *, pay_error: str = "", status: int = 200):
     order_returns = _returns_of(order)
     selectors.read_titles([*lines, *(row.line for ret in order_returns for row in ret.line_list)], _language())
     events = selectors.order_events(order)
-    names = selectors.place_names([e["place"] for e in events] + [order.source_warehouse], _language())
+    names = place_names([e["place"] for e in events] + [order.source_warehouse], _language())
     for event in events:
         event["label"] = _status_label(event["status"])
         event["place_name"] = names.get(event["place"], event["place"])

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core.access import OPERATOR, SELLER, STAFF, get_visible, roles_of, visible
 from core.access import company_ids as _company_ids
 from core.errors import DomainError
+from core.selectors import place_names
 
 from . import selectors, services
 from .access import may_operate, operated_codes
@@ -40,6 +41,7 @@ from .models import (
     Transfer,
     Warehouse,
 )
+from .routes import MODES
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -238,7 +240,7 @@ def transfer_action(request, code, pk, verb):
 
 
 def _consignments(user):
-    return visible(user, Consignment.objects.select_related("warehouse", "company", "origin", "border_crossing")
+    return visible(user, Consignment.objects.select_related("warehouse__place", "company", "origin", "border_crossing")
                    .prefetch_related(Prefetch("lines", ConsignmentLine.objects.select_related("sku")),
                                      Prefetch("discrepancies", Discrepancy.objects.select_related("sku")))).order_by("-id")
 
@@ -428,12 +430,21 @@ def consignment_detail(request, pk):
             return redirect("warehouses:consignment", pk=consignment.pk)
     from core.states import history
 
+    events = list(history(consignment).filter(machine=consignment.machine.name))
+    legs = consignment.legs or []
+    names = place_names([e.place for e in events] + [code for leg in legs for code in (leg.get("from"), leg.get("to"))],
+                        get_language() or "en")
+    for e in events:
+        e.label = Consignment.Status(e.to_state).label if e.to_state in Consignment.Status.values else e.to_state
+        e.place_name = names.get(e.place, e.place)
+    route = [{"from": names.get(leg.get("from"), leg.get("from")), "to": names.get(leg.get("to"), leg.get("to")),
+              "mode": MODES.get(leg.get("mode"), leg.get("mode"))} for leg in legs]
     lines = list(consignment.lines.all())
     line_errors = {line.pk: errors.get(f"lines.{i}.counted", []) for i, line in enumerate(lines)}
     return render(request, "warehouses/consignment_detail.html", {
         "c": consignment, "lines": [(ln, line_errors.get(ln.pk, []), request.POST.get(f"counted_{ln.pk}", ""))
                                     for ln in lines],
-        "events": history(consignment).filter(machine=consignment.machine.name), "can_receive": can_receive, "errors": errors,
+        "events": events, "route": route, "can_receive": can_receive, "errors": errors,
         "is_seller": consignment.company_id in _company_ids(request.user),
         "operated": _operated_list(request.user) if may_operate(request.user, consignment.warehouse_id) else [],
     })

@@ -23,6 +23,16 @@ def localname(obj):
 
 
 @register.filter
+def actor(label):
+    """Who did it, as an event or a movement recorded it: the platform's own steps read as such."""
+    from django.utils.translation import gettext
+
+    from core.access import SYSTEM
+
+    return gettext("Karavan (automatic)") if label == SYSTEM else label
+
+
+@register.filter
 def country(code):
     """A country code ('UZ') as the reader names the country ('Өзбекстан')."""
     from core.texts import country_name

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import translation
 
-from core.templatetags.karavan import fxrate, number, percent
+from core.templatetags.karavan import actor, fxrate, number, percent
 
 
 @pytest.mark.parametrize(("language", "expected"), [("en", "4,269"), ("ru", "4\u00a0269"), ("zh-hans", "4,269")])
@@ -77,3 +77,11 @@ def test_a_country_code_reads_as_the_readers_name_for_it(reference):
     with translation.override("ru"):
         assert country("CN") == "Китай"
     assert country("") == "" and country(None) == ""
+
+
+@pytest.mark.parametrize("language, expected", [("ru", "Karavan (автоматически)"), ("zh-hans", "Karavan（自动）"),
+                                                ("kk", "Karavan (автоматты түрде)"), ("uz", "Karavan (avtomatik)")])
+def test_the_platforms_own_steps_are_named_in_the_readers_language(language, expected):
+    with translation.override(language):
+        assert actor("system") == expected
+        assert actor("operator_tas") == "operator_tas"

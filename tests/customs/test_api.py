@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
+from customs.labels import regime_label
 from customs.models import Declaration, TariffLine
 
 from .conftest import d
@@ -139,6 +141,11 @@ def test_broker_queue_page_lists_declarations_with_actions(client, make_user, kz
     assert page.status_code == 200 and b"CONS-UI" in page.content
     detail = client.get(f"/customs/{info.id}/")
     assert b"851713" in detail.content and b"218" in detail.content  # duties 218,000 KZT
+    # The regime in the broker's words.
+    regime = Declaration.objects.get(pk=info.id).regime
+    html = client.get(f"/customs/{info.id}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    with translation.override("ru"):
+        assert f"({regime_label(regime)})" in html and f"({regime})" not in html
     seller = make_user("seller", "seller")
     client.force_login(seller)
     assert client.get("/customs/").status_code == 403

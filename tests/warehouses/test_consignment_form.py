@@ -7,8 +7,12 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.html import escape
 
+from core.models import Place
 from warehouses.models import Consignment
+from warehouses.routes import MODES
 
 from .conftest import SkuFactory
 
@@ -94,6 +98,15 @@ def test_lines_are_added_without_script_and_removed_lines_are_not_sent(client, s
     assert consignment.border_crossing_id == "BC-IRKESHTAM"
     assert [(leg["from"], leg["to"], leg["mode"]) for leg in consignment.legs] == [
         ("LHW", "BC-IRKESHTAM", "rail-road"), ("BC-IRKESHTAM", "TAS", "road-rail")]
+
+    # Its page says the route, the journey and the warehouse in the reader's words, not in codes.
+    html = client.get(f"/warehouses/consignments/{consignment.pk}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    with translation.override("ru"):
+        words = [Place.objects.get(code=code).name("ru") for code in ("LHW", "BC-IRKESHTAM", "TAS")]
+        words += [str(MODES["rail-road"]), str(Consignment.Status.SUBMITTED.label)]
+    for word in words:
+        assert escape(word) in html, word
+    assert "(rail-road)" not in html and ">submitted<" not in html
 
 
 def test_the_sku_search_finds_only_the_sellers_own(client, seller, seller_company, other_seller, wh):

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from core.access import SYSTEM_ACTOR
+from core.models import Place
 from warehouses import services
 from warehouses.models import BondStatus, Movement, StockLevel
 
@@ -252,7 +253,8 @@ def test_seller_creates_and_submits_a_consignment_from_the_web(client, seller, s
     assert done.status_code == 302 and done["Location"] == f"/warehouses/consignments/{c.pk}/"
     assert c.status == "submitted" and c.lines.get().declared_value.minor == 45000
     detail = page(client, done["Location"])
-    assert "MINE-1" in detail and "submitted" in detail and "BC-IRKESHTAM" in detail
+    crossing = Place.objects.get(code="BC-IRKESHTAM").name("en")
+    assert "MINE-1" in detail and 'data-state="submitted"' in detail and f"→ {crossing}" in detail
 
 
 def test_a_consignment_without_values_stays_a_draft_and_says_why(client, seller, seller_company, wh):
