@@ -355,15 +355,18 @@ def with_cards(qs, *, language: str, storefront: Storefront | None, descriptions
     ).prefetch_related(Prefetch("translations", queryset=texts, to_attr="texts"))
 
 
-def product_titles(product_ids, language: str) -> dict[int, str]:
-    """Each product's title in ``language`` or the first of its fallbacks it is written in (kk → ru →
-    en...), one query; a product written in none of them is absent, and the caller keeps the title
-    it has (an order line's, written in its storefront's language)."""
-    chain = FALLBACKS.get(content_language(language), [content_language(language), "en"])
+def product_titles(ids, language: str, *, by_sku: bool = False, any_language: bool = False) -> dict[int, str]:
+    """Each product's title (``ids`` of products, or of their SKUs ``by_sku``) in ``language`` or the
+    first of its fallbacks it is written in (kk → ru → en...), one query. A product written in none
+    of them is absent, and the caller keeps the title it has (an order line's, in its storefront's
+    language); ``any_language`` takes its title in any language then, as a card would."""
+    chain = card_languages(language) if any_language else FALLBACKS.get(content_language(language),
+                                                                          [content_language(language), "en"])
     rank = {code: i for i, code in enumerate(chain)}
+    key = "product__sku_id" if by_sku else "product_id"
+    rows = ProductTranslation.objects.filter(**{f"{key}__in": {pk for pk in ids if pk}, "language__in": chain})
     best: dict[int, tuple[int, str]] = {}
-    rows = ProductTranslation.objects.filter(product_id__in={pk for pk in product_ids if pk}, language__in=chain)
-    for pk, code, title in rows.values_list("product_id", "language", "title"):
+    for pk, code, title in rows.values_list(key, "language", "title"):
         if title and (pk not in best or rank[code] < best[pk][0]):
             best[pk] = (rank[code], title)
     return {pk: title for pk, (_rank, title) in best.items()}

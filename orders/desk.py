@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import BUYER, OPERATOR, SELLER, company_ids, has_role, is_staff
 from core.errors import DomainError
+from marketplace.selectors import product_titles
 
 from . import returns, selectors
 from .models import Order, Return
@@ -190,7 +191,8 @@ def seller_dashboard(request):
     page = Paginator(stock.seller_stock(company_ids=ids), 20).get_page(request.GET.get("stock_page"))
     levels = list(page.object_list)
     transit = stock.in_transit_by_sku(company_ids=ids, sku_ids={level.sku_id for level in levels}) if levels else {}
-    titles = selectors.sku_titles({level.sku_id for level in levels}, language()) if levels else {}
+    # The warehouses' SKU name is the English one: the product's title, in the reader's language.
+    titles = product_titles({level.sku_id for level in levels}, language(), by_sku=True, any_language=True) if levels else {}
     shown = set()
     for level in levels:
         level.title = titles.get(level.sku_id) or level.sku.name

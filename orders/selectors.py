@@ -92,23 +92,6 @@ def references_of(*, company_id: int):
             .annotate(ref=Concat(Value("order:"), Cast("id", CharField()), output_field=CharField())).values("ref"))
 
 
-def sku_titles(sku_ids, language: str) -> dict[int, str]:
-    """The title of the product behind each SKU in the reader's language, along the reader's
-    fallback chain (the warehouses' SKU name is the English one). One query."""
-    from marketplace.models import ProductTranslation
-    from marketplace.selectors import card_languages
-
-    rank = {lang: i for i, lang in enumerate(card_languages(language))}
-    best: dict[int, tuple[int, str]] = {}
-    rows = ProductTranslation.objects.filter(product__sku_id__in=list(sku_ids)).values_list(
-        "product__sku_id", "language", "title")
-    for sku_id, lang, title in rows:
-        key = rank.get(lang, len(rank))
-        if sku_id not in best or key < best[sku_id][0]:
-            best[sku_id] = (key, title)
-    return {sku_id: title for sku_id, (_rank, title) in best.items()}
-
-
 def read_titles(lines, language: str) -> None:
     """Show ``lines`` (order lines) under their products' titles in the reader's ``language`` where
     the product is written in it or a fallback of it (one query); the title stored with the line,
