@@ -434,8 +434,9 @@ def consignment_detail(request, pk):
     legs = consignment.legs or []
     names = place_names([e.place for e in events] + [code for leg in legs for code in (leg.get("from"), leg.get("to"))],
                         get_language() or "en")
+    labels = dict(Consignment.Status.choices)
     for e in events:
-        e.label = Consignment.Status(e.to_state).label if e.to_state in Consignment.Status.values else e.to_state
+        e.label = labels.get(e.to_state, e.to_state)
         e.place_name = names.get(e.place, e.place)
     route = [{"from": names.get(leg.get("from"), leg.get("from")), "to": names.get(leg.get("to"), leg.get("to")),
               "mode": MODES.get(leg.get("mode"), leg.get("mode"))} for leg in legs]

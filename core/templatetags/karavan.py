@@ -1,6 +1,7 @@
 from django import template
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
+from core.access import SYSTEM
 from core.money import Money, format_money
 
 register = template.Library()
@@ -25,10 +26,6 @@ def localname(obj):
 @register.filter
 def actor(label):
     """Who did it, as an event or a movement recorded it: the platform's own steps read as such."""
-    from django.utils.translation import gettext
-
-    from core.access import SYSTEM
-
     return gettext("Karavan (automatic)") if label == SYSTEM else label
 
 
